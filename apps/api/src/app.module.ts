@@ -1,0 +1,18 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ApiCoreModule } from '@herald/api-core';
+import { ConfigModule, type HeraldConfig } from '@herald/config';
+import { CoreModule } from '@herald/core';
+import { DbModule } from '@herald/db';
+import { RedisModule } from '@herald/queue';
+import { HealthController } from './health.controller';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: HeraldConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { HeraldConfig } from '@herald/config';
+import { createLogger, PinoNestLogger } from '@herald/observability';
+import { ApiModule } from './app.module';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the API application (used by main.ts and by the tests, which listen on port 0). */
+export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApplication> {
+  const logger = createLogger('api', config.log.level);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: config.api.maxPayloadBytes,
+    // Forwarding headers are believed only from these proxies; otherwise req.ip is the socket.
+    trustProxy: config.api.trustProxy.length > 0 ? config.api.trustProxy : false,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    bufferLogs: false,
+  });
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}

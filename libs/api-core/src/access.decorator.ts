@@ -1,0 +1,16 @@
+import { SetMetadata } from '@nestjs/common';
+
+/**
+ * What a route needs. Every route declares one (lint: herald/require-access):
+ * - `public`: nobody needs to authenticate (health, metrics, docs);
+ * - `operator`: the operator token (HERALD_ADMIN_TOKEN);
+ * - `read`: GETs other than secrets — keys with scope `all` or `read`;
+ * - `write`: changes — scope `all`;
+ * - `send`: creating messages — scope `all` or `send`;
+ * - `secret`: revealing a secret — scope `all` only.
+ */
+export type Access = 'public' | 'operator' | 'read' | 'write' | 'send' | 'secret';
+export const ACCESS_METADATA = 'herald:access';
+
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_METADATA, 'public');
+export const RequireAccess = (access: Exclude<Access, 'public'>): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_METADATA, access);

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Herald reads, in one place, with its default and meaning.
+ * `process.env` is read nowhere else (lint rule `no-restricted-properties`).
+ */
+const csv = (s: string): string[] =>
+  s
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const positiveInt = z.coerce.number({ message: 'expected a number' }).int('expected an integer').positive('expected a positive integer');
+
+const cidrList = z
+  .string()
+  .transform(csv)
+  .refine((items) => items.every((c) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(c)), {
+    message: 'expected a comma-separated list of CIDRs like 10.0.0.0/8,::1/128',
+  });
+
+const masterKeyRing = z
+  .string()
+  .transform(csv)
+  .superRefine((entries, ctx) => {
+    if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one key' });
+    for (const entry of entries) {
+      const [kid, key, extra] = entry.split(':');
+      if (extra !== undefined || !kid || !key || !/^[A-Za-z0-9_-]{1,32}$/.test(kid)) {
+        ctx.addIssue({ code: 'custom', message: 'expected kid:base64key entries, comma-separated' });
+        return;
+      }
+      if (Buffer.from(key, 'base64').length !== 32) {
+        ctx.addIssue({ code: 'custom', message: `key "${kid}" must be 32 bytes, base64-encoded` });
+      }
+    }
+  })
+  .transform((entries) =>
+    entries.map((entry) => {
+      const [kid, key] = entry.split(':') as [string, string];
+      return { kid, key: Buffer.from(key, 'base64') };
+    }),
+  );
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** PostgreSQL connection string. */
+  DATABASE_URL: z.url({ message: 'expected a postgresql:// URL' }).default('postgresql://postgres:postgres@127.0.0.1:5432/herald'),
+  /** Redis connection string (queues, rate limits, heartbeats). */
+  REDIS_URL: z.url({ message: 'expected a redis:// URL' }).default('redis://127.0.0.1:6379'),
+  /** API listen port. */
+  PORT: positiveInt.max(65535).default(8071),
+  /** Address the API binds. */
+  HOST: z.string().default('127.0.0.1'),
+  /** Operator token for /api/v1/admin (secret). */
+  HERALD_ADMIN_TOKEN: z.string().min(24, 'expected at least 24 characters').optional(),
+  /** Master key ring `kid:base64key,…`, first is active (secret). */
+  HERALD_MASTER_KEYS: masterKeyRing.optional(),
+  /** Seconds between tries after the first. */
+  HERALD_RETRY_SCHEDULE: z
+    .string()
+    .default('5,300,1800,7200,18000,36000,36000')
+    .transform(csv)
+    .pipe(z.array(z.string().regex(/^\d+$/, 'expected whole seconds').transform(Number)).min(1, 'expected at least one delay')),
+  /** Timeout of one outbound delivery request. */
+  HERALD_DELIVERY_TIMEOUT_MS: positiveInt.default(15000),
+  /** Reject http:// endpoint URLs (default true in production). */
+  HERALD_ENDPOINT_HTTPS_ONLY: booleanString.optional(),
+  /** Networks exempt from the private-address block. */
+  HERALD_DELIVERY_ALLOWED_CIDRS: cidrList.default([]),
+  /** Disable an endpoint after this many hours of nothing but failures. */
+  HERALD_ENDPOINT_FAILURE_DISABLE_AFTER_HOURS: positiveInt.default(120),
+  /** Default (and maximum) payload retention for new tenants. */
+  HERALD_DEFAULT_PAYLOAD_RETENTION_DAYS: positiveInt.max(3650).default(90),
+  /** API requests per second per API key (burst 2×). */
+  HERALD_API_RATE_LIMIT: positiveInt.default(1000),
+  /** Largest accepted request body, bytes. */
+  HERALD_MAX_PAYLOAD_BYTES: positiveInt.default(1048576),
+  /** Proxies whose X-Forwarded-For is believed. */
+  HERALD_TRUST_PROXY: cidrList.default([]),
+  /** Parallel deliveries per dispatcher process. */
+  HERALD_DISPATCHER_CONCURRENCY: positiveInt.max(10000).default(200),
+  /** Redis key prefix for queues (lets tests and benches run side by side). */
+  HERALD_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/, 'expected letters, digits, : _ -').default('herald'),
+  /** pino log level. */
+  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds between outbox sweeps. */
+  HERALD_OUTBOX_SWEEP_SECONDS: positiveInt.default(30),
+  /** Minutes between retention runs. */
+  HERALD_RETENTION_INTERVAL_MINUTES: positiveInt.default(60),
+});
+
+export type HeraldEnv = z.input<typeof envSchema>;

@@ -1,0 +1,112 @@
+import { envSchema } from './config.schema';
+
+export interface MasterKey {
+  kid: string;
+  key: Buffer;
+}
+
+/** Herald's configuration, validated once at boot and injected everywhere. */
+export interface HeraldConfig {
+  env: 'development' | 'production' | 'test';
+  db: { url: string };
+  redis: { url: string; queuePrefix: string };
+  api: { host: string; port: number; rateLimitPerSecond: number; maxPayloadBytes: number; trustProxy: string[] };
+  delivery: {
+    retryScheduleSeconds: number[];
+    timeoutMs: number;
+    httpsOnly: boolean;
+    allowedCidrs: string[];
+    failureDisableAfterHours: number;
+    concurrency: number;
+    outboxSweepSeconds: number;
+  };
+  retention: { defaultPayloadRetentionDays: number; intervalMinutes: number };
+  security: { adminToken: string; masterKeys: MasterKey[] };
+  log: { level: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// Fixed development-only values so `npm start` works with nothing set. Production refuses
+// to start without real ones (see below), so these can never protect real data.
+const DEV_ADMIN_TOKEN = 'herald-dev-admin-token-change-me';
+const DEV_MASTER_KEY: MasterKey = { kid: 'dev', key: Buffer.alloc(32, 7) };
+
+export function loadConfig(source: Record<string, string | undefined>): HeraldConfig {
+  // Empty strings mean "unset" (as in docker-compose `VAR=`).
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.') || '(environment)';
+        const value = name.includes('TOKEN') || name.includes('KEYS') ? '(secret)' : JSON.stringify(env[name]);
+        return `${name}=${value}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const missing: string[] = [];
+  if (production && !e.HERALD_ADMIN_TOKEN) missing.push('HERALD_ADMIN_TOKEN: required when NODE_ENV=production (at least 24 characters)');
+  if (production && !e.HERALD_MASTER_KEYS) missing.push('HERALD_MASTER_KEYS: required when NODE_ENV=production (kid:base64-32-byte-key,…)');
+  if (missing.length > 0) throw new ConfigError(missing);
+
+  return {
+    env: e.NODE_ENV,
+    db: { url: e.DATABASE_URL },
+    redis: { url: e.REDIS_URL, queuePrefix: e.HERALD_QUEUE_PREFIX },
+    api: {
+      host: e.HOST,
+      port: e.PORT,
+      rateLimitPerSecond: e.HERALD_API_RATE_LIMIT,
+      maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
+      trustProxy: e.HERALD_TRUST_PROXY,
+    },
+    delivery: {
+      retryScheduleSeconds: e.HERALD_RETRY_SCHEDULE,
+      timeoutMs: e.HERALD_DELIVERY_TIMEOUT_MS,
+      httpsOnly: e.HERALD_ENDPOINT_HTTPS_ONLY ?? production,
+      allowedCidrs: e.HERALD_DELIVERY_ALLOWED_CIDRS,
+      failureDisableAfterHours: e.HERALD_ENDPOINT_FAILURE_DISABLE_AFTER_HOURS,
+      concurrency: e.HERALD_DISPATCHER_CONCURRENCY,
+      outboxSweepSeconds: e.HERALD_OUTBOX_SWEEP_SECONDS,
+    },
+    retention: {
+      defaultPayloadRetentionDays: e.HERALD_DEFAULT_PAYLOAD_RETENTION_DAYS,
+      intervalMinutes: e.HERALD_RETENTION_INTERVAL_MINUTES,
+    },
+    security: {
+      adminToken: e.HERALD_ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
+      masterKeys: e.HERALD_MASTER_KEYS ?? [DEV_MASTER_KEY],
+    },
+    log: { level: e.HERALD_LOG_LEVEL },
+  };
+}
+
+/** A copy safe to log: secrets replaced by a marker. */
+export function maskConfig(config: HeraldConfig): Record<string, unknown> {
+  return {
+    ...config,
+    db: { url: maskUrl(config.db.url) },
+    redis: { ...config.redis, url: maskUrl(config.redis.url) },
+    security: { adminToken: '***', masterKeys: config.security.masterKeys.map((k) => `${k.kid}:***`) },
+  };
+}
+
+function maskUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+/** Reads the process environment. The one sanctioned reader of `process.env`. */
+export function loadConfigFromProcess(): HeraldConfig {
+  // eslint-disable-next-line no-restricted-properties -- the config lib is the one place allowed to read the environment
+  return loadConfig(process.env);
+}

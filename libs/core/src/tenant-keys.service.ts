@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { KeyRing, openForTenant, sealForTenant } from '@herald/crypto';
+import { PrismaService } from '@herald/db';
+import { NotFoundError } from './errors';
+import type { TenantScope } from './tenancy';
+
+// Unwrapped data keys are cached briefly: long enough to keep unwrapping off the hot path,
+// short enough that a shredded tenant's key leaves every process's memory soon.
+const CACHE_TTL_MS = 60_000;
+const CACHE_MAX = 10_000;
+
+/** Encrypts and decrypts a tenant's data with its data key (envelope encryption). */
+@Injectable()
+export class TenantKeysService {
+  readonly keyRing: KeyRing;
+  private readonly cache = new Map<string, { key: Buffer; expiresAt: number }>();
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(HERALD_CONFIG) config: HeraldConfig,
+  ) {
+    this.keyRing = new KeyRing(config.security.masterKeys);
+  }
+
+  async encrypt(scope: TenantScope, plaintext: Buffer | string): Promise<Buffer> {
+    const key = await this.dataKey(scope);
+    return sealForTenant(key, scope.tenantId, typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext);
+  }
+
+  async decrypt(scope: TenantScope, sealed: Uint8Array): Promise<Buffer> {
+    const key = await this.dataKey(scope);
+    return openForTenant(key, scope.tenantId, Buffer.from(sealed));
+  }
+
+  async decryptString(scope: TenantScope, sealed: Uint8Array): Promise<string> {
+    return (await this.decrypt(scope, sealed)).toString('utf8');
+  }
+
+  /** Forget a tenant's key now (crypto-shredding, key rotation). */
+  evict(tenantId: string): void {
+    this.cache.delete(tenantId);
+  }
+
+  private async dataKey(scope: TenantScope): Promise<Buffer> {
+    const now = Date.now();
+    const hit = this.cache.get(scope.tenantId);
+    if (hit && hit.expiresAt > now) return hit.key;
+    const tenant = await this.prisma.tenant.findFirst({
+      where: { id: scope.tenantId, deletedAt: null },
+      select: { dataKeyWrapped: true },
+    });
+    if (!tenant?.dataKeyWrapped) throw new NotFoundError('Tenant');
+    const key = this.keyRing.unwrap(Buffer.from(tenant.dataKeyWrapped), scope.tenantId);
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(scope.tenantId, { key, expiresAt: now + CACHE_TTL_MS });
+    return key;
+  }
+}

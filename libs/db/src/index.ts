@@ -1,0 +1,5 @@
+export * from './db.module';
+export * from './prisma.service';
+export * from './ids';
+export * from './migrate';
+export * from './generated/client';

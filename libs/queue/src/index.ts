@@ -1,0 +1,4 @@
+export * from './queue.constants';
+export * from './redis';
+export * from './redis.module';
+export * from './bull';

@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { loadConfig, type HeraldConfig } from '@herald/config';
+
+/**
+ * A config pointing at this run's database and Redis prefix. Overrides use the environment
+ * variable names, so tests exercise the same parsing as production.
+ */
+export function testConfig(overrides: Record<string, string> = {}): HeraldConfig {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    HERALD_QUEUE_PREFIX: inject('queuePrefix'),
+    HERALD_LOG_LEVEL: 'warn',
+    HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    HERALD_MASTER_KEYS: TEST_MASTER_KEYS,
+    HERALD_ENDPOINT_HTTPS_ONLY: 'false',
+    ...overrides,
+  });
+}
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const TEST_MASTER_KEYS = `test1:${randomBytes(32).toString('base64')}`;
