@@ -1,14 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { PrismaService } from '@herald/db';
-import { ForbiddenError, UnauthorizedError } from '@herald/core';
+import { ForbiddenError, hashApiKey, UnauthorizedError } from '@herald/core';
 import { cidrSet } from './cidr';
 import type { ApiKeyScope, Principal } from './principal';
-
-export function hashApiKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
-}
 
 /** Resolves a bearer token to a principal: the operator token, or a tenant's API key. */
 @Injectable()

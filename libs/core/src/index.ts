@@ -5,3 +5,5 @@ export * from './db-types';
 export * from './audit.service';
 export * from './tenant-keys.service';
 export * from './core.module';
+export * from './api-key-material';
+export * from './tenant-provisioning.service';

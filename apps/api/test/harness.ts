@@ -1,0 +1,70 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { request } from 'undici';
+import type { HeraldConfig } from '@herald/config';
+import { SYSTEM_AUDIT_CONTEXT, TenantProvisioningService } from '@herald/core';
+import { TEST_ADMIN_TOKEN, testConfig } from '@herald/testing';
+import { createApiApp } from '../src/bootstrap';
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  text: string;
+}
+
+export interface TestApi {
+  app: NestFastifyApplication;
+  config: HeraldConfig;
+  url: string;
+  adminToken: string;
+  /** A fresh tenant and its first API key (scope `all`). */
+  createTenant(name?: string): Promise<{ tenantId: string; apiKey: string }>;
+  /** One HTTP call to the real API over loopback; `token` becomes the bearer. */
+  call<T = unknown>(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string | Buffer }): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** Starts the real API (Fastify, PostgreSQL, Redis) on 127.0.0.1 with a random port. */
+export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+  const config = testConfig(env);
+  const app = await createApiApp(config);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (!address || typeof address === 'string') throw new Error('API did not bind a TCP port');
+  const url = `http://127.0.0.1:${address.port}`;
+  const provisioning = app.get(TenantProvisioningService);
+
+  return {
+    app,
+    config,
+    url,
+    adminToken: TEST_ADMIN_TOKEN,
+    async createTenant(name = 'test tenant') {
+      const created = await provisioning.create(name, SYSTEM_AUDIT_CONTEXT);
+      return { tenantId: created.tenant.id, apiKey: created.apiKey.key };
+    },
+    async call<T>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string | Buffer } = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+      let body: string | Buffer | undefined = options.rawBody;
+      if (body === undefined && options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await request(`${url}${path}`, { method: method as 'GET', headers, body });
+      const text = await res.body.text();
+      let parsed: unknown = undefined;
+      if (text.length > 0) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+      }
+      return { status: res.statusCode, headers: res.headers, body: parsed as T, text };
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}

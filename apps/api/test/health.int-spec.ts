@@ -1,0 +1,64 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { startTestApi, type TestApi } from './harness';
+
+/**
+ * A TCP relay to the real PostgreSQL that the test can cut: the API then really loses its
+ * database (no mock), and health must say so.
+ */
+async function startPgRelay(): Promise<{ port: number; cut(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(5432, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    cut: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('GET /api/v1/health', () => {
+  let api: TestApi;
+  let relay: Awaited<ReturnType<typeof startPgRelay>>;
+
+  beforeAll(async () => {
+    relay = await startPgRelay();
+    const dbUrl = new URL(inject('databaseUrl'));
+    dbUrl.port = String(relay.port);
+    api = await startTestApi({ DATABASE_URL: dbUrl.toString() });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('answers 200 with both dependencies up, without authentication, for GET and HEAD', async () => {
+    const res = await api.call<{ status: string; database: string; redis: string }>('GET', '/api/v1/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', database: 'ok', redis: 'ok' });
+    const head = await api.call('HEAD', '/api/v1/health');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+  });
+
+  it('answers 503 naming PostgreSQL when the database goes away', async () => {
+    await relay.cut();
+    const res = await api.call<{ status: string; database: string; redis: string }>('GET', '/api/v1/health');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ status: 'error', database: 'error', redis: 'ok' });
+  });
+});
