@@ -2,3 +2,4 @@ export * from './queue.constants';
 export * from './redis';
 export * from './redis.module';
 export * from './bull';
+export * from './delivery-job';
