@@ -24,6 +24,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    reporters: ['default', './tools/vitest/summary-reporter.mts'],
   },
 });
