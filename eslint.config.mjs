@@ -46,7 +46,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {
-    files: ['**/*.mjs', '**/*.mts'],
+    // Tools outside the deployable processes may read the environment they run in.
+    files: ['**/*.mjs', '**/*.mts', 'bench/**/*.ts', '**/test/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );
