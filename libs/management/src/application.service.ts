@@ -1,0 +1,136 @@
+import { Injectable } from '@nestjs/common';
+import type { RequestContext } from '@herald/api-core';
+import { AuditService, ConflictError, NotFoundError, type Db, type ListResponse } from '@herald/core';
+import { newId, PrismaService } from '@herald/db';
+import { AppAccessService } from './app-access.service';
+import { AppPortalRepository } from './app-portal.repository';
+import { ApplicationRepository, type ApplicationData, type ApplicationRow } from './application.repository';
+import type { ApplicationIn, ApplicationListQuery, ApplicationPatch } from './application.schemas';
+import { pageQuery, toPage } from './list-page';
+import { toApplicationOut, type ApplicationOut } from './management.mappers';
+import { requestedRateLimit } from './management.schemas';
+
+const APP_ID_SHAPE = /^app_[0-9A-Za-z]{27}$/;
+
+/** True for a path value shaped like an application id (as opposed to a uid). */
+export function looksLikeAppId(value: string): boolean {
+  return APP_ID_SHAPE.test(value);
+}
+
+/** A response whose status depends on what happened (created 201, or found/updated 200). */
+export interface Outcome<T> {
+  status: 200 | 201;
+  body: T;
+}
+
+@Injectable()
+export class ApplicationService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly apps: ApplicationRepository,
+    private readonly access: AppAccessService,
+    private readonly portalKeys: AppPortalRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(ctx: RequestContext, query: ApplicationListQuery): Promise<ListResponse<ApplicationOut>> {
+    // Svix lists applications oldest first unless asked otherwise.
+    const page = pageQuery(query.limit, query.iterator, query.order ?? 'ascending');
+    const rows = await this.apps.list(ctx.scope, page, {
+      excludeWithoutEndpoints: query.exclude_apps_with_no_endpoints,
+      excludeWithDisabledEndpoints: query.exclude_apps_with_disabled_endpoints,
+    });
+    return toPage(rows, page, (r) => r.id, toApplicationOut);
+  }
+
+  async get(ctx: RequestContext, appIdOrUid: string): Promise<ApplicationOut> {
+    return toApplicationOut(await this.access.resolve(ctx, appIdOrUid, 'read'));
+  }
+
+  /** POST /app; with `get_if_exists`, an application with the same uid is returned (200) instead. */
+  async create(ctx: RequestContext, input: ApplicationIn, getIfExists: boolean): Promise<Outcome<ApplicationOut>> {
+    if (getIfExists && input.uid) {
+      const existing = await this.apps.find(ctx.scope, input.uid);
+      if (existing && existing.uid === input.uid) return { status: 200, body: toApplicationOut(existing) };
+    }
+    try {
+      return { status: 201, body: toApplicationOut(await this.prisma.$transaction((tx) => this.insert(tx, ctx, newApplicationData(input, input.uid ?? null)))) };
+    } catch (err) {
+      // Two get-or-creates of one uid raced: the loser returns the winner's application.
+      if (getIfExists && input.uid && err instanceof ConflictError) {
+        const existing = await this.apps.find(ctx.scope, input.uid);
+        if (existing) return { status: 200, body: toApplicationOut(existing) };
+      }
+      throw err;
+    }
+  }
+
+  /** Inserts an application and its audit entry inside the caller's transaction. */
+  async insert(tx: Db, ctx: RequestContext, data: ApplicationData): Promise<ApplicationRow> {
+    const row = await this.apps.create(tx, ctx.scope, newId('app'), data);
+    await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'application.created', target: { type: 'application', id: row.id }, details: { uid: row.uid } });
+    return row;
+  }
+
+  /** PUT /app/{app_id}: replaces the application, or creates it (uid = the path) when missing. */
+  async upsert(ctx: RequestContext, appIdOrUid: string, input: ApplicationIn): Promise<Outcome<ApplicationOut>> {
+    const existing = await this.apps.find(ctx.scope, appIdOrUid);
+    if (!existing) {
+      // A path shaped like an application id names one that is not the caller's (or gone):
+      // 404, as everywhere else — only a uid creates.
+      if (ctx.principal.kind === 'app_portal' || looksLikeAppId(appIdOrUid)) throw new NotFoundError('Application');
+      const row = await this.prisma.$transaction((tx) => this.insert(tx, ctx, newApplicationData(input, input.uid ?? appIdOrUid)));
+      return { status: 201, body: toApplicationOut(row) };
+    }
+    await this.access.assertAllowed(ctx, existing.id, 'manage');
+    const data: Partial<ApplicationData> = {
+      name: input.name,
+      throttleRate: requestedRateLimit(input) ?? null,
+      metadata: input.metadata ?? {},
+    };
+    // A PUT without `uid` keeps the application's uid: it is how clients address it.
+    if (input.uid !== undefined) data.uid = input.uid;
+    return { status: 200, body: toApplicationOut(await this.updateRow(ctx, existing.id, data)) };
+  }
+
+  async patch(ctx: RequestContext, appIdOrUid: string, input: ApplicationPatch): Promise<ApplicationOut> {
+    const app = await this.access.resolve(ctx, appIdOrUid, 'manage');
+    const data: Partial<ApplicationData> = {};
+    if (input.name !== undefined) data.name = input.name;
+    if (input.uid !== undefined) data.uid = input.uid;
+    const rate = requestedRateLimit(input);
+    if (rate !== undefined) data.throttleRate = rate;
+    if (input.metadata !== undefined) data.metadata = input.metadata;
+    return toApplicationOut(await this.updateRow(ctx, app.id, data));
+  }
+
+  async delete(ctx: RequestContext, appIdOrUid: string): Promise<void> {
+    const app = await this.access.resolve(ctx, appIdOrUid, 'manage');
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.apps.delete(tx, ctx.scope, app.id))) throw new NotFoundError('Application');
+      // Its portal tokens would reach nothing; revoke them so they stop authenticating at all.
+      const revokedPortalTokens = await this.portalKeys.revokeForApp(tx, ctx.scope, app.id);
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'application.deleted',
+        target: { type: 'application', id: app.id },
+        details: { uid: app.uid, revokedPortalTokens },
+      });
+    });
+  }
+
+  private async updateRow(ctx: RequestContext, id: string, data: Partial<ApplicationData>): Promise<ApplicationRow> {
+    return this.prisma.$transaction(async (tx) => {
+      const row = await this.apps.update(tx, ctx.scope, id, data);
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'application.updated',
+        target: { type: 'application', id },
+        details: { fields: Object.keys(data).sort() },
+      });
+      return row;
+    });
+  }
+}
+
+export function newApplicationData(input: ApplicationIn, uid: string | null): ApplicationData {
+  return { name: input.name, uid, throttleRate: requestedRateLimit(input) ?? null, metadata: input.metadata ?? {} };
+}

@@ -1,0 +1,142 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
+import type { ListResponse } from '@herald/core';
+import type { FastifyReply } from 'fastify';
+import {
+  endpointHeadersInSchema,
+  endpointHeadersPatchInSchema,
+  endpointInSchema,
+  endpointListQuerySchema,
+  endpointPatchSchema,
+  endpointSecretRotateInSchema,
+  endpointStatsQuerySchema,
+  endpointUpdateSchema,
+  type EndpointHeadersIn,
+  type EndpointHeadersPatchIn,
+  type EndpointIn,
+  type EndpointListQuery,
+  type EndpointPatch,
+  type EndpointSecretRotateIn,
+  type EndpointStatsQuery,
+  type EndpointUpdate,
+} from './endpoint.schemas';
+import { EndpointService, type EndpointHeadersOut, type EndpointSecretOut, type EndpointStatsOut } from './endpoint.service';
+import type { EndpointOut } from './management.mappers';
+import { appPathSchema, endpointPathSchema, type AppPath, type EndpointPath } from './management.schemas';
+
+/** Svix endpoint API: endpoints, their secrets, custom headers and delivery stats. */
+@Controller('api/v1/app/:app_id/endpoint')
+export class EndpointController {
+  constructor(private readonly endpoints: EndpointService) {}
+
+  @Get()
+  @RequireAccess('read')
+  list(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath,
+    @Query(new ZodPipe(endpointListQuerySchema, 'query')) query: EndpointListQuery,
+  ): Promise<ListResponse<EndpointOut>> {
+    return this.endpoints.list(ctx, path.app_id, query);
+  }
+
+  @Post()
+  @RequireAccess('write')
+  create(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath,
+    @Body(new ZodPipe(endpointInSchema, 'body')) body: EndpointIn,
+  ): Promise<EndpointOut> {
+    return this.endpoints.create(ctx, path.app_id, body);
+  }
+
+  @Get(':endpoint_id')
+  @RequireAccess('read')
+  get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointOut> {
+    return this.endpoints.get(ctx, path.app_id, path.endpoint_id);
+  }
+
+  @Put(':endpoint_id')
+  @RequireAccess('write')
+  async update(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
+    @Body(new ZodPipe(endpointUpdateSchema, 'body')) body: EndpointUpdate,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<EndpointOut> {
+    const outcome = await this.endpoints.upsert(ctx, path.app_id, path.endpoint_id, body);
+    void reply.status(outcome.status);
+    return outcome.body;
+  }
+
+  @Patch(':endpoint_id')
+  @RequireAccess('write')
+  patch(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
+    @Body(new ZodPipe(endpointPatchSchema, 'body')) body: EndpointPatch,
+  ): Promise<EndpointOut> {
+    return this.endpoints.patch(ctx, path.app_id, path.endpoint_id, body);
+  }
+
+  @Delete(':endpoint_id')
+  @HttpCode(204)
+  @RequireAccess('write')
+  async delete(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<void> {
+    await this.endpoints.delete(ctx, path.app_id, path.endpoint_id);
+  }
+
+  @Get(':endpoint_id/secret')
+  @RequireAccess('secret')
+  getSecret(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointSecretOut> {
+    return this.endpoints.getSecret(ctx, path.app_id, path.endpoint_id);
+  }
+
+  @Post(':endpoint_id/secret/rotate')
+  @HttpCode(204)
+  @RequireAccess('write')
+  async rotateSecret(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
+    @Body(new ZodPipe(endpointSecretRotateInSchema, 'body')) body: EndpointSecretRotateIn,
+  ): Promise<void> {
+    await this.endpoints.rotateSecret(ctx, path.app_id, path.endpoint_id, body);
+  }
+
+  @Get(':endpoint_id/headers')
+  @RequireAccess('read')
+  getHeaders(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointHeadersOut> {
+    return this.endpoints.getHeaders(ctx, path.app_id, path.endpoint_id);
+  }
+
+  @Put(':endpoint_id/headers')
+  @HttpCode(204)
+  @RequireAccess('write')
+  async replaceHeaders(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
+    @Body(new ZodPipe(endpointHeadersInSchema, 'body')) body: EndpointHeadersIn,
+  ): Promise<void> {
+    await this.endpoints.replaceHeaders(ctx, path.app_id, path.endpoint_id, body);
+  }
+
+  @Patch(':endpoint_id/headers')
+  @HttpCode(204)
+  @RequireAccess('write')
+  async patchHeaders(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
+    @Body(new ZodPipe(endpointHeadersPatchInSchema, 'body')) body: EndpointHeadersPatchIn,
+  ): Promise<void> {
+    await this.endpoints.patchHeaders(ctx, path.app_id, path.endpoint_id, body);
+  }
+
+  @Get(':endpoint_id/stats')
+  @RequireAccess('read')
+  stats(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
+    @Query(new ZodPipe(endpointStatsQuerySchema, 'query')) query: EndpointStatsQuery,
+  ): Promise<EndpointStatsOut> {
+    return this.endpoints.stats(ctx, path.app_id, path.endpoint_id, query);
+  }
+}

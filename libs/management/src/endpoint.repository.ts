@@ -1,0 +1,207 @@
+import { Injectable } from '@nestjs/common';
+import type { Db, TenantScope } from '@herald/core';
+import { PrismaService, type Prisma } from '@herald/db';
+import { cursorBounds, type PageQuery } from './list-page';
+import { mapWriteErrors } from './prisma-errors';
+
+export interface EndpointRow {
+  id: string;
+  appId: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  version: number;
+  throttleRate: number | null;
+  disabled: boolean;
+  filterTypes: string[];
+  channels: string[];
+  metadata: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EndpointData {
+  uid: string | null;
+  url: string;
+  description: string;
+  version: number;
+  throttleRate: number | null;
+  disabled: boolean;
+  /** Set when `disabled` changes: why it is disabled; null when enabled. */
+  disabledReason: string | null;
+  /** Cleared when an endpoint is enabled again, so the health check starts afresh. */
+  failingSince: null;
+  filterTypes: string[];
+  channels: string[];
+  metadata: Record<string, string>;
+}
+
+export interface StoredSecret {
+  id: string;
+  kind: string;
+  secretEnc: Buffer;
+  publicKey: string | null;
+}
+
+export interface StoredHeader {
+  name: string;
+  valueEnc: Buffer;
+  sensitive: boolean;
+}
+
+export type DeliveryCounts = Record<string, number>;
+
+const SELECT = {
+  id: true,
+  appId: true,
+  uid: true,
+  url: true,
+  description: true,
+  version: true,
+  throttleRate: true,
+  disabled: true,
+  filterTypes: true,
+  channels: true,
+  metadata: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+const DUPLICATE_UID = 'An endpoint with this uid already exists in this application';
+
+@Injectable()
+export class EndpointRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** By id or uid, inside the tenant and the application; an id match wins. */
+  async find(scope: TenantScope, appId: string, idOrUid: string): Promise<EndpointRow | null> {
+    const rows = await this.prisma.endpoint.findMany({
+      where: { tenantId: scope.tenantId, appId, OR: [{ id: idOrUid }, { uid: idOrUid }] },
+      select: SELECT,
+      take: 2,
+    });
+    return rows.find((e) => e.id === idOrUid) ?? rows[0] ?? null;
+  }
+
+  async list(scope: TenantScope, appId: string, page: PageQuery): Promise<EndpointRow[]> {
+    const { op, sort } = cursorBounds(page);
+    const where: Prisma.EndpointWhereInput = { tenantId: scope.tenantId, appId };
+    if (page.cursor) where.id = { [op]: page.cursor };
+    return this.prisma.endpoint.findMany({ where, select: SELECT, orderBy: { id: sort }, take: page.limit + 1 });
+  }
+
+  /** The endpoint with its first secret and its headers, in one statement. */
+  async create(tx: Db, scope: TenantScope, id: string, appId: string, data: EndpointData, secret: StoredSecret, headers: StoredHeader[]): Promise<EndpointRow> {
+    return mapWriteErrors('Endpoint', DUPLICATE_UID, () =>
+      tx.endpoint.create({
+        data: {
+          id,
+          tenantId: scope.tenantId,
+          appId,
+          ...data,
+          secrets: { create: { ...secretRow(scope, secret) } },
+          headers: { create: headers.map((h) => ({ tenantId: scope.tenantId, name: h.name, valueEnc: new Uint8Array(h.valueEnc), sensitive: h.sensitive })) },
+        },
+        select: SELECT,
+      }),
+    );
+  }
+
+  async update(tx: Db, scope: TenantScope, id: string, data: Partial<EndpointData>): Promise<EndpointRow> {
+    return mapWriteErrors('Endpoint', DUPLICATE_UID, () =>
+      tx.endpoint.update({ where: { id, tenantId: scope.tenantId }, data: { ...data, updatedAt: new Date() }, select: SELECT }),
+    );
+  }
+
+  async delete(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
+    const { count } = await tx.endpoint.deleteMany({ where: { id, tenantId: scope.tenantId } });
+    return count > 0;
+  }
+
+  /**
+   * Locks the endpoint row for the rest of the transaction, so secret rotations and header
+   * rewrites of one endpoint run one after the other. False when it no longer exists.
+   */
+  async lock(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM endpoints WHERE id = ${id} AND tenant_id = ${scope.tenantId} FOR UPDATE`;
+    return rows.length === 1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Secrets
+
+  /** The current secret (the one without an expiry). */
+  async currentSecret(scope: TenantScope, endpointId: string, db: Db = this.prisma): Promise<StoredSecret | null> {
+    const row = await db.endpointSecret.findFirst({
+      where: { tenantId: scope.tenantId, endpointId, expiresAt: null },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      select: { id: true, kind: true, secretEnc: true, publicKey: true },
+    });
+    return row ? { ...row, secretEnc: Buffer.from(row.secretEnc) } : null;
+  }
+
+  /**
+   * Makes `secret` the current one: the previous current secret keeps signing until
+   * `previousExpiresAt`; expired secrets are dropped, and so are rotated-out ones beyond the
+   * `keepOld` newest. Call inside a transaction that holds the endpoint's lock.
+   */
+  async rotateSecret(tx: Db, scope: TenantScope, endpointId: string, secret: StoredSecret, previousExpiresAt: Date, keepOld: number): Promise<void> {
+    const now = new Date();
+    await tx.endpointSecret.updateMany({ where: { tenantId: scope.tenantId, endpointId, expiresAt: null }, data: { expiresAt: previousExpiresAt } });
+    await tx.endpointSecret.create({ data: { ...secretRow(scope, secret), endpointId } });
+    await tx.endpointSecret.deleteMany({ where: { tenantId: scope.tenantId, endpointId, expiresAt: { lte: now } } });
+    const old = await tx.endpointSecret.findMany({
+      where: { tenantId: scope.tenantId, endpointId, expiresAt: { not: null } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      skip: keepOld,
+      select: { id: true },
+    });
+    if (old.length > 0) await tx.endpointSecret.deleteMany({ where: { tenantId: scope.tenantId, endpointId, id: { in: old.map((s) => s.id) } } });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Headers
+
+  async headers(scope: TenantScope, endpointId: string, db: Db = this.prisma): Promise<StoredHeader[]> {
+    const rows = await db.endpointHeader.findMany({
+      where: { tenantId: scope.tenantId, endpointId },
+      orderBy: { name: 'asc' },
+      select: { name: true, valueEnc: true, sensitive: true },
+    });
+    return rows.map((r) => ({ ...r, valueEnc: Buffer.from(r.valueEnc) }));
+  }
+
+  /** Writes `upserts` and removes `deletes` (names are already normalised). */
+  async writeHeaders(tx: Db, scope: TenantScope, endpointId: string, upserts: StoredHeader[], deletes: string[]): Promise<void> {
+    const names = [...deletes, ...upserts.map((h) => h.name)];
+    if (names.length > 0) await tx.endpointHeader.deleteMany({ where: { tenantId: scope.tenantId, endpointId, name: { in: names } } });
+    if (upserts.length > 0) {
+      await tx.endpointHeader.createMany({
+        data: upserts.map((h) => ({ endpointId, tenantId: scope.tenantId, name: h.name, valueEnc: new Uint8Array(h.valueEnc), sensitive: h.sensitive })),
+      });
+    }
+  }
+
+  async deleteAllHeaders(tx: Db, scope: TenantScope, endpointId: string): Promise<void> {
+    await tx.endpointHeader.deleteMany({ where: { tenantId: scope.tenantId, endpointId } });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Stats
+
+  /** Deliveries of the endpoint per status, optionally within [since, until). */
+  async deliveryCounts(scope: TenantScope, endpointId: string, since?: Date, until?: Date): Promise<DeliveryCounts> {
+    const createdAt: Prisma.DateTimeFilter = {};
+    if (since) createdAt.gte = since;
+    if (until) createdAt.lt = until;
+    const groups = await this.prisma.delivery.groupBy({
+      by: ['status'],
+      where: { tenantId: scope.tenantId, endpointId, ...(since || until ? { createdAt } : {}) },
+      _count: { _all: true },
+    });
+    return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+  }
+}
+
+function secretRow(scope: TenantScope, secret: StoredSecret): { id: string; tenantId: string; kind: string; secretEnc: Uint8Array<ArrayBuffer>; publicKey: string | null } {
+  return { id: secret.id, tenantId: scope.tenantId, kind: secret.kind, secretEnc: new Uint8Array(secret.secretEnc), publicKey: secret.publicKey };
+}

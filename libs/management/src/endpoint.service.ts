@@ -1,0 +1,361 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { RequestContext } from '@herald/api-core';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { AuditService, NotFoundError, TenantKeysService, ValidationError, type Db, type ListResponse, type TenantScope, type ValidationIssue } from '@herald/core';
+import { newId, PrismaService } from '@herald/db';
+import { checkWebhookUrl } from '@herald/netguard';
+import { AppAccessService, type AppNeed } from './app-access.service';
+import type { Outcome } from './application.service';
+import { headerIssues, isSensitiveHeader, MAX_ENDPOINT_HEADERS, normalizeHeaderName } from './endpoint-header.rules';
+import { generateSecret, parseSecretInput, type NewSecret } from './endpoint-secret.rules';
+import { EndpointRepository, type EndpointData, type EndpointRow, type StoredHeader, type StoredSecret } from './endpoint.repository';
+import type {
+  EndpointHeadersIn,
+  EndpointHeadersPatchIn,
+  EndpointIn,
+  EndpointListQuery,
+  EndpointPatch,
+  EndpointSecretRotateIn,
+  EndpointStatsQuery,
+  EndpointUpdate,
+} from './endpoint.schemas';
+import { EventTypeRepository } from './event-type.repository';
+import { pageQuery, toPage } from './list-page';
+import { toEndpointOut, type EndpointOut } from './management.mappers';
+import { requestedRateLimit } from './management.schemas';
+
+/** A rotated-out secret keeps signing this long unless the request says otherwise (Svix: 24 h). */
+const DEFAULT_GRACE_SECONDS = 86_400;
+/** Rotated-out secrets kept (while unexpired) besides the current one. */
+const MAX_OLD_SECRETS = 10;
+const MANUAL_DISABLE_REASON = 'manual';
+const ENDPOINT_ID_SHAPE = /^ep_[0-9A-Za-z]{27}$/;
+
+export interface EndpointSecretOut {
+  key: string;
+  /** ed25519 endpoints: the `whpk_…` key receivers verify `v1a` signatures with. */
+  publicKey?: string;
+}
+
+export interface EndpointHeadersOut {
+  headers: Record<string, string>;
+  sensitive: string[];
+}
+
+/**
+ * Svix's delivery statistics of an endpoint, counted over its deliveries (one per message):
+ * success, pending, sending, fail (retries exhausted) and canceled (skipped because the
+ * endpoint was disabled when the message came).
+ */
+export interface EndpointStatsOut {
+  success: number;
+  pending: number;
+  sending: number;
+  fail: number;
+  canceled: number;
+}
+
+type EventFilterInput = { eventTypes?: string[] | null; filterTypes?: string[] | null };
+
+@Injectable()
+export class EndpointService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly endpoints: EndpointRepository,
+    private readonly eventTypes: EventTypeRepository,
+    private readonly access: AppAccessService,
+    private readonly keys: TenantKeysService,
+    private readonly audit: AuditService,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {}
+
+  async list(ctx: RequestContext, appIdOrUid: string, query: EndpointListQuery): Promise<ListResponse<EndpointOut>> {
+    const app = await this.access.resolve(ctx, appIdOrUid, 'read');
+    // Svix lists endpoints newest first unless asked otherwise.
+    const page = pageQuery(query.limit, query.iterator, query.order ?? 'descending');
+    const rows = await this.endpoints.list(ctx.scope, app.id, page);
+    return toPage(rows, page, (r) => r.id, toEndpointOut);
+  }
+
+  async get(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointOut> {
+    return toEndpointOut((await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'read')).endpoint);
+  }
+
+  async create(ctx: RequestContext, appIdOrUid: string, input: EndpointIn): Promise<EndpointOut> {
+    const app = await this.access.resolve(ctx, appIdOrUid, 'write');
+    return this.insert(ctx, app.id, input, input.uid ?? null);
+  }
+
+  /** PUT: replaces the endpoint, or creates it (uid = the path) when missing. */
+  async upsert(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointUpdate): Promise<Outcome<EndpointOut>> {
+    const app = await this.access.resolve(ctx, appIdOrUid, 'write');
+    const existing = await this.endpoints.find(ctx.scope, app.id, endpointIdOrUid);
+    if (!existing) {
+      // A path shaped like an endpoint id names one that is not here: 404; only a uid creates.
+      if (ENDPOINT_ID_SHAPE.test(endpointIdOrUid)) throw new NotFoundError('Endpoint');
+      return { status: 201, body: await this.insert(ctx, app.id, input, input.uid ?? endpointIdOrUid) };
+    }
+    const data: Partial<EndpointData> = {
+      url: this.checkedUrl(input.url),
+      description: input.description ?? '',
+      throttleRate: requestedRateLimit(input) ?? null,
+      filterTypes: await this.checkedFilter(ctx.scope, input),
+      channels: input.channels ?? [],
+      metadata: input.metadata ?? {},
+      ...disabledFields(existing, input.disabled ?? false),
+    };
+    // Without `uid`/`version` a PUT keeps them: the uid is how clients address the endpoint.
+    if (input.uid !== undefined) data.uid = input.uid;
+    if (input.version != null) data.version = input.version;
+    return { status: 200, body: toEndpointOut(await this.updateRow(ctx, existing, data, null)) };
+  }
+
+  async patch(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointPatch): Promise<EndpointOut> {
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const data: Partial<EndpointData> = {};
+    if (input.url !== undefined) data.url = this.checkedUrl(input.url);
+    if (input.uid !== undefined) data.uid = input.uid;
+    if (input.description !== undefined) data.description = input.description;
+    if (input.version != null) data.version = input.version;
+    const rate = requestedRateLimit(input);
+    if (rate !== undefined) data.throttleRate = rate;
+    if (input.eventTypes !== undefined || input.filterTypes !== undefined) data.filterTypes = await this.checkedFilter(ctx.scope, input);
+    if (input.channels !== undefined) data.channels = input.channels ?? [];
+    if (input.metadata !== undefined) data.metadata = input.metadata;
+    if (input.disabled !== undefined) Object.assign(data, disabledFields(endpoint, input.disabled));
+    // The svix client can set a secret through PATCH: a rotation with the default grace period.
+    const secret = input.secret != null ? this.checkedSecret(input.secret, ['body', 'secret']) : null;
+    return toEndpointOut(await this.updateRow(ctx, endpoint, data, secret));
+  }
+
+  async delete(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<void> {
+    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.endpoints.delete(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
+      await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'endpoint.deleted', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Secrets
+
+  /** Reveals the current secret; every reveal is audit-logged before the secret is returned. */
+  async getSecret(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointSecretOut> {
+    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'secret');
+    const current = await this.endpoints.currentSecret(ctx.scope, endpoint.id);
+    if (!current) throw new NotFoundError('Endpoint secret');
+    const key = await this.keys.decryptString(ctx.scope, current.secretEnc);
+    await this.audit.recordNow(ctx.scope, ctx.audit, { action: 'endpoint.secret.revealed', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
+    return current.publicKey ? { key, publicKey: current.publicKey } : { key };
+  }
+
+  async rotateSecret(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointSecretRotateIn): Promise<void> {
+    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const given = input.key != null ? this.checkedSecret(input.key, ['body', 'key']) : null;
+    const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
+      // Without a key, the new secret is of the current one's kind.
+      const next = given ?? generateSecret((await this.endpoints.currentSecret(ctx.scope, endpoint.id, tx))?.kind === 'ed25519' ? 'ed25519' : 'hmac');
+      await this.endpoints.rotateSecret(tx, ctx.scope, endpoint.id, await this.sealSecret(ctx.scope, next), new Date(Date.now() + grace * 1000), MAX_OLD_SECRETS);
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'endpoint.secret.rotated',
+        target: { type: 'endpoint', id: endpoint.id },
+        details: { appId: app.id, kind: next.kind, gracePeriodSeconds: grace },
+      });
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Headers
+
+  /** Values of sensitive headers are never returned; their names are listed in `sensitive`. */
+  async getHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointHeadersOut> {
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'read');
+    const headers: Record<string, string> = {};
+    const sensitive: string[] = [];
+    for (const h of await this.endpoints.headers(ctx.scope, endpoint.id)) {
+      if (h.sensitive) sensitive.push(h.name);
+      else headers[h.name] = await this.keys.decryptString(ctx.scope, h.valueEnc);
+    }
+    return { headers, sensitive };
+  }
+
+  async replaceHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointHeadersIn): Promise<void> {
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const rows = await this.checkedHeaders(ctx.scope, input.headers, ['body', 'headers']);
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
+      await this.endpoints.deleteAllHeaders(tx, ctx.scope, endpoint.id);
+      await this.endpoints.writeHeaders(tx, ctx.scope, endpoint.id, rows, []);
+      await this.recordHeaders(tx, ctx, endpoint.id, rows.map((h) => h.name), []);
+    });
+  }
+
+  /** Merges: a string sets a header, `null` (or a name in `deleteHeaders`) removes it. */
+  async patchHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointHeadersPatchIn): Promise<void> {
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const changes: Record<string, string | null> = { ...input.headers };
+    const issues: ValidationIssue[] = [];
+    for (const name of input.deleteHeaders ?? []) {
+      const setHere = Object.keys(input.headers).some((n) => normalizeHeaderName(n) === normalizeHeaderName(name) && input.headers[n] !== null);
+      if (setHere) issues.push({ loc: ['body', 'deleteHeaders', name], msg: 'a header cannot be set and deleted at once', type: 'value_error' });
+      else changes[name] = null;
+    }
+    issues.push(...headerIssues(changes, ['body', 'headers']));
+    if (issues.length > 0) throw new ValidationError(issues);
+    const upserts = await this.sealHeaders(ctx.scope, changes);
+    const deletes = Object.entries(changes)
+      .filter(([, v]) => v === null)
+      .map(([n]) => normalizeHeaderName(n));
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
+      const names = new Set((await this.endpoints.headers(ctx.scope, endpoint.id, tx)).map((h) => h.name));
+      for (const n of deletes) names.delete(n);
+      for (const h of upserts) names.add(h.name);
+      if (names.size > MAX_ENDPOINT_HEADERS) throw ValidationError.single(['body', 'headers'], `an endpoint has at most ${MAX_ENDPOINT_HEADERS} custom headers`);
+      await this.endpoints.writeHeaders(tx, ctx.scope, endpoint.id, upserts, deletes);
+      await this.recordHeaders(tx, ctx, endpoint.id, upserts.map((h) => h.name), deletes);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Stats
+
+  async stats(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, query: EndpointStatsQuery): Promise<EndpointStatsOut> {
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'read');
+    if (query.since && query.until && query.since.getTime() > query.until.getTime()) {
+      throw ValidationError.single(['query', 'until'], 'until must not be before since');
+    }
+    const counts = await this.endpoints.deliveryCounts(ctx.scope, endpoint.id, query.since, query.until);
+    return {
+      success: counts['success'] ?? 0,
+      pending: counts['pending'] ?? 0,
+      sending: counts['sending'] ?? 0,
+      fail: counts['failed'] ?? 0,
+      canceled: counts['skipped'] ?? 0,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async resolve(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, need: AppNeed): Promise<{ app: { id: string }; endpoint: EndpointRow }> {
+    const app = await this.access.resolve(ctx, appIdOrUid, need);
+    const endpoint = await this.endpoints.find(ctx.scope, app.id, endpointIdOrUid);
+    if (!endpoint) throw new NotFoundError('Endpoint');
+    return { app, endpoint };
+  }
+
+  private async insert(ctx: RequestContext, appId: string, input: EndpointIn | EndpointUpdate, uid: string | null): Promise<EndpointOut> {
+    const data: EndpointData = {
+      uid,
+      url: this.checkedUrl(input.url),
+      description: input.description ?? '',
+      version: input.version ?? 1,
+      throttleRate: requestedRateLimit(input) ?? null,
+      disabled: input.disabled ?? false,
+      disabledReason: input.disabled ? MANUAL_DISABLE_REASON : null,
+      failingSince: null,
+      filterTypes: await this.checkedFilter(ctx.scope, input),
+      channels: input.channels ?? [],
+      metadata: input.metadata ?? {},
+    };
+    const given = 'secret' in input && input.secret != null ? this.checkedSecret(input.secret, ['body', 'secret']) : null;
+    const headers = 'headers' in input && input.headers ? await this.checkedHeaders(ctx.scope, input.headers, ['body', 'headers']) : [];
+    const secret = await this.sealSecret(ctx.scope, given ?? generateSecret('hmac'));
+    const row = await this.prisma.$transaction(async (tx) => {
+      const created = await this.endpoints.create(tx, ctx.scope, newId('ep'), appId, data, secret, headers);
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'endpoint.created',
+        target: { type: 'endpoint', id: created.id },
+        details: { appId, secretKind: secret.kind, headers: headers.map((h) => h.name) },
+      });
+      return created;
+    });
+    return toEndpointOut(row);
+  }
+
+  private async updateRow(ctx: RequestContext, existing: EndpointRow, data: Partial<EndpointData>, secret: NewSecret | null): Promise<EndpointRow> {
+    const sealed = secret ? await this.sealSecret(ctx.scope, secret) : null;
+    return this.prisma.$transaction(async (tx) => {
+      const row = await this.endpoints.update(tx, ctx.scope, existing.id, data);
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'endpoint.updated',
+        target: { type: 'endpoint', id: existing.id },
+        details: { appId: existing.appId, fields: Object.keys(data).sort() },
+      });
+      // The UPDATE above holds the endpoint's row lock: rotations of this endpoint wait for it.
+      if (sealed) {
+        await this.endpoints.rotateSecret(tx, ctx.scope, existing.id, sealed, new Date(Date.now() + DEFAULT_GRACE_SECONDS * 1000), MAX_OLD_SECRETS);
+        await this.audit.record(tx, ctx.scope, ctx.audit, {
+          action: 'endpoint.secret.rotated',
+          target: { type: 'endpoint', id: existing.id },
+          details: { appId: existing.appId, kind: sealed.kind, gracePeriodSeconds: DEFAULT_GRACE_SECONDS },
+        });
+      }
+      return row;
+    });
+  }
+
+  /** The write-time half of the SSRF policy; the dispatcher checks resolved addresses again. */
+  private checkedUrl(raw: string): string {
+    const verdict = checkWebhookUrl(raw, { httpsOnly: this.config.delivery.httpsOnly, allowedCidrs: this.config.delivery.allowedCidrs });
+    if (!verdict.ok) throw ValidationError.single(['body', 'url'], verdict.reason, 'value_error.url');
+    return verdict.url.toString();
+  }
+
+  /** The event filter (either spelling); every type must exist and not be archived (as Svix checks). */
+  private async checkedFilter(scope: TenantScope, input: EventFilterInput): Promise<string[]> {
+    const field = input.filterTypes !== undefined ? 'filterTypes' : 'eventTypes';
+    const names = input.filterTypes ?? input.eventTypes ?? [];
+    const active = await this.eventTypes.activeNames(scope, names);
+    const issues = names
+      .map((name, i) => ({ name, i }))
+      .filter(({ name }) => !active.has(name))
+      .map(({ name, i }) => ({ loc: ['body', field, i], msg: `event type ${name} does not exist or is archived`, type: 'value_error.event_type' }));
+    if (issues.length > 0) throw new ValidationError(issues);
+    return names;
+  }
+
+  private checkedSecret(raw: string, loc: (string | number)[]): NewSecret {
+    const parsed = parseSecretInput(raw);
+    if (!parsed.ok) throw ValidationError.single(loc, parsed.reason, 'value_error.secret');
+    return parsed.value;
+  }
+
+  /** Secrets are stored only encrypted with the tenant's data key. */
+  private async sealSecret(scope: TenantScope, secret: NewSecret): Promise<StoredSecret> {
+    return { id: newId('sec'), kind: secret.kind, secretEnc: await this.keys.encrypt(scope, secret.secret), publicKey: secret.publicKey };
+  }
+
+  private async checkedHeaders(scope: TenantScope, headers: Record<string, string>, loc: (string | number)[]): Promise<StoredHeader[]> {
+    const issues = headerIssues(headers, loc);
+    if (Object.keys(headers).length > MAX_ENDPOINT_HEADERS) issues.push({ loc, msg: `an endpoint has at most ${MAX_ENDPOINT_HEADERS} custom headers`, type: 'value_error' });
+    if (issues.length > 0) throw new ValidationError(issues);
+    return this.sealHeaders(scope, headers);
+  }
+
+  /** Header values are stored only encrypted; names are lower-cased. */
+  private async sealHeaders(scope: TenantScope, headers: Record<string, string | null>): Promise<StoredHeader[]> {
+    const out: StoredHeader[] = [];
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === null) continue;
+      out.push({ name: normalizeHeaderName(name), valueEnc: await this.keys.encrypt(scope, value), sensitive: isSensitiveHeader(name) });
+    }
+    return out;
+  }
+
+  private async recordHeaders(tx: Db, ctx: RequestContext, endpointId: string, set: string[], removed: string[]): Promise<void> {
+    await this.audit.record(tx, ctx.scope, ctx.audit, {
+      action: 'endpoint.headers.updated',
+      target: { type: 'endpoint', id: endpointId },
+      details: { set: [...set].sort(), removed: [...removed].sort() },
+    });
+  }
+}
+
+/** Enabling clears the failure history (else the health check would disable it again at once). */
+function disabledFields(existing: EndpointRow, disabled: boolean): Partial<EndpointData> {
+  if (disabled === existing.disabled) return { disabled };
+  return disabled ? { disabled, disabledReason: MANUAL_DISABLE_REASON } : { disabled, disabledReason: null, failingSince: null };
+}

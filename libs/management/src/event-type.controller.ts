@@ -1,0 +1,77 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
+import type { ListResponse } from '@herald/core';
+import type { FastifyReply } from 'fastify';
+import {
+  eventTypeDeleteQuerySchema,
+  eventTypeInSchema,
+  eventTypeListQuerySchema,
+  eventTypePatchSchema,
+  eventTypeUpdateSchema,
+  type EventTypeDeleteQuery,
+  type EventTypeIn,
+  type EventTypeListQuery,
+  type EventTypePatch,
+  type EventTypeUpdate,
+} from './event-type.schemas';
+import { EventTypeService } from './event-type.service';
+import type { EventTypeOut } from './management.mappers';
+import { eventTypePathSchema, type EventTypePath } from './management.schemas';
+
+/** Svix event type API, addressed by name. */
+@Controller('api/v1/event-type')
+export class EventTypeController {
+  constructor(private readonly eventTypes: EventTypeService) {}
+
+  @Get()
+  @RequireAccess('read')
+  list(@Ctx() ctx: RequestContext, @Query(new ZodPipe(eventTypeListQuerySchema, 'query')) query: EventTypeListQuery): Promise<ListResponse<EventTypeOut>> {
+    return this.eventTypes.list(ctx, query);
+  }
+
+  @Post()
+  @RequireAccess('write')
+  create(@Ctx() ctx: RequestContext, @Body(new ZodPipe(eventTypeInSchema, 'body')) body: EventTypeIn): Promise<EventTypeOut> {
+    return this.eventTypes.create(ctx, body);
+  }
+
+  @Get(':event_type_name')
+  @RequireAccess('read')
+  get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(eventTypePathSchema, 'path')) path: EventTypePath): Promise<EventTypeOut> {
+    return this.eventTypes.get(ctx, path.event_type_name);
+  }
+
+  @Put(':event_type_name')
+  @RequireAccess('write')
+  async update(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(eventTypePathSchema, 'path')) path: EventTypePath,
+    @Body(new ZodPipe(eventTypeUpdateSchema, 'body')) body: EventTypeUpdate,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<EventTypeOut> {
+    const outcome = await this.eventTypes.upsert(ctx, path.event_type_name, body);
+    void reply.status(outcome.status);
+    return outcome.body;
+  }
+
+  @Patch(':event_type_name')
+  @RequireAccess('write')
+  patch(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(eventTypePathSchema, 'path')) path: EventTypePath,
+    @Body(new ZodPipe(eventTypePatchSchema, 'body')) body: EventTypePatch,
+  ): Promise<EventTypeOut> {
+    return this.eventTypes.patch(ctx, path.event_type_name, body);
+  }
+
+  @Delete(':event_type_name')
+  @HttpCode(204)
+  @RequireAccess('write')
+  async delete(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(eventTypePathSchema, 'path')) path: EventTypePath,
+    @Query(new ZodPipe(eventTypeDeleteQuerySchema, 'query')) query: EventTypeDeleteQuery,
+  ): Promise<void> {
+    await this.eventTypes.delete(ctx, path.event_type_name, query.expunge);
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import type { Db, TenantScope } from '@herald/core';
+import { Prisma, PrismaService } from '@herald/db';
+import { cursorBounds, type PageQuery } from './list-page';
+import { mapWriteErrors } from './prisma-errors';
+
+export interface EventTypeRow {
+  id: string;
+  name: string;
+  description: string;
+  archived: boolean;
+  deprecated: boolean;
+  featureFlag: string | null;
+  groupName: string | null;
+  schemas: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EventTypeData {
+  description: string;
+  archived: boolean;
+  deprecated: boolean;
+  featureFlag: string | null;
+  groupName: string | null;
+  schemas: Record<string, unknown> | null;
+}
+
+const SELECT = {
+  id: true,
+  name: true,
+  description: true,
+  archived: true,
+  deprecated: true,
+  featureFlag: true,
+  groupName: true,
+  schemas: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+const DUPLICATE = 'An event type with this name already exists';
+
+function jsonColumn(schemas: Record<string, unknown> | null | undefined): Prisma.InputJsonValue | typeof Prisma.DbNull | undefined {
+  if (schemas === undefined) return undefined;
+  return schemas === null ? Prisma.DbNull : (schemas as Prisma.InputJsonValue);
+}
+
+@Injectable()
+export class EventTypeRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async find(scope: TenantScope, name: string): Promise<EventTypeRow | null> {
+    return this.prisma.eventType.findFirst({ where: { tenantId: scope.tenantId, name }, select: SELECT });
+  }
+
+  /** Event types are listed by name, and the iterator is a name (as in Svix). */
+  async list(scope: TenantScope, page: PageQuery, includeArchived: boolean): Promise<EventTypeRow[]> {
+    const { op, sort } = cursorBounds(page);
+    const where: Prisma.EventTypeWhereInput = { tenantId: scope.tenantId };
+    if (!includeArchived) where.archived = false;
+    if (page.cursor) where.name = { [op]: page.cursor };
+    return this.prisma.eventType.findMany({ where, select: SELECT, orderBy: { name: sort }, take: page.limit + 1 });
+  }
+
+  /** Which of `names` exist and are not archived. */
+  async activeNames(scope: TenantScope, names: string[]): Promise<Set<string>> {
+    if (names.length === 0) return new Set();
+    const rows = await this.prisma.eventType.findMany({
+      where: { tenantId: scope.tenantId, name: { in: names }, archived: false },
+      select: { name: true },
+    });
+    return new Set(rows.map((r) => r.name));
+  }
+
+  async create(tx: Db, scope: TenantScope, id: string, name: string, data: EventTypeData): Promise<EventTypeRow> {
+    return mapWriteErrors('Event type', DUPLICATE, () =>
+      tx.eventType.create({
+        data: { id, tenantId: scope.tenantId, name, ...data, schemas: jsonColumn(data.schemas) },
+        select: SELECT,
+      }),
+    );
+  }
+
+  async update(tx: Db, scope: TenantScope, id: string, data: Partial<EventTypeData>): Promise<EventTypeRow> {
+    return mapWriteErrors('Event type', DUPLICATE, () =>
+      tx.eventType.update({
+        where: { id, tenantId: scope.tenantId },
+        data: { ...data, schemas: jsonColumn(data.schemas), updatedAt: new Date() },
+        select: SELECT,
+      }),
+    );
+  }
+
+  async delete(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
+    const { count } = await tx.eventType.deleteMany({ where: { id, tenantId: scope.tenantId } });
+    return count > 0;
+  }
+}

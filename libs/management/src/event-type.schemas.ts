@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { lastQueryValues, listQueryFields, queryBool, svixName } from './management.schemas';
+
+/**
+ * Event type bodies. `featureFlags` and `groupName` come from the svix client (the 1.1.1 spec
+ * has one `featureFlag`); Herald stores one flag, so `featureFlags` may hold at most one.
+ */
+const schemasField = z.record(z.string(), z.unknown()).nullish();
+
+const commonFields = {
+  description: z.string().max(65_536),
+  archived: z.boolean().optional(),
+  deprecated: z.boolean().optional(),
+  featureFlag: svixName(256).nullish(),
+  featureFlags: z.array(svixName(256)).max(1, 'Herald supports one feature flag per event type').nullish(),
+  groupName: svixName(256).nullish(),
+  schemas: schemasField,
+};
+
+function oneFeatureFlag(body: { featureFlag?: string | null; featureFlags?: string[] | null }, ctx: z.RefinementCtx): void {
+  const fromList = body.featureFlags?.[0];
+  if (body.featureFlag != null && fromList !== undefined && fromList !== body.featureFlag) {
+    ctx.addIssue({ code: 'custom', path: ['featureFlags'], message: 'featureFlag and featureFlags disagree' });
+  }
+}
+
+export const eventTypeInSchema = z.object({ name: svixName(256), ...commonFields }).superRefine(oneFeatureFlag);
+export type EventTypeIn = z.output<typeof eventTypeInSchema>;
+
+export const eventTypeUpdateSchema = z.object(commonFields).superRefine(oneFeatureFlag);
+export type EventTypeUpdate = z.output<typeof eventTypeUpdateSchema>;
+
+export const eventTypePatchSchema = z.object({ ...commonFields, description: commonFields.description.optional() }).superRefine(oneFeatureFlag);
+export type EventTypePatch = z.output<typeof eventTypePatchSchema>;
+
+export const eventTypeListQuerySchema = z.preprocess(
+  lastQueryValues,
+  z.object({ ...listQueryFields, include_archived: queryBool(false), with_content: queryBool(false) }),
+);
+export type EventTypeListQuery = z.output<typeof eventTypeListQuerySchema>;
+
+export const eventTypeDeleteQuerySchema = z.preprocess(lastQueryValues, z.object({ expunge: queryBool(false) }));
+export type EventTypeDeleteQuery = z.output<typeof eventTypeDeleteQuerySchema>;
+
+/** The feature flag a body sets: undefined = not given, null = none. */
+export function requestedFeatureFlag(body: { featureFlag?: string | null; featureFlags?: string[] | null }): string | null | undefined {
+  if (body.featureFlag !== undefined) return body.featureFlag;
+  if (body.featureFlags === undefined) return undefined;
+  return body.featureFlags?.[0] ?? null;
+}

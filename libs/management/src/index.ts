@@ -1,0 +1,19 @@
+export * from './management.module';
+export * from './management.mappers';
+export * from './endpoint-header.rules';
+export * from './endpoint-secret.rules';
+export { applicationInSchema, applicationPatchSchema, applicationListQuerySchema, applicationCreateQuerySchema } from './application.schemas';
+export { eventTypeInSchema, eventTypeUpdateSchema, eventTypePatchSchema, eventTypeListQuerySchema, eventTypeDeleteQuerySchema } from './event-type.schemas';
+export {
+  endpointInSchema,
+  endpointUpdateSchema,
+  endpointPatchSchema,
+  endpointListQuerySchema,
+  endpointSecretRotateInSchema,
+  endpointHeadersInSchema,
+  endpointHeadersPatchInSchema,
+  endpointStatsQuerySchema,
+} from './endpoint.schemas';
+export { appPortalAccessInSchema } from './app-portal.schemas';
+export type { EndpointSecretOut, EndpointHeadersOut, EndpointStatsOut } from './endpoint.service';
+export type { AppPortalAccessOut } from './app-portal.service';

@@ -1,0 +1,106 @@
+import type { ApplicationRow } from './application.repository';
+import type { EndpointRow } from './endpoint.repository';
+import type { EventTypeRow } from './event-type.repository';
+
+/** Response shapes: Svix's field names, both spellings where the spec and the client differ. */
+
+export interface ApplicationOut {
+  id: string;
+  uid: string | null;
+  name: string;
+  throttleRate: number | null;
+  rateLimit: number | null;
+  metadata: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EventTypeOut {
+  name: string;
+  description: string;
+  archived: boolean;
+  deprecated: boolean;
+  featureFlag: string | null;
+  featureFlags: string[] | null;
+  groupName: string | null;
+  schemas?: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EndpointOut {
+  id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  version: number;
+  throttleRate: number | null;
+  rateLimit: number | null;
+  disabled: boolean;
+  /** The spec's name for the event filter; the svix client reads `filterTypes`. */
+  eventTypes: string[] | null;
+  filterTypes: string[] | null;
+  channels: string[] | null;
+  metadata: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toApplicationOut(row: ApplicationRow): ApplicationOut {
+  return {
+    id: row.id,
+    uid: row.uid,
+    name: row.name,
+    throttleRate: row.throttleRate,
+    rateLimit: row.throttleRate,
+    metadata: stringMap(row.metadata),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function toEventTypeOut(row: EventTypeRow, withSchemas: boolean): EventTypeOut {
+  const out: EventTypeOut = {
+    name: row.name,
+    description: row.description,
+    archived: row.archived,
+    deprecated: row.deprecated,
+    featureFlag: row.featureFlag,
+    featureFlags: row.featureFlag ? [row.featureFlag] : null,
+    groupName: row.groupName,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+  if (withSchemas) out.schemas = isObject(row.schemas) ? row.schemas : null;
+  return out;
+}
+
+export function toEndpointOut(row: EndpointRow): EndpointOut {
+  const filter = row.filterTypes.length > 0 ? row.filterTypes : null;
+  return {
+    id: row.id,
+    uid: row.uid,
+    url: row.url,
+    description: row.description,
+    version: row.version,
+    throttleRate: row.throttleRate,
+    rateLimit: row.throttleRate,
+    disabled: row.disabled,
+    eventTypes: filter,
+    filterTypes: filter,
+    channels: row.channels.length > 0 ? row.channels : null,
+    metadata: stringMap(row.metadata),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Metadata columns hold string maps (validated on the way in); anything else reads as empty. */
+function stringMap(value: unknown): Record<string, string> {
+  if (!isObject(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
