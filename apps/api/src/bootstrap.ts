@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { installJsonBodyParser } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
 import { createLogger, PinoNestLogger } from '@herald/observability';
 import { ApiModule } from './app.module';
@@ -22,9 +23,12 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
     },
     return503OnClosing: true,
   });
+  // Herald's own JSON-only parser (UTF-8, depth, size) replaces Nest's and Fastify's.
+  installJsonBodyParser(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
+    bodyParser: false,
   });
   app.enableShutdownHooks();
   await app.init();

@@ -4,14 +4,19 @@ import { AuthGuard } from '@nestjs/passport';
 import { ForbiddenError, HeraldError, UnauthorizedError } from '@herald/core';
 import { ACCESS_METADATA, type Access } from './access.decorator';
 import type { AuthenticatedRequest, Principal } from './principal';
+import { RateLimiter } from './rate-limiter.service';
 
 /**
- * The global guard: authenticates with passport (bearer) and checks the route's declared
- * access against the principal. A route that declares nothing is refused.
+ * The global guard: authenticates with passport (bearer), applies the per-key rate limit and
+ * checks the route's declared access against the principal. A route that declares nothing is
+ * refused; public routes are neither authenticated nor rate-limited.
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('bearer') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly rateLimiter: RateLimiter,
+  ) {
     super();
   }
 
@@ -23,6 +28,8 @@ export class AccessGuard extends AuthGuard('bearer') {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = request.user;
     if (!principal) throw new UnauthorizedError('Missing bearer token');
+    // Per key, after authentication and before the scope check: refused calls count too.
+    await this.rateLimiter.consume(principal);
     assertAllowed(principal, access, request);
     return true;
   }

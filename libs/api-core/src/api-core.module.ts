@@ -1,21 +1,37 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { createMetricsRegistry } from '@herald/observability';
 import { AccessGuard } from './access.guard';
+import { API_METRICS_REGISTRY, ApiMetrics } from './api-metrics';
 import { ApiKeyAuthService } from './api-key-auth.service';
 import { BearerStrategy } from './bearer.strategy';
 import { HeraldErrorFilter } from './error.filter';
+import { IdempotencySealer } from './idempotency-sealer';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyRepository } from './idempotency.repository';
+import { OpenApiBuilder } from './openapi.builder';
+import { RateLimitRepository } from './rate-limit.repository';
+import { RateLimiter } from './rate-limiter.service';
 
-/** HTTP kernel shared by every API feature: auth, access rules, error mapping. */
+/** HTTP kernel shared by every API feature: auth, rate limits, access rules, idempotency, error mapping, OpenAPI. */
 @Global()
 @Module({
-  imports: [PassportModule.register({ session: false })],
+  imports: [PassportModule.register({ session: false }), DiscoveryModule],
   providers: [
     ApiKeyAuthService,
     BearerStrategy,
+    { provide: API_METRICS_REGISTRY, useFactory: () => createMetricsRegistry('api') },
+    ApiMetrics,
+    RateLimitRepository,
+    RateLimiter,
+    IdempotencyRepository,
+    IdempotencySealer,
+    OpenApiBuilder,
     { provide: APP_GUARD, useClass: AccessGuard },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
     { provide: APP_FILTER, useClass: HeraldErrorFilter },
   ],
-  exports: [ApiKeyAuthService],
+  exports: [ApiKeyAuthService, API_METRICS_REGISTRY, ApiMetrics, OpenApiBuilder],
 })
 export class ApiCoreModule {}

@@ -2,6 +2,12 @@ import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter 
 import { HeraldError, RateLimitedError, ValidationError } from '@herald/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+export interface ErrorResponse {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
 interface FastifyLikeError {
   statusCode?: number;
   code?: string;
@@ -20,40 +26,41 @@ export class HeraldErrorFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
-    const { status, body, headers } = this.toResponse(exception, request.id);
+    const { status, body, headers } = errorResponse(exception, request.id);
     if (status >= 500) {
       this.logger.error({ err: exception, requestId: request.id }, exception instanceof Error ? exception.stack : String(exception));
     }
     for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
     void reply.header('x-request-id', request.id).status(status).send(body);
   }
+}
 
-  private toResponse(exception: unknown, requestId: string): { status: number; body: unknown; headers: Record<string, string> } {
-    if (exception instanceof ValidationError) {
-      return { status: 422, body: { detail: exception.issues }, headers: {} };
-    }
-    if (exception instanceof RateLimitedError) {
-      return {
-        status: 429,
-        body: { code: exception.code, detail: exception.detail },
-        headers: { 'retry-after': String(exception.retryAfterSeconds) },
-      };
-    }
-    if (exception instanceof HeraldError) {
-      return { status: exception.status, body: { code: exception.code, detail: exception.detail }, headers: {} };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      return { status, body: { code: codeForStatus(status), detail: exception.message }, headers: {} };
-    }
-    // Errors raised by Fastify itself before Nest sees the request (body too large, bad JSON…).
-    const fastifyError = exception as FastifyLikeError;
-    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      const status = fastifyError.statusCode;
-      return { status, body: { code: codeForStatus(status), detail: fastifyError.message ?? 'Bad request' }, headers: {} };
-    }
-    return { status: 500, body: { code: 'internal_error', detail: `Internal error (request ${requestId})` }, headers: {} };
+/** How an error is answered (status, Svix-shaped body, extra headers); also used to record idempotent replies. */
+export function errorResponse(exception: unknown, requestId: string): ErrorResponse {
+  if (exception instanceof ValidationError) {
+    return { status: 422, body: { detail: exception.issues }, headers: {} };
   }
+  if (exception instanceof RateLimitedError) {
+    return {
+      status: 429,
+      body: { code: exception.code, detail: exception.detail },
+      headers: { 'retry-after': String(exception.retryAfterSeconds) },
+    };
+  }
+  if (exception instanceof HeraldError) {
+    return { status: exception.status, body: { code: exception.code, detail: exception.detail }, headers: {} };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    return { status, body: { code: codeForStatus(status), detail: exception.message }, headers: {} };
+  }
+  // Errors raised by Fastify itself before Nest sees the request (body too large, bad JSON…).
+  const fastifyError = exception as FastifyLikeError;
+  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    const status = fastifyError.statusCode;
+    return { status, body: { code: codeForStatus(status), detail: fastifyError.message ?? 'Bad request' }, headers: {} };
+  }
+  return { status: 500, body: { code: 'internal_error', detail: `Internal error (request ${requestId})` }, headers: {} };
 }
 
 function codeForStatus(status: number): string {

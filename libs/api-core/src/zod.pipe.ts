@@ -8,9 +8,10 @@ import type { z } from 'zod';
  */
 @Injectable()
 export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
+  // Public so the OpenAPI builder can document the route from the same schema.
   constructor(
-    private readonly schema: S,
-    private readonly where: 'body' | 'query' | 'path' = 'body',
+    readonly schema: S,
+    readonly where: 'body' | 'query' | 'path' = 'body',
   ) {}
 
   transform(value: unknown): z.output<S> {

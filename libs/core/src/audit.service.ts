@@ -53,9 +53,21 @@ interface HashInput {
   prevHash: string;
 }
 
+/**
+ * JSON with object keys sorted at every level. `details` is stored as jsonb, which keeps its
+ * own key order, so the hash must not depend on the order the writer used.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** The hash covers every field a reader sees, in a fixed order, plus the previous hash. */
 export function auditEntryHash(e: HashInput): string {
-  const canonical = JSON.stringify([
+  const canonical = canonicalJson([
     e.tenantId,
     e.seq.toString(),
     e.action,
@@ -132,14 +144,30 @@ export class AuditService {
     await this.prisma.$transaction((tx) => this.record(tx, scope, ctx, event));
   }
 
+  /**
+   * Newest first. `iterator` is an entry id: the page continues after it (older entries), or,
+   * prefixed with '-', before it (newer entries, still returned newest first). Paging follows
+   * the chain's `seq`, not the id (ids are ordered by second only).
+   */
   async list(scope: TenantScope, limit: number, iterator?: string): Promise<{ rows: AuditEntryView[]; hasMore: boolean }> {
-    const rows = await this.prisma.auditLogEntry.findMany({
-      where: { tenantId: scope.tenantId, ...(iterator ? { id: { lt: iterator } } : {}) },
-      orderBy: { seq: 'desc' },
+    const backwards = iterator?.startsWith('-') ?? false;
+    const cursorId = iterator?.replace(/^-/, '');
+    let seqBound: { lt: bigint } | { gt: bigint } | undefined;
+    if (cursorId) {
+      const cursor = await this.prisma.auditLogEntry.findFirst({ where: { tenantId: scope.tenantId, id: cursorId }, select: { seq: true } });
+      if (!cursor) return { rows: [], hasMore: false };
+      seqBound = backwards ? { gt: cursor.seq } : { lt: cursor.seq };
+    }
+    const found = await this.prisma.auditLogEntry.findMany({
+      where: { tenantId: scope.tenantId, ...(seqBound ? { seq: seqBound } : {}) },
+      orderBy: { seq: backwards ? 'asc' : 'desc' },
       take: limit + 1,
     });
+    const hasMore = found.length > limit;
+    const page = found.slice(0, limit);
+    if (backwards) page.reverse();
     return {
-      rows: rows.slice(0, limit).map((r) => ({
+      rows: page.map((r) => ({
         id: r.id,
         action: r.action,
         actor: { type: r.actorType as AuditActor['type'], id: r.actorId },
@@ -151,7 +179,7 @@ export class AuditService {
         prevHash: r.prevHash,
         hash: r.hash,
       })),
-      hasMore: rows.length > limit,
+      hasMore,
     };
   }
 

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import { lastValueFrom, throwError } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyInterceptor, IdempotencyRepository, IdempotencySealer } from '@herald/api-core';
+import { PrismaService } from '@herald/db';
+import { startTestApi, type TestApi } from './harness';
+
+interface KeyCreated {
+  id: string;
+  key: string;
+  name: string;
+}
+
+describe('Idempotency-Key on POST', () => {
+  let api: TestApi;
+  let prisma: PrismaService;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    prisma = api.app.get(PrismaService);
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const post = (token: string, body: unknown, key?: string, path = '/api/v1/api-keys') =>
+    api.call<KeyCreated & { code?: string }>('POST', path, { token, body, headers: key === undefined ? {} : { 'idempotency-key': key } });
+  const keysNamed = (tenantId: string, name: string) => prisma.apiKey.count({ where: { tenantId, name } });
+
+  it('replays the first response for a retry with the same key and body, creating one resource', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    const first = await post(apiKey, { name: 'once', scopes: ['read'] }, 'retry-1');
+    expect(first.status).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    // Same JSON with another key order is the same request.
+    const again = await api.call<KeyCreated>('POST', '/api/v1/api-keys', { token: apiKey, rawBody: '{"scopes":["read"],"name":"once"}', headers: { 'content-type': 'application/json', 'idempotency-key': 'retry-1' } });
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await keysNamed(tenantId, 'once')).toBe(1);
+    // The kept response (it holds the new key's secret) is stored encrypted.
+    const row = await prisma.$queryRaw<{ body: string }[]>`SELECT response_body::text AS body FROM idempotency_records WHERE tenant_id = ${tenantId} AND key = 'retry-1'`;
+    expect(row[0]!.body).not.toContain(first.body.key);
+    expect(row[0]!.body).not.toContain('once');
+  });
+
+  it('answers 409 idempotency_conflict for the same key with another body or path, changing nothing', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    expect((await post(apiKey, { name: 'a' }, 'k')).status).toBe(201);
+    const other = await post(apiKey, { name: 'b' }, 'k');
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('idempotency_conflict');
+    expect(await keysNamed(tenantId, 'b')).toBe(0);
+    const otherPath = await api.call<{ code: string }>('POST', '/api/v1/api-keys?x=1', { token: apiKey, body: { name: 'a' }, headers: { 'idempotency-key': 'k' } });
+    expect(otherPath.status).toBe(409);
+    expect(await keysNamed(tenantId, 'a')).toBe(1);
+  });
+
+  it('keeps keys per tenant', async () => {
+    const a = await api.createTenant();
+    const b = await api.createTenant();
+    const ra = await post(a.apiKey, { name: 'shared' }, 'same-key');
+    const rb = await post(b.apiKey, { name: 'shared' }, 'same-key');
+    expect(ra.status).toBe(201);
+    expect(rb.status).toBe(201);
+    expect(rb.headers['idempotent-replayed']).toBeUndefined();
+    expect(rb.body.id).not.toBe(ra.body.id);
+  });
+
+  it('replays 4xx responses too', async () => {
+    const { apiKey } = await api.createTenant();
+    const first = await post(apiKey, { name: '' }, 'bad-1');
+    expect(first.status).toBe(422);
+    const again = await post(apiKey, { name: '' }, 'bad-1');
+    expect(again.status).toBe(422);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+  });
+
+  it('without a key, every POST runs', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    expect((await post(apiKey, { name: 'twice' })).status).toBe(201);
+    expect((await post(apiKey, { name: 'twice' })).status).toBe(201);
+    expect(await keysNamed(tenantId, 'twice')).toBe(2);
+  });
+
+  it('refuses malformed keys with 422', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    for (const key of ['x'.repeat(257), 'tab\there', '']) {
+      const res = await post(apiKey, { name: 'never' }, key);
+      expect(res.status, JSON.stringify(key)).toBe(422);
+    }
+    expect(await keysNamed(tenantId, 'never')).toBe(0);
+    expect((await post(apiKey, { name: 'long-ok' }, 'y'.repeat(256))).status).toBe(201);
+  });
+
+  it('lets concurrent duplicates through once: the others get 409 or the replay', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    const results = await Promise.all(Array.from({ length: 6 }, () => post(apiKey, { name: 'raced' }, 'race-1')));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    const created = results.filter((r) => r.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
+    expect(await keysNamed(tenantId, 'raced')).toBe(1);
+  });
+
+  it('answers 409 while the first request is in flight, and takes over a reservation that went stale', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    const body = { name: 'inflight' };
+    const hash = createHash('sha256').update(`POST\n/api/v1/api-keys\n${JSON.stringify(body)}`).digest('hex');
+    await prisma.$executeRaw`INSERT INTO idempotency_records (tenant_id, key, request_hash, expires_at) VALUES (${tenantId}, 'fly', ${hash}, now() + interval '1 day')`;
+    const busy = await post(apiKey, body, 'fly');
+    expect(busy.status).toBe(409);
+    expect(busy.body.code).toBe('idempotency_conflict');
+    expect(await keysNamed(tenantId, 'inflight')).toBe(0);
+    await prisma.$executeRaw`UPDATE idempotency_records SET created_at = now() - interval '10 minutes' WHERE tenant_id = ${tenantId} AND key = 'fly'`;
+    expect((await post(apiKey, body, 'fly')).status).toBe(201);
+    expect(await keysNamed(tenantId, 'inflight')).toBe(1);
+  });
+
+  it('ignores and overwrites an expired record', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    expect((await post(apiKey, { name: 'old' }, 'reuse')).status).toBe(201);
+    await prisma.$executeRaw`UPDATE idempotency_records SET expires_at = now() - interval '1 second' WHERE tenant_id = ${tenantId} AND key = 'reuse'`;
+    const fresh = await post(apiKey, { name: 'new' }, 'reuse');
+    expect(fresh.status).toBe(201);
+    expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+    expect(await keysNamed(tenantId, 'new')).toBe(1);
+    const replay = await post(apiKey, { name: 'new' }, 'reuse');
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.id).toBe(fresh.body.id);
+  });
+
+  it('does not keep 5xx responses, so the client can retry', async () => {
+    const { tenantId } = await api.createTenant();
+    const interceptor = new IdempotencyInterceptor(api.app.get(IdempotencyRepository), api.app.get(IdempotencySealer));
+    const request = { method: 'POST', url: '/api/v1/anything', body: { a: 1 }, headers: { 'idempotency-key': 'boom' }, user: { kind: 'api_key', keyId: 'key_x', tenantId, scopes: ['all'] }, id: 'req-boom' };
+    const reply = { statusCode: 201, sent: false };
+    const context = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ExecutionContext;
+    const failing: CallHandler = { handle: () => throwError(() => new Error('database exploded')) };
+    await expect(lastValueFrom(interceptor.intercept(context, failing))).rejects.toThrow('database exploded');
+    expect(await prisma.idempotencyRecord.count({ where: { tenantId, key: 'boom' } })).toBe(0);
+  });
+
+  it('ignores the header on other methods', async () => {
+    const { apiKey } = await api.createTenant();
+    const res = await api.call('GET', '/api/v1/api-keys', { token: apiKey, headers: { 'idempotency-key': 'x'.repeat(300) } });
+    expect(res.status).toBe(200);
+  });
+});

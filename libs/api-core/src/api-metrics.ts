@@ -1,0 +1,25 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, type Registry } from 'prom-client';
+
+/** The API process's Prometheus registry (a /metrics route serves it). */
+export const API_METRICS_REGISTRY = Symbol('API_METRICS_REGISTRY');
+
+@Injectable()
+export class ApiMetrics {
+  readonly rateLimited: Counter<'principal'>;
+  readonly rateLimitFailOpen: Counter;
+
+  constructor(@Inject(API_METRICS_REGISTRY) registry: Registry) {
+    this.rateLimited = new Counter({
+      name: 'herald_api_rate_limited_total',
+      help: 'API requests refused with 429 by the per-key rate limit, by principal kind.',
+      labelNames: ['principal'],
+      registers: [registry],
+    });
+    this.rateLimitFailOpen = new Counter({
+      name: 'herald_api_rate_limit_fail_open_total',
+      help: 'API requests let through without a rate-limit check because Redis did not answer in time.',
+      registers: [registry],
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@herald/db';
+
+/** Who owns an idempotency key: a tenant id, or the operator sentinel. */
+export type IdempotencyOwner = string;
+export const OPERATOR_IDEMPOTENCY_OWNER = 'operator';
+
+export interface StoredIdempotencyRecord {
+  requestHash: string;
+  /** NULL while the first request is still being processed. */
+  responseStatus: number | null;
+  /** The response body, encrypted (see IdempotencySealer); null when there was none. */
+  responseSealed: Buffer | null;
+}
+
+export type Reservation = { reserved: true; createdAt: Date } | { reserved: false; existing: StoredIdempotencyRecord | null };
+
+/**
+ * idempotency_records, keyed by (owner, key). A request first reserves its key (a row with no
+ * response), runs, then completes the row with its response. The reservation is one statement,
+ * so two concurrent requests with one key cannot both win it.
+ */
+@Injectable()
+export class IdempotencyRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Reserves `key` unless a live record holds it. An expired record, or a reservation older
+   * than `staleAfterMs` that never completed (its process died), is overwritten.
+   */
+  async reserve(owner: IdempotencyOwner, key: string, requestHash: string, ttlMs: number, staleAfterMs: number): Promise<Reservation> {
+    const won = await this.prisma.$queryRaw<{ created_at: Date }[]>`
+      INSERT INTO idempotency_records (tenant_id, key, request_hash, created_at, expires_at)
+      VALUES (${owner}, ${key}, ${requestHash}, now(), now() + ${ttlMs} * interval '1 millisecond')
+      ON CONFLICT (tenant_id, key) DO UPDATE
+        SET request_hash = EXCLUDED.request_hash,
+            response_status = NULL,
+            response_body = NULL,
+            created_at = EXCLUDED.created_at,
+            expires_at = EXCLUDED.expires_at
+        WHERE idempotency_records.expires_at <= now()
+           OR (idempotency_records.response_status IS NULL
+               AND idempotency_records.created_at < now() - ${staleAfterMs} * interval '1 millisecond')
+      RETURNING created_at`;
+    const row = won[0];
+    if (row) return { reserved: true, createdAt: row.created_at };
+    const existing = await this.prisma.idempotencyRecord.findUnique({
+      where: { tenantId_key: { tenantId: owner, key } },
+      select: { requestHash: true, responseStatus: true, responseBody: true },
+    });
+    if (!existing) return { reserved: false, existing: null };
+    const sealed = (existing.responseBody as { sealed?: unknown } | null)?.sealed;
+    return {
+      reserved: false,
+      existing: {
+        requestHash: existing.requestHash,
+        responseStatus: existing.responseStatus,
+        responseSealed: typeof sealed === 'string' ? Buffer.from(sealed, 'base64') : null,
+      },
+    };
+  }
+
+  /** Stores the final response of the reservation made at `createdAt` (not of a later one). */
+  async complete(owner: IdempotencyOwner, key: string, createdAt: Date, status: number, sealedBody: Buffer | null): Promise<void> {
+    const json = sealedBody === null ? null : JSON.stringify({ sealed: sealedBody.toString('base64') });
+    await this.prisma.$executeRaw`
+      UPDATE idempotency_records
+         SET response_status = ${status}, response_body = ${json}::jsonb
+       WHERE tenant_id = ${owner} AND key = ${key} AND created_at = ${createdAt}`;
+  }
+
+  /** Drops an unfinished reservation so the client may retry (after a 5xx). */
+  async release(owner: IdempotencyOwner, key: string, createdAt: Date): Promise<void> {
+    await this.prisma.$executeRaw`
+      DELETE FROM idempotency_records
+       WHERE tenant_id = ${owner} AND key = ${key} AND created_at = ${createdAt} AND response_status IS NULL`;
+  }
+}

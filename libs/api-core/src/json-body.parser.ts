@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BadRequestError } from '@herald/core';
+
+/** Deepest nesting of arrays and objects a request body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+type ParserDone = (err: Error | null, body?: unknown) => void;
+
+/**
+ * The API's only body parser: `application/json` (any charset parameter), UTF-8, at most
+ * `HERALD_MAX_PAYLOAD_BYTES` (Fastify's `bodyLimit` answers 413 before this runs) and at most
+ * {@link MAX_JSON_DEPTH} levels deep. Every other content type has no parser, so Fastify
+ * answers 415. Refusals happen before routing: no handler runs and nothing is stored.
+ *
+ * Call on the Fastify instance before the Nest application initialises, with Nest's own body
+ * parsers turned off (`bodyParser: false`).
+ */
+export function installJsonBodyParser(fastify: FastifyInstance): void {
+  // Drops Fastify's defaults too (text/plain would otherwise reach handlers as a string).
+  fastify.removeAllContentTypeParsers();
+  // Fastify's own JSON parser, for its prototype-poisoning protection and error shapes.
+  const { onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig as { onProtoPoisoning?: 'error'; onConstructorPoisoning?: 'error' };
+  const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: FastifyRequest, raw: Buffer | string, done: ParserDone) => {
+    let text: string;
+    try {
+      text = decodeJsonText(raw);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    // An empty body with a JSON content type reads as "no body" (some clients always send the header).
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    // Callback style: it reports through `done`.
+    void parseJson(request, text, done);
+  });
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 text of a JSON body; throws a 400 for invalid UTF-8 or excessive nesting. */
+export function decodeJsonText(raw: Buffer | string): string {
+  let text: string;
+  if (typeof raw === 'string') {
+    text = raw;
+  } else {
+    try {
+      text = UTF8.decode(raw);
+    } catch (err) {
+      throw new BadRequestError(`Request body is not valid UTF-8 (${(err as Error).message})`, 'invalid_utf8');
+    }
+  }
+  assertJsonDepth(text, MAX_JSON_DEPTH);
+  return text;
+}
+
+/**
+ * Scans JSON text (before parsing, so a hostile document never reaches a recursive walk) and
+ * refuses nesting deeper than `max`. Brackets inside strings do not count.
+ */
+export function assertJsonDepth(text: string, max: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i += 1;
+      else if (c === 0x22 /* " */) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth += 1;
+      if (depth > max) throw new BadRequestError(`JSON nested deeper than ${max} levels`, 'json_too_deep');
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth -= 1;
+  }
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { REDIS } from '@herald/queue';
+
+/**
+ * Token bucket in one Redis hash per API key, refilled continuously at `rate` tokens/s up to
+ * `burst`. One script call per request: read, refill, take, write — atomic, and shared by every
+ * API process. The clock is Redis's own (TIME), so API hosts with skewed clocks agree.
+ *
+ * KEYS[1] bucket; ARGV[1] rate (tokens/s), ARGV[2] burst (capacity).
+ * Returns {allowed (1|0), ms until one token is available}.
+ */
+const TOKEN_BUCKET = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil or ts == nil then
+  tokens = burst
+  ts = now
+end
+if now > ts then
+  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+end
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.ceil((1 - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', now)
+-- A full bucket is the same as no bucket: let idle keys expire.
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return {allowed, wait}
+`;
+const TOKEN_BUCKET_SHA = createHash('sha1').update(TOKEN_BUCKET).digest('hex');
+
+export interface BucketVerdict {
+  allowed: boolean;
+  /** Milliseconds until the next request would be allowed (0 when allowed). */
+  waitMs: number;
+}
+
+@Injectable()
+export class RateLimitRepository {
+  private readonly prefix: string;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(HERALD_CONFIG) config: HeraldConfig,
+  ) {
+    this.prefix = `${config.redis.queuePrefix}:ratelimit`;
+  }
+
+  /** Whether the connection can take a command now (no queueing behind a reconnect). */
+  isReady(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  async take(bucket: string, ratePerSecond: number, burst: number): Promise<BucketVerdict> {
+    const key = `${this.prefix}:${bucket}`;
+    let reply: unknown;
+    try {
+      reply = await this.redis.evalsha(TOKEN_BUCKET_SHA, 1, key, ratePerSecond, burst);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
+      reply = await this.redis.eval(TOKEN_BUCKET, 1, key, ratePerSecond, burst);
+    }
+    const [allowed, wait] = reply as [number, number];
+    return { allowed: Number(allowed) === 1, waitMs: Number(wait) };
+  }
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { newId, PrismaService } from '@herald/db';
+import type { Db, TenantScope } from '@herald/core';
+import type { ApiKeyRow } from './tenant.mappers';
+import { idPageOrder, idPageWhere, pageRows, type IdPage } from './paging';
+
+const API_KEY_SELECT = { id: true, name: true, keyPrefix: true, scopes: true, expiresAt: true, allowedCidrs: true, createdAt: true } as const;
+
+export interface NewApiKey {
+  name: string;
+  keyHash: Buffer;
+  keyPrefix: string;
+  scopes: string[];
+  expiresAt: Date | null;
+  allowedCidrs: string[];
+}
+
+/** A tenant's own API keys (app-portal tokens, which carry an app id, are not managed here). */
+@Injectable()
+export class ApiKeyRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  create(db: Db, scope: TenantScope, key: NewApiKey): Promise<ApiKeyRow> {
+    return db.apiKey.create({
+      data: {
+        id: newId('key'),
+        tenantId: scope.tenantId,
+        name: key.name,
+        keyHash: new Uint8Array(key.keyHash),
+        keyPrefix: key.keyPrefix,
+        scopes: key.scopes,
+        expiresAt: key.expiresAt,
+        allowedCidrs: key.allowedCidrs,
+      },
+      select: API_KEY_SELECT,
+    });
+  }
+
+  /** Keys not revoked (expired ones included, so they can be seen and revoked). */
+  async list(scope: TenantScope, page: IdPage): Promise<{ rows: ApiKeyRow[]; hasMore: boolean }> {
+    const found = await this.prisma.apiKey.findMany({
+      where: { tenantId: scope.tenantId, appId: null, revokedAt: null, ...idPageWhere(page) },
+      orderBy: idPageOrder(page),
+      take: page.limit + 1,
+      select: API_KEY_SELECT,
+    });
+    return pageRows(found, page);
+  }
+
+  /** Revokes a live key of the tenant; false when there is none. Authentication refuses it from the commit on. */
+  async revoke(db: Db, scope: TenantScope, id: string, at: Date): Promise<boolean> {
+    const { count } = await db.apiKey.updateMany({ where: { id, tenantId: scope.tenantId, appId: null, revokedAt: null }, data: { revokedAt: at } });
+    return count > 0;
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@herald/db';
+import type { RequestContext } from '@herald/api-core';
+import { AuditService, generateApiKey, NotFoundError, ValidationError, type ListResponse } from '@herald/core';
+import { ApiKeyRepository } from './api-key.repository';
+import type { ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut } from './api-key.schemas';
+import type { ListQuery } from './list.schemas';
+import { envelope, idPage } from './paging';
+import { apiKeyCreatedOut, apiKeyOut } from './tenant.mappers';
+
+@Injectable()
+export class ApiKeyService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly keys: ApiKeyRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(ctx: RequestContext, body: ApiKeyIn): Promise<ApiKeyCreatedOut> {
+    if (body.expiresAt && body.expiresAt.getTime() <= Date.now()) {
+      throw ValidationError.single(['body', 'expiresAt'], 'must be in the future');
+    }
+    const material = generateApiKey();
+    const row = await this.prisma.$transaction(async (tx) => {
+      const created = await this.keys.create(tx, ctx.scope, {
+        name: body.name,
+        keyHash: material.hash,
+        keyPrefix: material.prefix,
+        scopes: body.scopes,
+        expiresAt: body.expiresAt,
+        allowedCidrs: body.allowedCidrs,
+      });
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'api_key.created',
+        target: { type: 'api_key', id: created.id },
+        details: { name: created.name, scopes: created.scopes, expiresAt: created.expiresAt?.toISOString() ?? null, allowedCidrs: created.allowedCidrs },
+      });
+      return created;
+    });
+    return apiKeyCreatedOut(row, material.key);
+  }
+
+  async list(ctx: RequestContext, query: ListQuery): Promise<ListResponse<ApiKeyOut>> {
+    const { rows, hasMore } = await this.keys.list(ctx.scope, idPage(query.limit, query.iterator));
+    return envelope(rows, hasMore, query.iterator, apiKeyOut);
+  }
+
+  async revoke(ctx: RequestContext, id: string): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.keys.revoke(tx, ctx.scope, id, new Date()))) throw new NotFoundError('API key');
+      await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'api_key.revoked', target: { type: 'api_key', id } });
+    });
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { ApiKeyController } from './api-key.controller';
+import { ApiKeyRepository } from './api-key.repository';
+import { ApiKeyService } from './api-key.service';
+import { AuditLogController } from './audit-log.controller';
+import { AuditLogService } from './audit-log.service';
+import { DocsController } from './docs.controller';
+import { TenantSettingsController } from './tenant-settings.controller';
+import { TenantSettingsRepository } from './tenant-settings.repository';
+import { TenantSettingsService } from './tenant-settings.service';
+import { TenantController } from './tenant.controller';
+import { TenantRepository } from './tenant.repository';
+import { TenantService } from './tenant.service';
+
+/** The tenant platform: operator tenant API, API keys, tenant settings, audit log, API docs. */
+@Module({
+  controllers: [TenantController, ApiKeyController, TenantSettingsController, AuditLogController, DocsController],
+  providers: [TenantRepository, TenantService, ApiKeyRepository, ApiKeyService, TenantSettingsRepository, TenantSettingsService, AuditLogService],
+})
+export class PlatformModule {}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@herald/db';
+import type { Db, TenantScope } from '@herald/core';
+import type { TenantRow } from './tenant.mappers';
+import { idPageOrder, idPageWhere, pageRows, type IdPage } from './paging';
+
+const TENANT_SELECT = { id: true, name: true, createdAt: true, updatedAt: true } as const;
+
+/**
+ * Tenants as the operator manages them. The tenant's own id is its scope; listing is the one
+ * cross-tenant read, and only the operator routes call it. Deleted tenants are invisible.
+ */
+@Injectable()
+export class TenantRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async list(page: IdPage): Promise<{ rows: TenantRow[]; hasMore: boolean }> {
+    const found = await this.prisma.tenant.findMany({
+      where: { deletedAt: null, ...idPageWhere(page) },
+      orderBy: idPageOrder(page),
+      take: page.limit + 1,
+      select: TENANT_SELECT,
+    });
+    return pageRows(found, page);
+  }
+
+  find(scope: TenantScope): Promise<TenantRow | null> {
+    return this.prisma.tenant.findFirst({ where: { id: scope.tenantId, deletedAt: null }, select: TENANT_SELECT });
+  }
+
+  /** Renames a live tenant; null when there is none. */
+  async rename(db: Db, scope: TenantScope, name: string): Promise<TenantRow | null> {
+    const { count } = await db.tenant.updateMany({ where: { id: scope.tenantId, deletedAt: null }, data: { name, updatedAt: new Date() } });
+    if (count === 0) return null;
+    return db.tenant.findFirst({ where: { id: scope.tenantId }, select: TENANT_SELECT });
+  }
+
+  /** Locks a live tenant's row for the rest of the transaction; false when there is none. */
+  async lockLive(db: Db, scope: TenantScope): Promise<boolean> {
+    const rows = await db.$queryRaw<{ id: string }[]>`SELECT id FROM tenants WHERE id = ${scope.tenantId} AND deleted_at IS NULL FOR UPDATE`;
+    return rows.length > 0;
+  }
+
+  /**
+   * Crypto-shredding: forgets the tenant's wrapped data key (every ciphertext of the tenant is
+   * unreadable from this commit on), marks it deleted and revokes every key it had.
+   */
+  async shred(db: Db, scope: TenantScope, at: Date): Promise<void> {
+    await db.tenant.updateMany({ where: { id: scope.tenantId }, data: { deletedAt: at, updatedAt: at, dataKeyWrapped: null } });
+    await db.apiKey.updateMany({ where: { tenantId: scope.tenantId, revokedAt: null }, data: { revokedAt: at } });
+  }
+}

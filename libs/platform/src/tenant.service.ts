@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@herald/db';
+import { AuditService, NotFoundError, TenantKeysService, TenantProvisioningService, tenantScope, type AuditContext, type ListResponse } from '@herald/core';
+import type { ListQuery } from './list.schemas';
+import { envelope, idPage } from './paging';
+import { provisionedTenantOut, tenantOut } from './tenant.mappers';
+import { TenantRepository } from './tenant.repository';
+import type { ProvisionedTenantOut, TenantIn, TenantOut, TenantPatch } from './tenant.schemas';
+
+/** The operator's view of tenants: provision, list, rename, delete (crypto-shred). */
+@Injectable()
+export class TenantService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly tenants: TenantRepository,
+    private readonly provisioning: TenantProvisioningService,
+    private readonly audit: AuditService,
+    private readonly keys: TenantKeysService,
+  ) {}
+
+  async create(body: TenantIn, ctx: AuditContext): Promise<ProvisionedTenantOut> {
+    return provisionedTenantOut(await this.provisioning.create(body.name, ctx));
+  }
+
+  async list(query: ListQuery): Promise<ListResponse<TenantOut>> {
+    const { rows, hasMore } = await this.tenants.list(idPage(query.limit, query.iterator));
+    return envelope(rows, hasMore, query.iterator, tenantOut);
+  }
+
+  async get(id: string): Promise<TenantOut> {
+    const row = await this.tenants.find(tenantScope(id));
+    if (!row) throw new NotFoundError('Tenant');
+    return tenantOut(row);
+  }
+
+  async update(id: string, patch: TenantPatch, ctx: AuditContext): Promise<TenantOut> {
+    const scope = tenantScope(id);
+    if (patch.name === undefined) return this.get(id);
+    const name = patch.name;
+    const row = await this.prisma.$transaction(async (tx) => {
+      const renamed = await this.tenants.rename(tx, scope, name);
+      if (!renamed) throw new NotFoundError('Tenant');
+      await this.audit.record(tx, scope, ctx, { action: 'tenant.updated', target: { type: 'tenant', id }, details: { fields: ['name'], name } });
+      return renamed;
+    });
+    return tenantOut(row);
+  }
+
+  /**
+   * Deletes a tenant by destroying its data key: in one transaction the deletion is audited
+   * (first, while the tenant still exists), the wrapped key is dropped, the tenant marked
+   * deleted and its API keys revoked. Rows are purged later by the retention worker.
+   */
+  async delete(id: string, ctx: AuditContext): Promise<void> {
+    const scope = tenantScope(id);
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.tenants.lockLive(tx, scope))) throw new NotFoundError('Tenant');
+      await this.audit.record(tx, scope, ctx, { action: 'tenant.deleted', target: { type: 'tenant', id }, details: { cryptoShredded: true } });
+      await this.tenants.shred(tx, scope, new Date());
+    });
+    // This process forgets the key now; others within their short cache lifetime, and the
+    // tenant's keys are refused from the commit on.
+    this.keys.evict(id);
+  }
+}
