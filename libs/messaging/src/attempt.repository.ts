@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import type { Db, TenantScope } from '@herald/core';
+import { Prisma, PrismaService } from '@herald/db';
+
+export interface AttemptRow {
+  id: string;
+  messageId: string;
+  endpointId: string;
+  url: string;
+  status: number;
+  responseStatus: number;
+  responseEnc: Uint8Array | null;
+  responseExpunged: boolean;
+  durationMs: number;
+  triggerType: number;
+  createdAt: Date;
+}
+
+export interface AttemptFilter {
+  appId: string;
+  messageId?: string;
+  endpointId?: string;
+  limit: number;
+  iterator?: string;
+  before?: Date;
+  after?: Date;
+  status?: number;
+  /** Inclusive lower and exclusive upper bound of response_status. */
+  responseStatusRange?: [number, number];
+  /** Filters on the attempted message. */
+  channel?: string;
+  tag?: string;
+  eventTypes?: string[];
+}
+
+const ATTEMPT_COLUMNS = Prisma.sql`
+  a.id, a.message_id AS "messageId", a.endpoint_id AS "endpointId", a.url, a.status, a.response_status AS "responseStatus",
+  a.response_enc AS "responseEnc", a.response_expunged AS "responseExpunged", a.duration_ms AS "durationMs",
+  a.trigger_type AS "triggerType", a.created_at AS "createdAt"`;
+
+/** Delivery attempts as the dispatcher recorded them. Every method is tenant-scoped. */
+@Injectable()
+export class AttemptRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Newest first; `iterator` is an attempt id ('-' prefix = towards newer). */
+  async list(scope: TenantScope, filter: AttemptFilter): Promise<AttemptRow[]> {
+    const backwards = filter.iterator?.startsWith('-') ?? false;
+    const cursor = filter.iterator?.replace(/^-/, '');
+    const conditions: Prisma.Sql[] = [Prisma.sql`a.tenant_id = ${scope.tenantId}`, Prisma.sql`a.app_id = ${filter.appId}`];
+    if (filter.messageId) conditions.push(Prisma.sql`a.message_id = ${filter.messageId}`);
+    if (filter.endpointId) conditions.push(Prisma.sql`a.endpoint_id = ${filter.endpointId}`);
+    if (cursor) conditions.push(backwards ? Prisma.sql`a.id > ${cursor}` : Prisma.sql`a.id < ${cursor}`);
+    else {
+      if (filter.before) conditions.push(Prisma.sql`a.created_at < ${filter.before}`);
+      if (filter.after) conditions.push(Prisma.sql`a.created_at > ${filter.after}`);
+    }
+    if (filter.status !== undefined) conditions.push(Prisma.sql`a.status = ${filter.status}`);
+    if (filter.responseStatusRange) {
+      const [low, high] = filter.responseStatusRange;
+      conditions.push(Prisma.sql`a.response_status >= ${low} AND a.response_status < ${high}`);
+    }
+    const messageConditions: Prisma.Sql[] = [];
+    if (filter.channel) messageConditions.push(Prisma.sql`${filter.channel} = ANY(m.channels)`);
+    if (filter.tag) messageConditions.push(Prisma.sql`${filter.tag} = ANY(m.tags)`);
+    if (filter.eventTypes?.length) messageConditions.push(Prisma.sql`m.event_type = ANY(${filter.eventTypes}::text[])`);
+    if (messageConditions.length > 0) {
+      conditions.push(Prisma.sql`EXISTS (
+        SELECT 1 FROM messages m
+        WHERE m.id = a.message_id AND m.tenant_id = ${scope.tenantId} AND ${Prisma.join(messageConditions, ' AND ')})`);
+    }
+    const rows = await this.prisma.$queryRaw<AttemptRow[]>`
+      SELECT ${ATTEMPT_COLUMNS}
+      FROM attempts a
+      WHERE ${Prisma.join(conditions, ' AND ')}
+      ORDER BY a.id ${backwards ? Prisma.sql`ASC` : Prisma.sql`DESC`}
+      LIMIT ${filter.limit + 1}`;
+    return backwards ? rows.reverse() : rows;
+  }
+
+  async find(scope: TenantScope, appId: string, messageId: string, attemptId: string): Promise<AttemptRow | null> {
+    const rows = await this.prisma.$queryRaw<AttemptRow[]>`
+      SELECT ${ATTEMPT_COLUMNS}
+      FROM attempts a
+      WHERE a.tenant_id = ${scope.tenantId} AND a.app_id = ${appId} AND a.message_id = ${messageId} AND a.id = ${attemptId}`;
+    return rows[0] ?? null;
+  }
+
+  async eraseResponse(tx: Db, scope: TenantScope, attemptId: string): Promise<void> {
+    await tx.attempt.updateMany({ where: { tenantId: scope.tenantId, id: attemptId }, data: { responseEnc: null, responseExpunged: true } });
+  }
+}

@@ -1,0 +1,210 @@
+import { Injectable } from '@nestjs/common';
+import type { Db, TenantScope } from '@herald/core';
+import { Prisma, PrismaService } from '@herald/db';
+import type { RoutableEndpoint } from './endpoint-routing';
+import type { DeliveryStatus } from './message-status';
+
+export interface AppRef {
+  id: string;
+}
+
+/** Everything ingest needs, read in one round trip. */
+export interface IngestContext {
+  appId: string;
+  payloadRetentionDays: number | null;
+  eventType: { id: string; updatedAt: Date } | null;
+  endpoints: RoutableEndpoint[];
+}
+
+export interface NewMessage {
+  id: string;
+  appId: string;
+  eventType: string;
+  eventId: string | null;
+  channels: string[];
+  tags: string[];
+  payloadEnc: Buffer;
+  payloadSize: number;
+  payloadExpiresAt: Date;
+  createdAt: Date;
+}
+
+export interface NewDelivery {
+  id: string;
+  endpointId: string;
+  status: Extract<DeliveryStatus, 'pending' | 'skipped'>;
+  nextAttemptAt: Date | null;
+}
+
+export interface MessageRow {
+  id: string;
+  appId: string;
+  eventType: string;
+  eventId: string | null;
+  channels: string[];
+  tags: string[];
+  payloadEnc: Uint8Array | null;
+  createdAt: Date;
+}
+
+export interface MessageListFilter {
+  appId: string;
+  limit: number;
+  /** Exclusive id bound; '-' prefix = walk towards newer rows. */
+  iterator?: string;
+  before?: Date;
+  after?: Date;
+  channel?: string;
+  tag?: string;
+  eventTypes?: string[];
+}
+
+const MESSAGE_SELECT = {
+  id: true,
+  appId: true,
+  eventType: true,
+  eventId: true,
+  channels: true,
+  tags: true,
+  payloadEnc: true,
+  createdAt: true,
+} as const;
+
+interface IngestRow {
+  app_id: string;
+  payload_retention_days: number | null;
+  et_id: string | null;
+  et_updated_at: Date | null;
+  endpoints: RoutableEndpoint[];
+}
+
+/** Messages and their first deliveries. Every method is tenant-scoped. */
+@Injectable()
+export class MessageRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * The app (by id or uid), the tenant's retention, the event type's version stamp (its
+   * schemas are read only when no compiled validator is cached) and the app's endpoints.
+   */
+  async loadIngestContext(scope: TenantScope, appIdOrUid: string, eventType: string, onlyEndpointId?: string): Promise<IngestContext | null> {
+    const endpointFilter = onlyEndpointId ? Prisma.sql`AND e.id = ${onlyEndpointId}` : Prisma.empty;
+    const rows = await this.prisma.$queryRaw<IngestRow[]>`
+      SELECT a.id AS app_id,
+             s.payload_retention_days,
+             et.id AS et_id, et.updated_at AS et_updated_at,
+             COALESCE((
+               SELECT json_agg(json_build_object('id', e.id, 'disabled', e.disabled, 'filterTypes', e.filter_types, 'channels', e.channels))
+               FROM endpoints e
+               WHERE e.tenant_id = a.tenant_id AND e.app_id = a.id ${endpointFilter}
+             ), '[]'::json) AS endpoints
+      FROM applications a
+      LEFT JOIN tenant_settings s ON s.tenant_id = a.tenant_id
+      LEFT JOIN event_types et ON et.tenant_id = a.tenant_id AND et.name = ${eventType}
+      WHERE a.tenant_id = ${scope.tenantId} AND (a.id = ${appIdOrUid} OR a.uid = ${appIdOrUid})
+      ORDER BY (a.id = ${appIdOrUid}) DESC
+      LIMIT 1`;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      appId: row.app_id,
+      payloadRetentionDays: row.payload_retention_days,
+      eventType: row.et_id && row.et_updated_at ? { id: row.et_id, updatedAt: row.et_updated_at } : null,
+      endpoints: row.endpoints,
+    };
+  }
+
+  async findApp(scope: TenantScope, appIdOrUid: string): Promise<AppRef | null> {
+    const apps = await this.prisma.application.findMany({
+      where: { tenantId: scope.tenantId, OR: [{ id: appIdOrUid }, { uid: appIdOrUid }] },
+      select: { id: true },
+      take: 2,
+    });
+    // An id match wins over a uid that happens to spell another app's id.
+    return apps.find((a) => a.id === appIdOrUid) ?? apps[0] ?? null;
+  }
+
+  /** Inserts the app unless its uid is taken (a concurrent create); returns the new id or null. */
+  async insertApplication(
+    tx: Db,
+    scope: TenantScope,
+    app: { id: string; name: string; uid: string; throttleRate: number | null; metadata: Record<string, string> },
+  ): Promise<string | null> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      INSERT INTO applications (id, tenant_id, uid, name, throttle_rate, metadata)
+      VALUES (${app.id}, ${scope.tenantId}, ${app.uid}, ${app.name}, ${app.throttleRate}, ${JSON.stringify(app.metadata)}::jsonb)
+      ON CONFLICT (tenant_id, uid) DO NOTHING
+      RETURNING id`;
+    return rows[0]?.id ?? null;
+  }
+
+  /**
+   * The message and its deliveries in ONE statement (so one transaction and one round trip).
+   * An `eventId` already used in the app inserts nothing and returns false.
+   */
+  async insertWithDeliveries(scope: TenantScope, message: NewMessage, deliveries: NewDelivery[]): Promise<boolean> {
+    const ids = deliveries.map((d) => d.id);
+    const endpointIds = deliveries.map((d) => d.endpointId);
+    const statuses = deliveries.map((d) => d.status);
+    const nextAttempts = deliveries.map((d) => (d.nextAttemptAt ? d.nextAttemptAt.toISOString() : null));
+    const rows = await this.prisma.$queryRaw<{ inserted: number }[]>`
+      WITH msg AS (
+        INSERT INTO messages (id, tenant_id, app_id, event_type, event_id, channels, tags, payload_enc, payload_size, payload_expires_at, created_at)
+        VALUES (${message.id}, ${scope.tenantId}, ${message.appId}, ${message.eventType}, ${message.eventId},
+                ${message.channels}::text[], ${message.tags}::text[], ${new Uint8Array(message.payloadEnc)}, ${message.payloadSize},
+                ${message.payloadExpiresAt}, ${message.createdAt})
+        ON CONFLICT (app_id, event_id) DO NOTHING
+        RETURNING id
+      ), dlv AS (
+        INSERT INTO deliveries (id, tenant_id, app_id, message_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+        SELECT d.id, ${scope.tenantId}, ${message.appId}, msg.id, d.endpoint_id, d.status, d.next_attempt_at::timestamptz, ${message.createdAt}, ${message.createdAt}
+        FROM msg CROSS JOIN unnest(${ids}::text[], ${endpointIds}::text[], ${statuses}::text[], ${nextAttempts}::text[])
+          AS d(id, endpoint_id, status, next_attempt_at)
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM msg)::int AS inserted, (SELECT count(*) FROM dlv)::int AS deliveries`;
+    return (rows[0]?.inserted ?? 0) > 0;
+  }
+
+  async list(scope: TenantScope, filter: MessageListFilter): Promise<MessageRow[]> {
+    const backwards = filter.iterator?.startsWith('-') ?? false;
+    const cursor = filter.iterator?.replace(/^-/, '');
+    const where: Prisma.MessageWhereInput = { tenantId: scope.tenantId, appId: filter.appId };
+    if (cursor) where.id = backwards ? { gt: cursor } : { lt: cursor };
+    else if (filter.before || filter.after) where.createdAt = { ...(filter.before ? { lt: filter.before } : {}), ...(filter.after ? { gt: filter.after } : {}) };
+    if (filter.channel) where.channels = { has: filter.channel };
+    if (filter.tag) where.tags = { has: filter.tag };
+    if (filter.eventTypes?.length) where.eventType = { in: filter.eventTypes };
+    const rows = await this.prisma.message.findMany({
+      where,
+      select: MESSAGE_SELECT,
+      orderBy: { id: backwards ? 'asc' : 'desc' },
+      take: filter.limit + 1,
+    });
+    return backwards ? rows.reverse() : rows;
+  }
+
+  /** By id or by `eventId`, within the app. */
+  async find(scope: TenantScope, appId: string, idOrEventId: string): Promise<MessageRow | null> {
+    const rows = await this.prisma.message.findMany({
+      where: { tenantId: scope.tenantId, appId, OR: [{ id: idOrEventId }, { eventId: idOrEventId }] },
+      select: MESSAGE_SELECT,
+      take: 2,
+    });
+    return rows.find((m) => m.id === idOrEventId) ?? rows[0] ?? null;
+  }
+
+  async findByIds(scope: TenantScope, ids: string[]): Promise<MessageRow[]> {
+    if (ids.length === 0) return [];
+    return this.prisma.message.findMany({ where: { tenantId: scope.tenantId, id: { in: ids } }, select: MESSAGE_SELECT });
+  }
+
+  async erasePayload(tx: Db, scope: TenantScope, messageId: string): Promise<void> {
+    await tx.message.updateMany({ where: { tenantId: scope.tenantId, id: messageId }, data: { payloadEnc: null } });
+  }
+
+  async findEventTypeSchemas(scope: TenantScope, eventTypeId: string): Promise<unknown> {
+    const row = await this.prisma.eventType.findFirst({ where: { tenantId: scope.tenantId, id: eventTypeId }, select: { schemas: true } });
+    return row?.schemas ?? null;
+  }
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/**
+ * Response shapes of the message and attempt routes (Svix field names). The mappers build
+ * exactly these types, and the OpenAPI document is generated from the same schemas.
+ */
+
+const statusText = z.enum(['success', 'pending', 'fail', 'sending', 'canceled']);
+/** Svix MessageStatus: 0 success, 1 pending, 2 fail, 3 sending, 4 canceled (expanded statuses). */
+const messageStatus = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
+
+export const messageOutSchema = z.object({
+  id: z.string(),
+  eventId: z.string().nullable(),
+  eventType: z.string(),
+  payload: z.unknown().describe('The payload; `{}` without content, `{"expired": true}` once erased'),
+  channels: z.array(z.string()).nullable(),
+  tags: z.array(z.string()).optional(),
+  timestamp: z.string(),
+  deliverAt: z.string().optional(),
+});
+export type MessageOut = z.output<typeof messageOutSchema>;
+
+export const messageAttemptOutSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  msgId: z.string(),
+  endpointId: z.string(),
+  response: z.string().describe('The response body; "EXPUNGED" once erased'),
+  responseStatusCode: z.number().int(),
+  responseDurationMs: z.number().int(),
+  status: z.number().int(),
+  statusText,
+  triggerType: z.number().int().describe('0 scheduled, 1 manual'),
+  timestamp: z.string(),
+  msg: messageOutSchema.optional(),
+});
+export type MessageAttemptOut = z.output<typeof messageAttemptOutSchema>;
+
+export const endpointMessageOutSchema = messageOutSchema.extend({
+  status: messageStatus,
+  statusText,
+  nextAttempt: z.string().nullable(),
+});
+export type EndpointMessageOut = z.output<typeof endpointMessageOutSchema>;
+
+export const messageEndpointOutSchema = z.object({
+  id: z.string(),
+  uid: z.string().nullable(),
+  url: z.string(),
+  description: z.string(),
+  disabled: z.boolean(),
+  throttleRate: z.number().int().nullable(),
+  rateLimit: z.number().int().nullable(),
+  version: z.number().int(),
+  channels: z.array(z.string()).nullable(),
+  eventTypes: z.array(z.string()).nullable().describe('The endpoint’s event filter (the svix client reads `filterTypes`)'),
+  filterTypes: z.array(z.string()).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  status: messageStatus,
+  statusText,
+  nextAttempt: z.string().nullable(),
+});
+export type MessageEndpointOut = z.output<typeof messageEndpointOutSchema>;
+
+export const recoverOutSchema = z.object({
+  id: z.string(),
+  status: z.literal('running'),
+  task: z.literal('endpoint.recover'),
+  updatedAt: z.string(),
+});
+export type RecoverOut = z.output<typeof recoverOutSchema>;
+
+export const emptyResponseSchema = z.object({}).strict();
+
+export function listResponseSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    data: z.array(item),
+    iterator: z.string().nullable(),
+    prevIterator: z.string().nullable(),
+    done: z.boolean(),
+  });
+}

@@ -1,0 +1,221 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { RequestContext } from '@herald/api-core';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, type ListResponse } from '@herald/core';
+import { newId, PrismaService } from '@herald/db';
+import { DeliveryQueueRepository } from './delivery-queue.repository';
+import { routeMessage, type Route } from './endpoint-routing';
+import { pageRows, toMessageOut, toPage } from './message.mappers';
+import type { MessageOut } from './message.responses';
+import { MessageRepository, type IngestContext, type NewDelivery } from './message.repository';
+import type { EventExampleIn, MessageIn, MessageListQuery } from './message.schemas';
+import { MessagingLookupService } from './messaging-lookup.service';
+import { latestSchema, PayloadSchemaValidator } from './payload-schema.validator';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DEFAULT_MESSAGE_RETENTION_DAYS = 90;
+
+/** What ingest writes, whichever route asked for it (create, send-example). */
+interface IngestPlan {
+  context: IngestContext;
+  eventType: string;
+  payload: Record<string, unknown>;
+  /** JSON.stringify(payload): the exact bytes stored, signed and sent. */
+  payloadJson: string;
+  eventId: string | null;
+  channels: string[];
+  tags: string[];
+  retentionMs: number;
+  deliverAt: Date | null;
+  routes: Route[];
+}
+
+/**
+ * Messages: ingest (one statement writes the message and its deliveries, then the jobs are
+ * enqueued), reads with decrypted payloads, and erasure.
+ */
+@Injectable()
+export class MessageService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly messages: MessageRepository,
+    private readonly lookup: MessagingLookupService,
+    private readonly queue: DeliveryQueueRepository,
+    private readonly keys: TenantKeysService,
+    private readonly audit: AuditService,
+    private readonly validator: PayloadSchemaValidator,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {}
+
+  async create(ctx: RequestContext, appIdOrUid: string, input: MessageIn, withContent: boolean): Promise<MessageOut> {
+    const payloadJson = this.serialize(input.payload);
+    let context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
+    if (!context && input.application && ctx.principal.kind === 'api_key') {
+      const uid = await this.createApplication(ctx, appIdOrUid, input.application);
+      context = await this.messages.loadIngestContext(ctx.scope, uid, input.eventType);
+    }
+    if (!context) throw new NotFoundError('Application');
+    this.lookup.assertAppAllowed(ctx, context.appId);
+    if (context.eventType) {
+      const { id, updatedAt } = context.eventType;
+      await this.validator.validate(
+        { cacheKey: `${id}:${updatedAt.getTime()}`, loadSchemas: () => this.messages.findEventTypeSchemas(ctx.scope, id) },
+        input.payload,
+      );
+    }
+    const channels = input.channels ?? [];
+    const retentionMs =
+      input.payloadRetentionHours != null ? input.payloadRetentionHours * HOUR_MS : (input.payloadRetentionPeriod ?? DEFAULT_MESSAGE_RETENTION_DAYS) * DAY_MS;
+    const out = await this.ingest(ctx, {
+      context,
+      eventType: input.eventType,
+      payload: input.payload,
+      payloadJson,
+      eventId: input.eventId ?? null,
+      channels,
+      tags: input.tags ?? [],
+      retentionMs,
+      deliverAt: input.deliverAt ?? null,
+      routes: routeMessage(context.endpoints, input.eventType, channels),
+    });
+    return withContent ? out : { ...out, payload: {} };
+  }
+
+  /** A message of the event type's example payload, routed to this one endpoint only. */
+  async sendExample(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EventExampleIn): Promise<MessageOut> {
+    const app = await this.lookup.app(ctx, appIdOrUid);
+    const endpoint = await this.lookup.endpoint(ctx, app.id, endpointIdOrUid);
+    const context = await this.messages.loadIngestContext(ctx.scope, app.id, input.eventType, endpoint.id);
+    if (!context) throw new NotFoundError('Application');
+    if (!context.eventType) throw new NotFoundError('Event type');
+    const payload = exampleOf(await this.messages.findEventTypeSchemas(ctx.scope, context.eventType.id), input.exampleIndex ?? 0);
+    return this.ingest(ctx, {
+      context,
+      eventType: input.eventType,
+      payload,
+      payloadJson: this.serialize(payload),
+      eventId: null,
+      channels: [],
+      tags: [],
+      retentionMs: DEFAULT_MESSAGE_RETENTION_DAYS * DAY_MS,
+      deliverAt: null,
+      // The example goes to the endpoint that asked for it, whatever its filters.
+      routes: context.endpoints.map((e) => ({ endpointId: e.id, status: e.disabled ? 'skipped' : 'pending' })),
+    });
+  }
+
+  async list(ctx: RequestContext, appIdOrUid: string, query: MessageListQuery): Promise<ListResponse<MessageOut>> {
+    const app = await this.lookup.app(ctx, appIdOrUid);
+    const rows = await this.messages.list(ctx.scope, {
+      appId: app.id,
+      limit: query.limit,
+      iterator: query.iterator,
+      before: query.before,
+      after: query.after,
+      channel: query.channel,
+      tag: query.tag,
+      eventTypes: query.event_types,
+    });
+    const page = pageRows(rows, query.limit, query.iterator);
+    const data = await Promise.all(page.map(async (m) => toMessageOut(m, await this.lookup.payload(ctx.scope, m.payloadEnc, query.with_content))));
+    return toPage(rows, query.limit, query.iterator, data);
+  }
+
+  async get(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string, withContent: boolean): Promise<MessageOut> {
+    const app = await this.lookup.app(ctx, appIdOrUid);
+    const message = await this.lookup.message(ctx, app.id, msgIdOrEventId);
+    return toMessageOut(message, await this.lookup.payload(ctx.scope, message.payloadEnc, withContent));
+  }
+
+  /** Right to erasure: the payload is gone at once; the message's metadata stays. */
+  async expungeContent(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string): Promise<void> {
+    const app = await this.lookup.app(ctx, appIdOrUid);
+    const message = await this.lookup.message(ctx, app.id, msgIdOrEventId);
+    await this.prisma.$transaction(async (tx) => {
+      await this.messages.erasePayload(tx, ctx.scope, message.id);
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'message.content.expunged',
+        target: { type: 'message', id: message.id },
+        details: { appId: app.id },
+      });
+    });
+  }
+
+  /** The payload as stored and sent; refused with 413 beyond HERALD_MAX_PAYLOAD_BYTES. */
+  private serialize(payload: Record<string, unknown>): string {
+    const json = JSON.stringify(payload);
+    const size = Buffer.byteLength(json, 'utf8');
+    const maxBytes = this.config.api.maxPayloadBytes;
+    if (size > maxBytes) throw new PayloadTooLargeError(`Payload is ${size} bytes; the limit is ${maxBytes}`);
+    return json;
+  }
+
+  private async ingest(ctx: RequestContext, plan: IngestPlan): Promise<MessageOut> {
+    const { payloadJson } = plan;
+    const payloadSize = Buffer.byteLength(payloadJson, 'utf8');
+    const now = new Date();
+    const tenantRetentionDays = plan.context.payloadRetentionDays ?? this.config.retention.defaultPayloadRetentionDays;
+    const retentionMs = Math.min(plan.retentionMs, tenantRetentionDays * DAY_MS);
+    const deliverAt = plan.deliverAt && plan.deliverAt.getTime() > now.getTime() ? plan.deliverAt : null;
+    const messageId = newId('msg', now);
+    const deliveries: NewDelivery[] = plan.routes.map((r) => ({
+      id: newId('dlv', now),
+      endpointId: r.endpointId,
+      status: r.status,
+      nextAttemptAt: r.status === 'pending' ? (deliverAt ?? now) : null,
+    }));
+    const message = {
+      id: messageId,
+      appId: plan.context.appId,
+      eventType: plan.eventType,
+      eventId: plan.eventId,
+      channels: plan.channels,
+      tags: plan.tags,
+      payloadEnc: await this.keys.encrypt(ctx.scope, payloadJson),
+      payloadSize,
+      payloadExpiresAt: new Date(now.getTime() + retentionMs),
+      createdAt: now,
+    };
+    const inserted = await this.messages.insertWithDeliveries(ctx.scope, message, deliveries);
+    if (!inserted) throw new ConflictError(`A message with eventId "${plan.eventId ?? ''}" already exists in this application`);
+
+    const pending = deliveries.filter((d) => d.status === 'pending').map((d) => d.id);
+    await this.queue.enqueue(ctx.scope.tenantId, pending, deliverAt ? { delayMs: deliverAt.getTime() - now.getTime() } : {});
+
+    const out = toMessageOut(message, plan.payload);
+    if (deliverAt) out.deliverAt = deliverAt.toISOString();
+    return out;
+  }
+
+  /** Svix creates the application alongside its first message when the body describes it. */
+  private async createApplication(ctx: RequestContext, appIdOrUid: string, app: NonNullable<MessageIn['application']>): Promise<string> {
+    const uid = app.uid ?? appIdOrUid;
+    await this.prisma.$transaction(async (tx) => {
+      const id = await this.messages.insertApplication(tx, ctx.scope, {
+        id: newId('app'),
+        name: app.name,
+        uid,
+        throttleRate: app.throttleRate ?? null,
+        metadata: app.metadata ?? {},
+      });
+      // null: a concurrent request created it first; that one audited it.
+      if (id) {
+        await this.audit.record(tx, ctx.scope, ctx.audit, {
+          action: 'application.created',
+          target: { type: 'application', id },
+          details: { name: app.name, uid, via: 'message.create' },
+        });
+      }
+    });
+    return uid;
+  }
+}
+
+/** The event type's example payload: `examples[index]` of its latest schema, or `{}`. */
+export function exampleOf(schemas: unknown, index: number): Record<string, unknown> {
+  const examples = latestSchema(schemas)?.['examples'];
+  if (!Array.isArray(examples) || examples.length === 0) return {};
+  const example: unknown = examples[index] ?? examples[0];
+  return typeof example === 'object' && example !== null && !Array.isArray(example) ? (example as Record<string, unknown>) : {};
+}

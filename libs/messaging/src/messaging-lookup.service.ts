@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import type { RequestContext } from '@herald/api-core';
+import { NotFoundError, TenantKeysService, type TenantScope } from '@herald/core';
+import { DeliveryRepository, type EndpointRow } from './delivery.repository';
+import { EXPIRED_PAYLOAD, EXPUNGED_RESPONSE } from './message.mappers';
+import { MessageRepository, type AppRef, type MessageRow } from './message.repository';
+
+/**
+ * Resolves path ids (id or uid, message id or eventId) inside the caller's tenant — and, for
+ * an app-portal token, inside its one application — and decrypts what the routes return.
+ * Anything outside answers 404, exactly like something that does not exist.
+ */
+@Injectable()
+export class MessagingLookupService {
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly deliveries: DeliveryRepository,
+    private readonly keys: TenantKeysService,
+  ) {}
+
+  async app(ctx: RequestContext, appIdOrUid: string): Promise<AppRef> {
+    const app = await this.messages.findApp(ctx.scope, appIdOrUid);
+    if (!app) throw new NotFoundError('Application');
+    this.assertAppAllowed(ctx, app.id);
+    return app;
+  }
+
+  assertAppAllowed(ctx: RequestContext, appId: string): void {
+    if (ctx.principal.kind === 'app_portal' && ctx.principal.appId !== appId) throw new NotFoundError('Application');
+  }
+
+  async message(ctx: RequestContext, appId: string, idOrEventId: string): Promise<MessageRow> {
+    const message = await this.messages.find(ctx.scope, appId, idOrEventId);
+    if (!message) throw new NotFoundError('Message');
+    return message;
+  }
+
+  async endpoint(ctx: RequestContext, appId: string, idOrUid: string): Promise<EndpointRow> {
+    const endpoint = await this.deliveries.findEndpoint(ctx.scope, appId, idOrUid);
+    if (!endpoint) throw new NotFoundError('Endpoint');
+    return endpoint;
+  }
+
+  /** The payload as clients read it: `{}` without content, `{"expired": true}` once erased. */
+  async payload(scope: TenantScope, payloadEnc: Uint8Array | null, withContent: boolean): Promise<unknown> {
+    if (!withContent) return {};
+    if (!payloadEnc) return { ...EXPIRED_PAYLOAD };
+    return JSON.parse(await this.keys.decryptString(scope, payloadEnc)) as unknown;
+  }
+
+  /** An attempt's response body: '' without content, "EXPUNGED" once erased. */
+  async response(scope: TenantScope, attempt: { responseEnc: Uint8Array | null; responseExpunged: boolean }, withContent: boolean): Promise<string> {
+    if (!withContent) return '';
+    if (attempt.responseExpunged || !attempt.responseEnc) return EXPUNGED_RESPONSE;
+    return this.keys.decryptString(scope, attempt.responseEnc);
+  }
+}
