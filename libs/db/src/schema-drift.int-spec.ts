@@ -11,6 +11,7 @@ import { inject } from 'vitest';
 const SQL_ONLY_INDEXES = new Set([
   'messages_payload_expiry_idx', // partial: payloads not yet erased
   'deliveries_due_idx', // partial: the outbox sweep's due rows
+  'endpoints_failing_since_idx', // partial: endpoint health, failing endpoints only
 ]);
 
 interface DmmfField {

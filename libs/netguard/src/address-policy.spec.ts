@@ -26,6 +26,8 @@ describe('checkAddress', () => {
 
   it('gives a reason', () => {
     expect(checkAddress('169.254.169.254')).toEqual({ allowed: false, reason: '169.254.169.254 is a link-local or cloud metadata address' });
+    expect(checkAddress('::1')).toEqual({ allowed: false, reason: '::1 is a loopback address' });
+    expect(checkAddress('::ffff:10.0.0.1')).toEqual({ allowed: false, reason: '::ffff:10.0.0.1 embeds 10.0.0.1 is a private address (RFC 1918)' });
   });
 });
 

@@ -88,12 +88,14 @@ export function checkAddress(ip: string, allowedCidrs: readonly string[] = []): 
     const hit = IPV4_BLOCKED.find((r) => rangeHas(r, ip, 'ipv4'));
     return hit ? { allowed: false, reason: `${ip} is a ${hit.reason}` } : { allowed: true };
   }
+  // Native IPv6 classes first, so ::1 reads "loopback", not "embeds 0.0.0.1".
+  const hit = IPV6_BLOCKED.find((r) => rangeHas(r, ip, 'ipv6'));
+  if (hit) return { allowed: false, reason: `${ip} is a ${hit.reason}` };
   for (const inner of embeddedIpv4(ip)) {
     const verdict = checkAddress(inner, allowedCidrs);
     if (!verdict.allowed) return { allowed: false, reason: `${ip} embeds ${verdict.reason}` };
   }
-  const hit = IPV6_BLOCKED.find((r) => rangeHas(r, ip, 'ipv6'));
-  return hit ? { allowed: false, reason: `${ip} is a ${hit.reason}` } : { allowed: true };
+  return { allowed: true };
 }
 
 function rangeHas(range: Range, ip: string, family: 'ipv4' | 'ipv6'): boolean {

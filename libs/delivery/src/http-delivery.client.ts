@@ -1,0 +1,198 @@
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { rootCertificates } from 'node:tls';
+import { Agent, request } from 'undici';
+import type { HeraldConfig } from '@herald/config';
+import { AddressRefusedError, guardedConnector, type HostResolver } from './guarded-connector';
+import { heraldVersion } from './herald-version';
+
+export interface DeliveryRequest {
+  url: string;
+  /** Signature and endpoint headers; `user-agent` and `content-type` are set by the client. */
+  headers: Record<string, string>;
+  /** The exact bytes that were signed. */
+  body: Buffer;
+}
+
+export type DeliveryErrorKind = 'refused' | 'timeout' | 'tls' | 'network' | 'invalid-url';
+
+export interface DeliveryResult {
+  /** HTTP status; 0 when no response arrived. */
+  status: number;
+  /** A 2xx arrived and its body was read in time. */
+  ok: boolean;
+  /** The response body, cut at `maxStoredBytes`. */
+  body: Buffer;
+  truncated: boolean;
+  durationMs: number;
+  /** `Retry-After` of the response, in milliseconds, when present and valid. */
+  retryAfterMs?: number;
+  /** Why the attempt failed without a usable response. */
+  error?: { kind: DeliveryErrorKind; message: string };
+}
+
+export interface HttpDeliveryClientOptions {
+  /** Whole-request budget: connect, headers and body. */
+  timeoutMs: number;
+  allowedCidrs: readonly string[];
+  httpsOnly: boolean;
+  /** Extra trusted CA certificates, PEM. */
+  caPem?: string;
+  /** DNS resolution (tests inject answers; production uses the system resolver). */
+  resolve?: HostResolver;
+  /** Response bytes kept for the attempt record. */
+  maxStoredBytes?: number;
+  /** Response bytes read at most; beyond it the connection is dropped instead of drained. */
+  maxReadBytes?: number;
+}
+
+export const DEFAULT_MAX_STORED_BYTES = 64 * 1024;
+const DEFAULT_MAX_READ_BYTES = 1024 * 1024;
+
+class DeliveryTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no complete response within ${ms} ms`);
+    this.name = 'DeliveryTimeoutError';
+  }
+}
+
+/**
+ * The one outbound HTTP client for webhooks: keep-alive pools (undici Agent), the SSRF guard
+ * on every connection, TLS verified, a hard timeout, no redirects followed (a 3xx is just a
+ * failed attempt), response bodies read up to a cap. Never throws for a failed delivery.
+ */
+export class HttpDeliveryClient {
+  private readonly agent: Agent;
+  private readonly userAgent = `Herald/${heraldVersion()}`;
+  private readonly maxStored: number;
+  private readonly maxRead: number;
+
+  constructor(private readonly options: HttpDeliveryClientOptions) {
+    this.maxStored = options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES;
+    this.maxRead = Math.max(options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES, this.maxStored);
+    this.agent = new Agent({
+      connect: guardedConnector({
+        allowedCidrs: options.allowedCidrs,
+        connectTimeoutMs: options.timeoutMs,
+        resolve: options.resolve,
+        ca: options.caPem ? [...rootCertificates, options.caPem] : undefined,
+      }),
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 60_000,
+      pipelining: 1,
+    });
+  }
+
+  static fromConfig(config: HeraldConfig, overrides: Partial<HttpDeliveryClientOptions> = {}): HttpDeliveryClient {
+    return new HttpDeliveryClient({
+      timeoutMs: config.delivery.timeoutMs,
+      allowedCidrs: config.delivery.allowedCidrs,
+      httpsOnly: config.delivery.httpsOnly,
+      // Read once at boot: a missing file stops the process (STYLE 12).
+      caPem: config.delivery.caFile ? readFileSync(config.delivery.caFile, 'utf8') : undefined,
+      ...overrides,
+    });
+  }
+
+  async send(req: DeliveryRequest): Promise<DeliveryResult> {
+    const started = performance.now();
+    const elapsed = (): number => Math.round(performance.now() - started);
+    const invalid = this.checkUrl(req.url);
+    if (invalid) return { status: 0, ok: false, body: Buffer.alloc(0), truncated: false, durationMs: 0, error: { kind: 'invalid-url', message: invalid } };
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DeliveryTimeoutError(this.options.timeoutMs)), this.options.timeoutMs);
+    let status = 0;
+    let retryAfterMs: number | undefined;
+    const chunks: Buffer[] = [];
+    let stored = 0;
+    let truncated = false;
+    try {
+      const res = await request(req.url, {
+        dispatcher: this.agent,
+        method: 'POST',
+        headers: { ...withoutReserved(req.headers), 'user-agent': this.userAgent, 'content-type': 'application/json' },
+        body: req.body,
+        signal: controller.signal,
+      });
+      status = res.statusCode;
+      retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      let total = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (stored < this.maxStored) {
+          const part = chunk.subarray(0, this.maxStored - stored);
+          chunks.push(part);
+          stored += part.length;
+        }
+        if (total > this.maxStored) truncated = true;
+        // Past the read cap, dropping the connection is cheaper than draining it.
+        if (total > this.maxRead) break;
+      }
+      return { status, ok: status >= 200 && status < 300, body: Buffer.concat(chunks, stored), truncated, durationMs: elapsed(), retryAfterMs };
+    } catch (err) {
+      const error = controller.signal.aborted ? { kind: 'timeout' as const, message: `timed out: no complete response within ${this.options.timeoutMs} ms` } : classify(err);
+      return { status, ok: false, body: Buffer.concat(chunks, stored), truncated, durationMs: elapsed(), retryAfterMs, error };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private checkUrl(raw: string): string | undefined {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return 'invalid URL';
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return `unsupported URL scheme ${url.protocol}`;
+    if (this.options.httpsOnly && url.protocol !== 'https:') return 'URL must use https';
+    if (url.username || url.password) return 'URL must not contain credentials';
+    return undefined;
+  }
+}
+
+/**
+ * Headers the client owns. Endpoint headers are validated when written; this is the
+ * last line, so a bad stored header can neither retarget the Host nor break framing.
+ */
+const RESERVED = new Set(['host', 'user-agent', 'content-type', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'proxy-authorization', 'proxy-connection']);
+
+function withoutReserved(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (!RESERVED.has(lower)) out[lower] = value;
+  }
+  return out;
+}
+
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_|ALTNAME|HANDSHAKE/;
+
+function classify(err: unknown): { kind: DeliveryErrorKind; message: string } {
+  if (err instanceof AddressRefusedError) return { kind: 'refused', message: err.message };
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return { kind: 'timeout', message: `timed out: ${message}` };
+  }
+  if (TLS_CODE.test(code)) return { kind: 'tls', message: `TLS error (${code}): ${message}` };
+  return { kind: 'network', message: code ? `${code}: ${message}` : message };
+}
+
+/** `Retry-After` as delta-seconds or an HTTP date, in ms from now. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  const trimmed = raw.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

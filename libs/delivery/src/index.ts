@@ -1,0 +1,3 @@
+export * from './guarded-connector';
+export * from './http-delivery.client';
+export * from './herald-version';

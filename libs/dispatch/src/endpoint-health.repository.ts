@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService, SYSTEM_AUDIT_CONTEXT, type TenantScope } from '@herald/core';
+import { PrismaService } from '@herald/db';
+
+export interface DisabledEndpoint {
+  id: string;
+  tenantId: string;
+  appId: string;
+  appUid: string | null;
+  uid: string | null;
+  failingSince: Date | null;
+}
+
+@Injectable()
+export class EndpointHealthRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Enabled endpoints failing since before `cutoff`, across tenants (the periodic health
+   * check works for the whole installation; each row carries its tenant).
+   */
+  async findFailingSince(cutoff: Date, limit: number): Promise<{ id: string; tenantId: string }[]> {
+    return this.prisma.$queryRaw<{ id: string; tenantId: string }[]>`
+      SELECT id, tenant_id AS "tenantId" FROM endpoints
+      WHERE disabled = false AND failing_since < ${cutoff}
+      ORDER BY failing_since
+      LIMIT ${limit}`;
+  }
+
+  /**
+   * Disables an endpoint (if still enabled and, when `failingBefore` is given, still failing
+   * since before it) and records it in the audit log, in one transaction. Returns the
+   * endpoint when this call disabled it.
+   */
+  async disable(scope: TenantScope, endpointId: string, reason: string, failingBefore?: Date): Promise<DisabledEndpoint | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<DisabledEndpoint[]>`
+        UPDATE endpoints AS e SET disabled = true, disabled_reason = ${reason}, updated_at = now()
+        FROM applications a
+        WHERE e.id = ${endpointId} AND e.tenant_id = ${scope.tenantId} AND e.disabled = false
+          AND a.id = e.app_id AND a.tenant_id = e.tenant_id
+          AND (${failingBefore ?? null}::timestamptz IS NULL OR e.failing_since < ${failingBefore ?? null}::timestamptz)
+        RETURNING e.id, e.tenant_id AS "tenantId", e.app_id AS "appId", a.uid AS "appUid", e.uid, e.failing_since AS "failingSince"`;
+      const row = rows[0];
+      if (!row) return null;
+      await this.audit.record(tx, scope, SYSTEM_AUDIT_CONTEXT, {
+        action: 'endpoint.disabled',
+        target: { type: 'endpoint', id: endpointId },
+        details: { reason, appId: row.appId },
+      });
+      return row;
+    });
+  }
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { ConfigModule, type HeraldConfig } from '@herald/config';
+import { CoreModule, TenantKeysService, TenantProvisioningService, type TenantScope } from '@herald/core';
+import { DbModule, newId, PrismaService } from '@herald/db';
+import { DispatchModule, EndpointHealthService, OutboxSweepService } from '../src';
+import { bullRoot, DELIVERY_QUEUE, deliveryJob, REDIS, RedisModule } from '@herald/queue';
+import { createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';
+
+export interface DispatchHarness {
+  app: INestApplicationContext;
+  config: HeraldConfig;
+  prisma: PrismaService;
+  keys: TenantKeysService;
+  services: Services;
+  redis: Redis;
+  queue: Queue;
+  prefix: string;
+  sweep: OutboxSweepService;
+  health: EndpointHealthService;
+  /** Inserts a message and one pending delivery per endpoint, as ingest does; returns ids. */
+  insertMessage(scope: TenantScope, appId: string, endpointIds: string[], payload: unknown, options?: { enqueue?: boolean; nextAttemptAt?: Date; eventId?: string }): Promise<{ messageId: string; deliveryIds: string[] }>;
+  /** Deletes every Redis key of this harness's prefix (a "Redis lost its data" event, for this test only). */
+  wipeRedis(): Promise<number>;
+  waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs?: number, what?: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * The dispatcher (DispatchModule with its real dependencies) against a database and a Redis
+ * prefix of its own: the outbox sweep reads every tenant's deliveries, so sharing the run's
+ * database would make it deliver other test files' messages.
+ */
+export async function startDispatchHarness(env: Record<string, string> = {}): Promise<DispatchHarness> {
+  const db = await createTestDatabase();
+  const prefix = `${inject('queuePrefix')}-dispatch-${randomBytes(4).toString('hex')}`;
+  const config = testConfig({
+    DATABASE_URL: db.url,
+    HERALD_QUEUE_PREFIX: prefix,
+    HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
+    HERALD_RETRY_SCHEDULE: '1,1,1',
+    HERALD_DISPATCHER_METRICS_PORT: '0',
+    HERALD_DISPATCHER_CONCURRENCY: '50',
+    HERALD_LOG_LEVEL: 'warn',
+    ...env,
+  });
+
+  @Module({ imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), DispatchModule] })
+  class TestDispatcherModule {}
+
+  const app = await NestFactory.createApplicationContext(TestDispatcherModule, { logger: ['error', 'warn'] });
+  await app.init();
+  const prisma = app.get(PrismaService);
+  const keys = app.get(TenantKeysService);
+  const redis = app.get<Redis>(REDIS);
+  const queue = app.get<Queue>(getQueueToken(DELIVERY_QUEUE));
+  const services: Services = { prisma, keys, provisioning: app.get(TenantProvisioningService) };
+
+  const harness: DispatchHarness = {
+    app,
+    config,
+    prisma,
+    keys,
+    services,
+    redis,
+    queue,
+    prefix,
+    sweep: app.get(OutboxSweepService),
+    health: app.get(EndpointHealthService),
+    async insertMessage(scope, appId, endpointIds, payload, options = {}) {
+      const messageId = newId('msg');
+      const text = JSON.stringify(payload);
+      const now = new Date();
+      const deliveryIds = endpointIds.map(() => newId('dlv'));
+      await prisma.$transaction([
+        prisma.message.create({
+          data: {
+            id: messageId,
+            tenantId: scope.tenantId,
+            appId,
+            eventType: 'test.event',
+            eventId: options.eventId ?? null,
+            payloadEnc: new Uint8Array(await keys.encrypt(scope, text)),
+            payloadSize: Buffer.byteLength(text),
+            payloadExpiresAt: new Date(now.getTime() + 86_400_000),
+          },
+        }),
+        prisma.delivery.createMany({
+          data: endpointIds.map((endpointId, i) => ({
+            id: deliveryIds[i] ?? newId('dlv'),
+            tenantId: scope.tenantId,
+            appId,
+            messageId,
+            endpointId,
+            status: 'pending',
+            nextAttemptAt: options.nextAttemptAt ?? now,
+          })),
+        }),
+      ]);
+      if (options.enqueue !== false) await queue.addBulk(deliveryIds.map((id) => deliveryJob(id, scope.tenantId)));
+      return { messageId, deliveryIds };
+    },
+    async wipeRedis() {
+      let cursor = '0';
+      let deleted = 0;
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (found.length > 0) deleted += await redis.del(...found);
+      } while (cursor !== '0');
+      return deleted;
+    },
+    async waitFor(probe, timeoutMs = 15_000, what = 'condition') {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      await app.close();
+      const cleanup = (await import('ioredis')).Redis;
+      const r = new cleanup(config.redis.url);
+      try {
+        let cursor = '0';
+        do {
+          const [next, found] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+          cursor = next;
+          if (found.length > 0) await r.del(...found);
+        } while (cursor !== '0');
+      } finally {
+        await r.quit();
+      }
+      await dropTestDatabase(db.name);
+    },
+  };
+  return harness;
+}
