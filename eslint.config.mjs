@@ -21,6 +21,8 @@ export default tseslint.config(
             { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:worker', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:public', onlyDependOnLibsWithTags: ['scope:public'] },
+            // The operator CLI runs API-side (tenant provisioning) and worker-side (retention, key rotation) services.
+            { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:api', 'scope:worker', 'scope:shared'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data', 'type:util', 'type:testing'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:data', 'type:util', 'type:testing'] },
             { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:testing'] },

@@ -3,6 +3,9 @@ import { ApiCoreModule } from '@herald/api-core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { CoreModule } from '@herald/core';
 import { DbModule } from '@herald/db';
+import { ManagementModule } from '@herald/management';
+import { MessagingModule } from '@herald/messaging';
+import { PlatformModule } from '@herald/platform';
 import { RedisModule } from '@herald/queue';
 import { HealthController } from './health.controller';
 
@@ -11,7 +14,7 @@ export class ApiModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, ManagementModule, PlatformModule],
       controllers: [HealthController],
     };
   }

@@ -88,10 +88,18 @@ export const envSchema = z.object({
   HERALD_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/, 'expected letters, digits, : _ -').default('herald'),
   /** pino log level. */
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Extra CA certificates (PEM file) trusted for outbound deliveries, besides the public roots. */
+  HERALD_DELIVERY_CA_FILE: z.string().min(1).optional(),
+  /** Port of the dispatcher's Prometheus /metrics (0 = off), bound to HOST. */
+  HERALD_DISPATCHER_METRICS_PORT: z.coerce.number({ message: 'expected a number' }).int('expected an integer').min(0).max(65535).default(9465),
   /** Seconds between outbox sweeps. */
   HERALD_OUTBOX_SWEEP_SECONDS: positiveInt.default(30),
   /** Minutes between retention runs. */
   HERALD_RETENTION_INTERVAL_MINUTES: positiveInt.default(60),
+  /** Port of the retention worker's Prometheus /metrics (0 = off), bound to HOST. */
+  HERALD_RETENTION_METRICS_PORT: z.coerce.number({ message: 'expected a number' }).int('expected an integer').min(0).max(65535).default(9466),
+  /** Rows per retention statement (each its own short transaction). */
+  HERALD_RETENTION_BATCH_SIZE: positiveInt.max(50000).default(2000),
 });
 
 export type HeraldEnv = z.input<typeof envSchema>;

@@ -46,6 +46,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it('reads the dispatcher variables: extra CA file and metrics port', () => {
+    expect(loadConfig({}).delivery).toMatchObject({ caFile: undefined, metricsPort: 9465 });
+    expect(loadConfig({ HERALD_DELIVERY_CA_FILE: '/etc/herald/ca.pem', HERALD_DISPATCHER_METRICS_PORT: '0' }).delivery).toMatchObject({ caFile: '/etc/herald/ca.pem', metricsPort: 0 });
+    expect(() => loadConfig({ HERALD_DISPATCHER_METRICS_PORT: '70000' })).toThrow(/HERALD_DISPATCHER_METRICS_PORT/);
+  });
+
   it('requires the admin token and master keys in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/HERALD_ADMIN_TOKEN: required[\s\S]*HERALD_MASTER_KEYS: required/);
     const config = loadConfig({ NODE_ENV: 'production', HERALD_ADMIN_TOKEN: 'x'.repeat(32), HERALD_MASTER_KEYS: `k1:${KEY}` });

@@ -19,8 +19,19 @@ export interface HeraldConfig {
     failureDisableAfterHours: number;
     concurrency: number;
     outboxSweepSeconds: number;
+    /** PEM file of extra CAs trusted for deliveries (tests, private deployments). */
+    caFile: string | undefined;
+    /** Dispatcher /metrics port; 0 = off. */
+    metricsPort: number;
   };
-  retention: { defaultPayloadRetentionDays: number; intervalMinutes: number };
+  retention: {
+    defaultPayloadRetentionDays: number;
+    intervalMinutes: number;
+    /** Retention worker /metrics port; 0 = off. */
+    metricsPort: number;
+    /** Rows per retention statement. */
+    batchSize: number;
+  };
   security: { adminToken: string; masterKeys: MasterKey[] };
   log: { level: string };
 }
@@ -76,10 +87,14 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
       failureDisableAfterHours: e.HERALD_ENDPOINT_FAILURE_DISABLE_AFTER_HOURS,
       concurrency: e.HERALD_DISPATCHER_CONCURRENCY,
       outboxSweepSeconds: e.HERALD_OUTBOX_SWEEP_SECONDS,
+      caFile: e.HERALD_DELIVERY_CA_FILE,
+      metricsPort: e.HERALD_DISPATCHER_METRICS_PORT,
     },
     retention: {
       defaultPayloadRetentionDays: e.HERALD_DEFAULT_PAYLOAD_RETENTION_DAYS,
       intervalMinutes: e.HERALD_RETENTION_INTERVAL_MINUTES,
+      metricsPort: e.HERALD_RETENTION_METRICS_PORT,
+      batchSize: e.HERALD_RETENTION_BATCH_SIZE,
     },
     security: {
       adminToken: e.HERALD_ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,
