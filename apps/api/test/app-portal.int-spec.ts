@@ -89,6 +89,13 @@ describe('app-portal access', () => {
     expect((await api.call('GET', '/api/v1/app', { token })).status).toBe(403);
     expect((await api.call('POST', '/api/v1/app', { token, body: { name: 'x' } })).status).toBe(403);
     expect((await api.call('POST', '/api/v1/event-type', { token, body: { name: 'x.y', description: 'x' } })).status).toBe(403);
+    // Event types are readable (the portal lists what an endpoint may subscribe to), not writable.
+    const types = await api.call<{ data: { name: string }[] }>('GET', '/api/v1/event-type', { token });
+    expect(types.status).toBe(200);
+    expect(types.body.data.map((t) => t.name)).toContain('invoice.paid');
+    expect((await api.call('GET', '/api/v1/event-type/invoice.paid', { token })).status).toBe(200);
+    expect((await api.call('GET', '/api/v1/api-keys', { token })).status).toBe(403);
+    expect((await api.call('GET', '/api/v1/audit-log', { token })).status).toBe(403);
     expect((await api.call('PATCH', '/api/v1/event-type/invoice.paid', { token, body: { description: 'x' } })).status).toBe(403);
     expect((await api.call('PUT', `/api/v1/app/${app.id}`, { token, body: { name: 'renamed' } })).status).toBe(403);
     expect((await api.call('PATCH', '/api/v1/app/customer-1', { token, body: { name: 'renamed' } })).status).toBe(403);

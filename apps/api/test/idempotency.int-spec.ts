@@ -113,7 +113,9 @@ describe('Idempotency-Key on POST', () => {
     await prisma.$executeRaw`INSERT INTO idempotency_records (tenant_id, key, request_hash, expires_at) VALUES (${tenantId}, 'fly', ${hash}, now() + interval '1 day')`;
     const busy = await post(apiKey, body, 'fly');
     expect(busy.status).toBe(409);
-    expect(busy.body.code).toBe('idempotency_conflict');
+    // Its own code and a Retry-After, so clients (the SDK does) know to try again shortly.
+    expect(busy.body.code).toBe('idempotency_in_progress');
+    expect(busy.headers['retry-after']).toBe('1');
     expect(await keysNamed(tenantId, 'inflight')).toBe(0);
     await prisma.$executeRaw`UPDATE idempotency_records SET created_at = now() - interval '10 minutes' WHERE tenant_id = ${tenantId} AND key = 'fly'`;
     expect((await post(apiKey, body, 'fly')).status).toBe(201);

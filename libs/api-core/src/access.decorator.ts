@@ -14,3 +14,10 @@ export const ACCESS_METADATA = 'herald:access';
 
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_METADATA, 'public');
 export const RequireAccess = (access: Exclude<Access, 'public'>): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_METADATA, access);
+
+/**
+ * Marks a tenant-wide read that app-portal tokens may use too (event types: the portal shows
+ * which events an endpoint can subscribe to). Other routes without an {app_id} stay closed to them.
+ */
+export const APP_PORTAL_READ_METADATA = 'herald:app-portal-read';
+export const AllowAppPortalRead = (): MethodDecorator & ClassDecorator => SetMetadata(APP_PORTAL_READ_METADATA, true);

@@ -2,7 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ForbiddenError, HeraldError, UnauthorizedError } from '@herald/core';
-import { ACCESS_METADATA, type Access } from './access.decorator';
+import { ACCESS_METADATA, APP_PORTAL_READ_METADATA, type Access } from './access.decorator';
 import type { AuthenticatedRequest, Principal } from './principal';
 import { RateLimiter } from './rate-limiter.service';
 
@@ -30,7 +30,8 @@ export class AccessGuard extends AuthGuard('bearer') {
     if (!principal) throw new UnauthorizedError('Missing bearer token');
     // Per key, after authentication and before the scope check: refused calls count too.
     await this.rateLimiter.consume(principal);
-    assertAllowed(principal, access, request);
+    const portalReadable = this.reflector.getAllAndOverride<boolean | undefined>(APP_PORTAL_READ_METADATA, [context.getHandler(), context.getClass()]) === true;
+    assertAllowed(principal, access, request, portalReadable);
     return true;
   }
 
@@ -43,7 +44,7 @@ export class AccessGuard extends AuthGuard('bearer') {
   }
 }
 
-function assertAllowed(principal: Principal, access: Exclude<Access, 'public'>, request: AuthenticatedRequest): void {
+function assertAllowed(principal: Principal, access: Exclude<Access, 'public'>, request: AuthenticatedRequest, portalReadable: boolean): void {
   if (access === 'operator') {
     if (principal.kind !== 'operator') throw new UnauthorizedError('Operator token required');
     return;
@@ -52,7 +53,7 @@ function assertAllowed(principal: Principal, access: Exclude<Access, 'public'>, 
   if (principal.kind === 'app_portal') {
     // App-portal tokens reach one application: its reads and its endpoints.
     const params = (request.params ?? {}) as Record<string, string | undefined>;
-    if (!params['app_id']) throw new ForbiddenError('App-portal tokens reach one application only');
+    if (!params['app_id'] && !(access === 'read' && portalReadable)) throw new ForbiddenError('App-portal tokens reach one application only');
     return;
   }
   const scopes = principal.scopes;

@@ -1,5 +1,5 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { HeraldError, RateLimitedError, ValidationError } from '@herald/core';
+import { HeraldError, ValidationError } from '@herald/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ErrorResponse {
@@ -40,15 +40,9 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
   if (exception instanceof ValidationError) {
     return { status: 422, body: { detail: exception.issues }, headers: {} };
   }
-  if (exception instanceof RateLimitedError) {
-    return {
-      status: 429,
-      body: { code: exception.code, detail: exception.detail },
-      headers: { 'retry-after': String(exception.retryAfterSeconds) },
-    };
-  }
   if (exception instanceof HeraldError) {
-    return { status: exception.status, body: { code: exception.code, detail: exception.detail }, headers: {} };
+    const headers: Record<string, string> = exception.retryAfterSeconds === undefined ? {} : { 'retry-after': String(exception.retryAfterSeconds) };
+    return { status: exception.status, body: { code: exception.code, detail: exception.detail }, headers };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();

@@ -59,7 +59,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         throw new ConflictError('This Idempotency-Key was already used with a different request', 'idempotency_conflict');
       }
       if (!existing || existing.responseStatus === null) {
-        throw new ConflictError('A request with this Idempotency-Key is still being processed; retry later', 'idempotency_conflict');
+        // A distinct code lets clients retry this one (their own earlier try is still running).
+        throw new ConflictError('A request with this Idempotency-Key is still being processed; retry later', 'idempotency_in_progress', { retryAfterSeconds: 1 });
       }
       const body = existing.responseSealed ? await this.sealer.open(owner, key, existing.responseSealed) : undefined;
       void reply.status(existing.responseStatus).header(IDEMPOTENT_REPLAYED_HEADER, 'true');

@@ -5,6 +5,8 @@
 export abstract class HeraldError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
+  /** When set, the response carries `Retry-After` (seconds): the same call may succeed later. */
+  readonly retryAfterSeconds?: number;
   constructor(readonly detail: string, options?: ErrorOptions) {
     super(detail, options);
     this.name = new.target.name;
@@ -22,9 +24,11 @@ export class NotFoundError extends HeraldError {
 export class ConflictError extends HeraldError {
   readonly status = 409;
   readonly code: string;
-  constructor(detail: string, code = 'conflict') {
+  override readonly retryAfterSeconds?: number;
+  constructor(detail: string, code = 'conflict', options: { retryAfterSeconds?: number } = {}) {
     super(detail);
     this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -55,7 +59,7 @@ export class BadRequestError extends HeraldError {
 export class RateLimitedError extends HeraldError {
   readonly status = 429;
   readonly code = 'rate_limited';
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(override readonly retryAfterSeconds: number) {
     super('Too many requests');
   }
 }
