@@ -5,9 +5,10 @@ import { PrismaService } from '@herald/db';
 import { NotFoundError } from './errors';
 import type { TenantScope } from './tenancy';
 
-// Unwrapped data keys are cached briefly: long enough to keep unwrapping off the hot path,
-// short enough that a shredded tenant's key leaves every process's memory soon.
-const CACHE_TTL_MS = 60_000;
+// Unwrapped data keys are cached briefly: long enough to keep unwrapping off the hot path
+// (one indexed read per tenant per process every few seconds), short enough that a shredded
+// tenant's key leaves every other process's memory within seconds.
+export const DATA_KEY_CACHE_TTL_MS = 5_000;
 const CACHE_MAX = 10_000;
 
 /** Encrypts and decrypts a tenant's data with its data key (envelope encryption). */
@@ -53,7 +54,7 @@ export class TenantKeysService {
     if (!tenant?.dataKeyWrapped) throw new NotFoundError('Tenant');
     const key = this.keyRing.unwrap(Buffer.from(tenant.dataKeyWrapped), scope.tenantId);
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(scope.tenantId, { key, expiresAt: now + CACHE_TTL_MS });
+    this.cache.set(scope.tenantId, { key, expiresAt: now + DATA_KEY_CACHE_TTL_MS });
     return key;
   }
 }

@@ -35,7 +35,7 @@ describe('crypto-shredding on tenant deletion', () => {
 
       // What DELETE /api/v1/admin/tenants/{id} does: drop the wrapped key, mark deleted, evict.
       await shredTenant(ctx, scope);
-      // A process that cached the key before keeps it until its cache entry expires (60 s at
+      // A process that cached the key before keeps it until its cache entry expires (5 s at
       // most, TenantKeysService) — the documented window; expiry is simulated by evicting.
       expect(await otherProcess.keys.decryptString(scope, sealed)).toBe('{"ssn":"123-45-6789"}');
       otherProcess.keys.evict(scope.tenantId);
