@@ -1,11 +1,11 @@
+import type { Registry } from 'prom-client';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule, type HeraldConfig } from '@herald/config';
+import { ConfigModule, HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { CoreModule } from '@herald/core';
 import { DbModule } from '@herald/db';
-import { DispatchModule } from '@herald/dispatch';
-import { HeartbeatModule } from '@herald/observability';
+import { DISPATCHER_METRICS_REGISTRY, DispatchModule } from '@herald/dispatch';
+import { HeartbeatModule, MetricsServer } from '@herald/observability';
 import { bullRoot, RedisModule } from '@herald/queue';
-import { MetricsServer } from './metrics.server';
 
 @Module({})
 export class DispatcherModule {
@@ -13,7 +13,13 @@ export class DispatcherModule {
     return {
       module: DispatcherModule,
       imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), HeartbeatModule.forProcess('dispatcher'), DispatchModule],
-      providers: [MetricsServer],
+      providers: [
+        {
+          provide: MetricsServer,
+          useFactory: (registry: Registry, config: HeraldConfig) => new MetricsServer(registry, config.api.host, config.delivery.metricsPort),
+          inject: [DISPATCHER_METRICS_REGISTRY, HERALD_CONFIG],
+        },
+      ],
     };
   }
 }

@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
 import { DispatcherModule } from '../src/dispatcher.module';
-import { MetricsServer } from '../src/metrics.server';
+import { MetricsServer } from '@herald/observability';
 
 async function freePort(): Promise<number> {
   const server = createServer();

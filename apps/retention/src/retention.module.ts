@@ -1,11 +1,11 @@
+import type { Registry } from 'prom-client';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule, type HeraldConfig } from '@herald/config';
+import { ConfigModule, HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { CoreModule } from '@herald/core';
 import { DbModule } from '@herald/db';
-import { HeartbeatModule } from '@herald/observability';
+import { HeartbeatModule, MetricsServer } from '@herald/observability';
 import { bullRoot, RedisModule } from '@herald/queue';
-import { RetentionWorkerModule } from '@herald/retention';
-import { MetricsServer } from './metrics.server';
+import { RETENTION_METRICS_REGISTRY, RetentionWorkerModule } from '@herald/retention';
 
 @Module({})
 export class RetentionModule {
@@ -13,7 +13,13 @@ export class RetentionModule {
     return {
       module: RetentionModule,
       imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), HeartbeatModule.forProcess('retention'), RetentionWorkerModule],
-      providers: [MetricsServer],
+      providers: [
+        {
+          provide: MetricsServer,
+          useFactory: (registry: Registry, config: HeraldConfig) => new MetricsServer(registry, config.api.host, config.retention.metricsPort),
+          inject: [RETENTION_METRICS_REGISTRY, HERALD_CONFIG],
+        },
+      ],
     };
   }
 }

@@ -12,7 +12,7 @@ import { newId, PrismaService } from '@herald/db';
 import { createRedis, JOB_RETENTION_RUN, RETENTION_QUEUE, type RetentionJobData } from '@herald/queue';
 import { RETENTION_SCHEDULER_ID, type RetentionRunSummary } from '@herald/retention';
 import { createApplication, createTenant, createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';
-import { MetricsServer } from '../src/metrics.server';
+import { MetricsServer } from '@herald/observability';
 import { RetentionModule } from '../src/retention.module';
 
 async function freePort(): Promise<number> {

@@ -4,3 +4,4 @@ export * from './metrics';
 export * from './heartbeat.service';
 export * from './shutdown';
 export * from './heartbeat.module';
+export * from './metrics-server';

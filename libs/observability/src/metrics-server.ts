@@ -1,19 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { RETENTION_METRICS_REGISTRY } from '@herald/retention';
 
-/** Prometheus /metrics of the retention worker on HOST:HERALD_RETENTION_METRICS_PORT (0 = off). */
-@Injectable()
+/**
+ * Prometheus `/metrics` for processes that serve no HTTP of their own (dispatcher, retention):
+ * a bare node:http server on `host:port`; port 0 in config means off.
+ */
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Metrics');
   private server: Server | undefined;
 
   constructor(
-    @Inject(RETENTION_METRICS_REGISTRY) private readonly registry: Registry,
-    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    private readonly registry: Registry,
+    private readonly host: string,
+    private readonly configuredPort: number,
   ) {}
 
   /** The bound port, or undefined when off. */
@@ -22,7 +23,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.retention.metricsPort === 0) return;
+    if (this.configuredPort === 0) return;
     const server = createServer((req, res) => {
       if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
         res.writeHead(404).end();
@@ -38,10 +39,10 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.config.retention.metricsPort, this.config.api.host, () => resolve());
+      server.listen(this.configuredPort, this.host, () => resolve());
     });
     this.server = server;
-    this.logger.log(`metrics on http://${this.config.api.host}:${this.port}/metrics`);
+    this.logger.log(`metrics on http://${this.host}:${this.port}/metrics`);
   }
 
   async onApplicationShutdown(): Promise<void> {
