@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the published SDK is exercised against the real API here
 import type * as Sdk from '@herald/sdk' with { 'resolution-mode': 'import' };
 import { PrismaService } from '@herald/db';
-import { startWebhookReceiver, TEST_MASTER_KEYS, type WebhookReceiver } from '@herald/testing';
+import { createTestDatabase, dropTestDatabase, startWebhookReceiver, TEST_MASTER_KEYS, type WebhookReceiver } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 type Catalog = { 'invoice.paid': { invoiceId: string; amountCents: number } };
@@ -57,13 +57,17 @@ describe('@herald/sdk against the real API', () => {
   let apiKey: string;
   let receiver: WebhookReceiver;
   let dispatcher: ChildProcess | undefined;
+  // A database and queue prefix of this file's own: the dispatcher it starts sweeps every
+  // tenant's due deliveries, which must not include other test files'.
+  let database: { url: string; name: string };
   // The SDK is an ES module; this test file is CommonJS.
   let sdk: typeof Sdk;
 
   beforeAll(async () => {
     // eslint-disable-next-line @nx/enforce-module-boundaries -- see the type import above
     sdk = await import('@herald/sdk');
-    api = await startTestApi({ HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
+    database = await createTestDatabase();
+    api = await startTestApi({ DATABASE_URL: database.url, HERALD_QUEUE_PREFIX: `${database.name}-q`, HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
     ({ apiKey } = await api.createTenant('sdk tenant'));
     receiver = await startWebhookReceiver();
   });
@@ -71,6 +75,7 @@ describe('@herald/sdk against the real API', () => {
     dispatcher?.kill('SIGKILL');
     await receiver?.close();
     await api?.close();
+    if (database) await dropTestDatabase(database.name);
   });
 
   it('sends typed events, pages through them, and a retry after a lost response creates the message once', async () => {

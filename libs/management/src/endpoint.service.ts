@@ -23,6 +23,7 @@ import { EventTypeRepository } from './event-type.repository';
 import { pageQuery, toPage } from './list-page';
 import { toEndpointOut, type EndpointOut } from './management.mappers';
 import { requestedRateLimit } from './management.schemas';
+import { OperationalEventsService } from './operational-events.service';
 
 /** A rotated-out secret keeps signing this long unless the request says otherwise (Svix: 24 h). */
 const DEFAULT_GRACE_SECONDS = 86_400;
@@ -55,6 +56,9 @@ export interface EndpointStatsOut {
   canceled: number;
 }
 
+/** The application an endpoint belongs to, as operational webhooks name it. */
+type AppRef = { id: string; uid: string | null };
+
 type EventFilterInput = { eventTypes?: string[] | null; filterTypes?: string[] | null };
 
 @Injectable()
@@ -67,6 +71,7 @@ export class EndpointService {
     private readonly keys: TenantKeysService,
     private readonly audit: AuditService,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    private readonly operationalEvents: OperationalEventsService,
   ) {}
 
   async list(ctx: RequestContext, appIdOrUid: string, query: EndpointListQuery): Promise<ListResponse<EndpointOut>> {
@@ -83,7 +88,7 @@ export class EndpointService {
 
   async create(ctx: RequestContext, appIdOrUid: string, input: EndpointIn): Promise<EndpointOut> {
     const app = await this.access.resolve(ctx, appIdOrUid, 'write');
-    return this.insert(ctx, app.id, input, input.uid ?? null);
+    return this.insert(ctx, app, input, input.uid ?? null);
   }
 
   /** PUT: replaces the endpoint, or creates it (uid = the path) when missing. */
@@ -93,7 +98,7 @@ export class EndpointService {
     if (!existing) {
       // A path shaped like an endpoint id names one that is not here: 404; only a uid creates.
       if (ENDPOINT_ID_SHAPE.test(endpointIdOrUid)) throw new NotFoundError('Endpoint');
-      return { status: 201, body: await this.insert(ctx, app.id, input, input.uid ?? endpointIdOrUid) };
+      return { status: 201, body: await this.insert(ctx, app, input, input.uid ?? endpointIdOrUid) };
     }
     const data: Partial<EndpointData> = {
       url: this.checkedUrl(input.url),
@@ -107,11 +112,11 @@ export class EndpointService {
     // Without `uid`/`version` a PUT keeps them: the uid is how clients address the endpoint.
     if (input.uid !== undefined) data.uid = input.uid;
     if (input.version != null) data.version = input.version;
-    return { status: 200, body: toEndpointOut(await this.updateRow(ctx, existing, data, null)) };
+    return { status: 200, body: toEndpointOut(await this.updateRow(ctx, app, existing, data, null)) };
   }
 
   async patch(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointPatch): Promise<EndpointOut> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
     const data: Partial<EndpointData> = {};
     if (input.url !== undefined) data.url = this.checkedUrl(input.url);
     if (input.uid !== undefined) data.uid = input.uid;
@@ -125,7 +130,7 @@ export class EndpointService {
     if (input.disabled !== undefined) Object.assign(data, disabledFields(endpoint, input.disabled));
     // The svix client can set a secret through PATCH: a rotation with the default grace period.
     const secret = input.secret != null ? this.checkedSecret(input.secret, ['body', 'secret']) : null;
-    return toEndpointOut(await this.updateRow(ctx, endpoint, data, secret));
+    return toEndpointOut(await this.updateRow(ctx, app, endpoint, data, secret));
   }
 
   async delete(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<void> {
@@ -134,6 +139,7 @@ export class EndpointService {
       if (!(await this.endpoints.delete(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
       await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'endpoint.deleted', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
     });
+    this.operationalEvents.endpointChanged(ctx.scope, 'endpoint.deleted', app, endpoint);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -239,14 +245,15 @@ export class EndpointService {
 
   // -------------------------------------------------------------------------------------------
 
-  private async resolve(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, need: AppNeed): Promise<{ app: { id: string }; endpoint: EndpointRow }> {
+  private async resolve(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, need: AppNeed): Promise<{ app: AppRef; endpoint: EndpointRow }> {
     const app = await this.access.resolve(ctx, appIdOrUid, need);
     const endpoint = await this.endpoints.find(ctx.scope, app.id, endpointIdOrUid);
     if (!endpoint) throw new NotFoundError('Endpoint');
     return { app, endpoint };
   }
 
-  private async insert(ctx: RequestContext, appId: string, input: EndpointIn | EndpointUpdate, uid: string | null): Promise<EndpointOut> {
+  private async insert(ctx: RequestContext, app: AppRef, input: EndpointIn | EndpointUpdate, uid: string | null): Promise<EndpointOut> {
+    const appId = app.id;
     const data: EndpointData = {
       uid,
       url: this.checkedUrl(input.url),
@@ -272,12 +279,13 @@ export class EndpointService {
       });
       return created;
     });
+    this.operationalEvents.endpointChanged(ctx.scope, 'endpoint.created', app, row);
     return toEndpointOut(row);
   }
 
-  private async updateRow(ctx: RequestContext, existing: EndpointRow, data: Partial<EndpointData>, secret: NewSecret | null): Promise<EndpointRow> {
+  private async updateRow(ctx: RequestContext, app: AppRef, existing: EndpointRow, data: Partial<EndpointData>, secret: NewSecret | null): Promise<EndpointRow> {
     const sealed = secret ? await this.sealSecret(ctx.scope, secret) : null;
-    return this.prisma.$transaction(async (tx) => {
+    const updated = await this.prisma.$transaction(async (tx) => {
       const row = await this.endpoints.update(tx, ctx.scope, existing.id, data);
       await this.audit.record(tx, ctx.scope, ctx.audit, {
         action: 'endpoint.updated',
@@ -295,6 +303,8 @@ export class EndpointService {
       }
       return row;
     });
+    this.operationalEvents.endpointChanged(ctx.scope, 'endpoint.updated', app, updated);
+    return updated;
   }
 
   /** The write-time half of the SSRF policy; the dispatcher checks resolved addresses again. */

@@ -1,4 +1,6 @@
+import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { OPERATIONAL_WEBHOOK_QUEUE } from '@herald/queue';
 import { AppAccessService } from './app-access.service';
 import { AppPortalController } from './app-portal.controller';
 import { AppPortalRepository } from './app-portal.repository';
@@ -12,9 +14,11 @@ import { EndpointService } from './endpoint.service';
 import { EventTypeController } from './event-type.controller';
 import { EventTypeRepository } from './event-type.repository';
 import { EventTypeService } from './event-type.service';
+import { OperationalEventsService } from './operational-events.service';
 
 /** Svix-compatible management API: applications, event types, endpoints, app-portal access. */
 @Module({
+  imports: [BullModule.registerQueue({ name: OPERATIONAL_WEBHOOK_QUEUE })],
   controllers: [ApplicationController, EventTypeController, EndpointController, AppPortalController],
   providers: [
     ApplicationRepository,
@@ -26,6 +30,7 @@ import { EventTypeService } from './event-type.service';
     EventTypeService,
     EndpointService,
     AppPortalService,
+    OperationalEventsService,
   ],
 })
 export class ManagementModule {}
