@@ -43,29 +43,30 @@ const IPV6_BLOCKED: Range[] = [
 
 /** IPv4 addresses carried inside IPv6 encodings: mapped, compatible, NAT64, 6to4, Teredo. */
 function embeddedIpv4(ipv6: string): string[] {
-  const words = expandIpv6(ipv6);
+  // Eight 16-bit words; a valid IPv6 literal (checked by isIP) always expands to eight.
+  const [w0, w1, w2, w3, w4, w5, w6, w7] = expandIpv6(ipv6) as [number, number, number, number, number, number, number, number];
   const v4 = (hi: number, lo: number): string => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   const out: string[] = [];
-  const zeros = (from: number, to: number): boolean => words.slice(from, to).every((w) => w === 0);
+  const leadingZeros = (n: number): boolean => [w0, w1, w2, w3, w4, w5].slice(0, n).every((w) => w === 0);
   // ::ffff:a.b.c.d (mapped), ::a.b.c.d (compatible, deprecated), ::ffff:0:a.b.c.d (SIIT)
-  if (zeros(0, 5) && (words[5] === 0xffff || words[5] === 0)) out.push(v4(words[6]!, words[7]!));
-  if (zeros(0, 4) && words[4] === 0xffff && words[5] === 0) out.push(v4(words[6]!, words[7]!));
+  if (leadingZeros(5) && (w5 === 0xffff || w5 === 0)) out.push(v4(w6, w7));
+  if (leadingZeros(4) && w4 === 0xffff && w5 === 0) out.push(v4(w6, w7));
   // 64:ff9b::/96 well-known NAT64 prefix
-  if (words[0] === 0x64 && words[1] === 0xff9b && zeros(2, 6)) out.push(v4(words[6]!, words[7]!));
+  if (w0 === 0x64 && w1 === 0xff9b && w2 === 0 && w3 === 0 && w4 === 0 && w5 === 0) out.push(v4(w6, w7));
   // 2002::/16 6to4
-  if (words[0] === 0x2002) out.push(v4(words[1]!, words[2]!));
+  if (w0 === 0x2002) out.push(v4(w1, w2));
   // 2001:0::/32 Teredo: client address is the last 32 bits, inverted
-  if (words[0] === 0x2001 && words[1] === 0) out.push(v4(words[6]! ^ 0xffff, words[7]! ^ 0xffff));
+  if (w0 === 0x2001 && w1 === 0) out.push(v4(w6 ^ 0xffff, w7 ^ 0xffff));
   return out;
 }
 
 function expandIpv6(address: string): number[] {
-  let text = address.toLowerCase().split('%')[0]!;
+  let text = address.toLowerCase().split('%')[0] ?? '';
   // Trailing dotted IPv4 becomes two hex words.
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (dotted) {
-    const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number];
-    text = text.slice(0, -dotted[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    const [, a, b, c, d] = dotted.map(Number) as [number, number, number, number, number];
+    text = text.slice(0, -String(dotted[0]).length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.split('::') as [string, string | undefined];
   const headWords = head ? head.split(':') : [];
