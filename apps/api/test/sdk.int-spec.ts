@@ -15,8 +15,9 @@ type Catalog = { 'invoice.paid': { invoiceId: string; amountCents: number } };
  * answer on the floor (closes the client socket) — the "response lost on the way back" case
  * that idempotency keys exist for.
  */
-async function startLossyRelay(target: URL): Promise<{ url: string; dropNextResponse(): void; close(): Promise<void> }> {
+async function startLossyRelay(target: URL): Promise<{ url: string; dropNextResponse(): void; dropped(): number; close(): Promise<void> }> {
   let dropNext = false;
+  let droppedCount = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);
@@ -25,6 +26,7 @@ async function startLossyRelay(target: URL): Promise<{ url: string; dropNextResp
     upstream.on('data', (chunk: Buffer) => {
       if (dropNext) {
         dropNext = false;
+        droppedCount += 1;
         client.destroy();
         upstream.destroy();
         return;
@@ -44,6 +46,7 @@ async function startLossyRelay(target: URL): Promise<{ url: string; dropNextResp
     dropNextResponse: () => {
       dropNext = true;
     },
+    dropped: () => droppedCount,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -87,6 +90,8 @@ describe('@herald/sdk against the real API', () => {
       relay.dropNextResponse();
       const sent = await herald.messages.send('billing', 'invoice.paid', { invoiceId: 'inv_1', amountCents: 1200 }, { idempotencyKey: 'pay-inv_1' });
       expect(sent.eventType).toBe('invoice.paid');
+      // The API's first answer really was lost, and the SDK's retry got the replay.
+      expect(relay.dropped()).toBe(1);
       const rows = await api.app.get(PrismaService).message.count({ where: { appId: app.id } });
       expect(rows).toBe(1);
 
