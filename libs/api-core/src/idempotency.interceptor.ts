@@ -47,8 +47,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw ValidationError.single(['header', IDEMPOTENCY_HEADER], 'must be 1 to 256 printable ASCII characters', 'value_error.idempotency_key');
     }
     const owner = principal.kind === 'operator' ? OPERATOR_IDEMPOTENCY_OWNER : principal.tenantId;
+    // An app-portal token's reach (its one application) is checked after this interceptor, so
+    // its keys get a namespace of their own: it must never replay what another key of the tenant
+    // got for another application (say, a portal token for it). '\n' cannot occur in a client key.
+    const recordKey = principal.kind === 'app_portal' ? `${principal.keyId}\n${key}` : key;
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    return from(this.run(owner, key, requestHash(request), request, reply, next));
+    return from(this.run(owner, recordKey, requestHash(request), request, reply, next));
   }
 
   private async run(owner: IdempotencyOwner, key: string, hash: string, request: AuthenticatedRequest, reply: FastifyReply, next: CallHandler): Promise<unknown> {
