@@ -6,14 +6,20 @@ import http from 'node:http';
  * `sentAt` (ms epoch) the bench puts in every payload. The parent asks for stats over IPC.
  */
 interface Stats {
+  /** Every arrival, duplicates included. */
   count: number;
+  /** Distinct (webhook-id, endpoint path) pairs: what throughput figures count. */
   unique: number;
-  latencies: number[];
+  /** Epoch ms of the first and the last arrival of a new unique pair (0 when none). */
+  firstAt: number;
+  lastAt: number;
 }
 
 let count = 0;
 const seen = new Set<string>();
 let latencies: number[] = [];
+let firstAt = 0;
+let lastAt = 0;
 
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -22,13 +28,18 @@ const server = http.createServer((req, res) => {
     const now = Date.now();
     count += 1;
     const id = req.headers['webhook-id'];
-    const endpoint = req.url ?? '';
-    if (typeof id === 'string') seen.add(`${id}${endpoint}`);
-    try {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { sentAt?: number };
-      if (typeof body.sentAt === 'number' && body.sentAt > 0) latencies.push(now - body.sentAt);
-    } catch (err) {
-      process.stderr.write(`receiver: unparsable body: ${String(err)}\n`);
+    const key = `${typeof id === 'string' ? id : ''}${req.url ?? ''}`;
+    // Duplicates (at-least-once redeliveries) count in `count` only, never in rates or latencies.
+    if (typeof id === 'string' && !seen.has(key)) {
+      seen.add(key);
+      if (firstAt === 0) firstAt = now;
+      lastAt = now;
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { sentAt?: number };
+        if (typeof body.sentAt === 'number' && body.sentAt > 0) latencies.push(now - body.sentAt);
+      } catch (err) {
+        process.stderr.write(`receiver: unparsable body: ${String(err)}\n`);
+      }
     }
     res.statusCode = 204;
     res.end();
@@ -38,12 +49,16 @@ server.keepAliveTimeout = 60_000;
 
 process.on('message', (msg: { cmd: string }) => {
   if (msg.cmd === 'stats') {
-    const stats: Stats = { count, unique: seen.size, latencies };
+    const stats: Stats = { count, unique: seen.size, firstAt, lastAt };
     process.send?.({ cmd: 'stats', stats });
+  } else if (msg.cmd === 'latencies') {
+    process.send?.({ cmd: 'latencies', latencies });
   } else if (msg.cmd === 'reset') {
     count = 0;
     seen.clear();
     latencies = [];
+    firstAt = 0;
+    lastAt = 0;
     process.send?.({ cmd: 'reset' });
   } else if (msg.cmd === 'stop') {
     server.close(() => process.exit(0));

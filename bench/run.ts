@@ -19,6 +19,13 @@ const ROOT = path.resolve(__dirname, '../..');
 const { values: args } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
+    // Writes V8 CPU profiles of the API and the dispatcher to bench-results/<run>/profiles.
+    profile: { type: 'boolean', default: false },
+    // For quick experiments: a subset of phases (raw,sustained,paced,fanout,drain) and paced rates.
+    only: { type: 'string', default: 'raw,sustained,paced,fanout,drain' },
+    rates: { type: 'string' },
+    // Extra Node flags for the dispatcher (e.g. heap limits), space-separated.
+    'dispatcher-node-args': { type: 'string', default: '' },
     'keep-db': { type: 'boolean', default: false },
     server: { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
@@ -27,8 +34,12 @@ const { values: args } = parseArgs({
 const SMOKE = args.smoke;
 const PLAN = SMOKE
   ? { rawSeconds: 1, sustainedSeconds: 2, pacedRates: [100], pacedSeconds: 2, fanoutMessages: 20, drainDeliveries: 500, producers: 8 }
-  : { rawSeconds: 5, sustainedSeconds: 15, pacedRates: [500, 1000, 2000, 3000], pacedSeconds: 8, fanoutMessages: 1500, drainDeliveries: 50_000, producers: 64 };
+  : { rawSeconds: 5, sustainedSeconds: 15, pacedRates: [500, 1000, 2000, 3000], pacedSeconds: 8, fanoutMessages: 1500, drainDeliveries: 50_000, producers: 256 };
+const PHASES = new Set(args.only.split(','));
+if (args.rates) PLAN.pacedRates = args.rates.split(',').map(Number);
 const CONCURRENCY = 200;
+/** Closed-loop producers need enough requests in flight for the API's group commits to fill. */
+const API_CONNECTIONS = 256;
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 
 interface Proc {
@@ -53,9 +64,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv): Proc {
+function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
   const out = createWriteStream(path.join(logDir, `${name}.log`));
-  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') log(`${name} exited (code ${code}, signal ${signal}); see ${path.relative(ROOT, logDir)}/${name}.log`);
+  });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const proc = { name, child, peakRssMb: 0 };
@@ -91,9 +105,13 @@ async function stopProcess(proc: Proc): Promise<void> {
 
 // ---- receiver -------------------------------------------------------------------------
 interface ReceiverStats {
+  /** Every arrival, duplicates included. */
   count: number;
+  /** Distinct (message, endpoint) arrivals: the only thing rates count. */
   unique: number;
-  latencies: number[];
+  /** Epoch ms of the first and the last new unique arrival. */
+  firstAt: number;
+  lastAt: number;
 }
 class Receiver {
   private constructor(
@@ -115,16 +133,23 @@ class Receiver {
   async stats(): Promise<ReceiverStats> {
     return (await this.ask<{ stats: ReceiverStats }>('stats')).stats;
   }
+  /** Ingest→arrival latencies (ms) of unique arrivals since the last reset. */
+  async latencies(): Promise<number[]> {
+    return (await this.ask<{ latencies: number[] }>('latencies')).latencies;
+  }
   async reset(): Promise<void> {
     await this.ask('reset');
   }
-  /** Waits until `count` arrivals (or the timeout); returns the time of the last check. */
-  async waitFor(count: number, timeoutMs: number): Promise<{ stats: ReceiverStats; at: number }> {
+  /** Waits until `count` unique arrivals (or the timeout). */
+  async waitFor(count: number, timeoutMs: number): Promise<ReceiverStats> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const stats = await this.stats();
-      if (stats.count >= count || Date.now() > deadline) return { stats, at: Date.now() };
-      sampleRss();
+      if (stats.unique >= count) return stats;
+      if (Date.now() > deadline) {
+        log(`timed out waiting for ${count} unique arrivals (have ${stats.unique})`);
+        return stats;
+      }
       await sleep(SMOKE ? 20 : 50);
     }
   }
@@ -144,7 +169,7 @@ class Api {
     readonly url: string,
     public token: string,
   ) {
-    this.pool = new Pool(url, { connections: 128 });
+    this.pool = new Pool(url, { connections: API_CONNECTIONS });
   }
   async call<T>(method: 'GET' | 'POST', p: string, body?: unknown, token = this.token): Promise<{ status: number; body: T }> {
     const res = await this.pool.request({
@@ -173,9 +198,10 @@ async function sendMessage(api: Api, appId: string): Promise<void> {
   if (res.status !== 202) throw new Error(`message create → ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-/** Closed loop: `producers` concurrent senders for `seconds`. Returns messages sent. */
-async function blast(api: Api, appId: string, producers: number, seconds: number): Promise<number> {
-  const deadline = Date.now() + seconds * 1000;
+/** Closed loop: `producers` concurrent senders for `seconds`. Returns messages sent and elapsed seconds. */
+async function blast(api: Api, appId: string, producers: number, seconds: number): Promise<{ sent: number; seconds: number }> {
+  const started = Date.now();
+  const deadline = started + seconds * 1000;
   let sent = 0;
   await Promise.all(
     Array.from({ length: producers }, async () => {
@@ -185,26 +211,37 @@ async function blast(api: Api, appId: string, producers: number, seconds: number
       }
     }),
   );
-  return sent;
+  return { sent, seconds: (Date.now() - started) / 1000 };
 }
 
-/** Open loop at `rate` msg/s for `seconds`, in 10 ms ticks. */
-async function paced(api: Api, appId: string, rate: number, seconds: number): Promise<number> {
+/** Unique arrivals per second over [start, last unique arrival]. */
+function rate(stats: ReceiverStats, start: number): number {
+  return Math.round(stats.unique / Math.max(0.001, (stats.lastAt - start) / 1000));
+}
+
+/** Open loop at `rate` msg/s for `seconds`, in 10 ms ticks. Returns messages sent and each POST's response time (ms). */
+async function paced(api: Api, appId: string, rate: number, seconds: number): Promise<{ sent: number; apiMs: number[] }> {
   const total = rate * seconds;
   const start = Date.now();
   let sent = 0;
+  const apiMs: number[] = [];
+  const timed = async (): Promise<void> => {
+    const t0 = performance.now();
+    await sendMessage(api, appId);
+    apiMs.push(performance.now() - t0);
+  };
   const inflight: Promise<void>[] = [];
   while (sent < total) {
     const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
     while (sent < due) {
-      inflight.push(sendMessage(api, appId));
+      inflight.push(timed());
       sent += 1;
     }
     if (inflight.length > 5000) await Promise.all(inflight.splice(0));
     await sleep(10);
   }
   await Promise.all(inflight);
-  return sent;
+  return { sent, apiMs };
 }
 
 async function main(): Promise<void> {
@@ -233,10 +270,14 @@ async function main(): Promise<void> {
     HERALD_DISPATCHER_METRICS_PORT: '0',
     HERALD_RETENTION_METRICS_PORT: '0',
   };
+  // Node 20 refuses --cpu-prof in NODE_OPTIONS: pass it on the command line.
+  const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(logDir, 'profiles')}`] : [];
   const entry = (app: string): string => path.join(ROOT, 'dist/apps', app, 'src/main.js');
-  startProcess('api', entry('api'), env);
-  let dispatcher = startProcess('dispatcher', entry('dispatcher'), env);
+  startProcess('api', entry('api'), env, profile);
+  const dispatcherArgs = [...profile, ...args['dispatcher-node-args'].split(' ').filter(Boolean)];
+  let dispatcher = startProcess('dispatcher', entry('dispatcher'), env, dispatcherArgs);
   startProcess('retention', entry('retention'), env);
+  const rssSampler = setInterval(sampleRss, 250);
 
   const api = new Api(`http://127.0.0.1:${apiPort}`, '');
   const results: Record<string, unknown> = {};
@@ -244,13 +285,14 @@ async function main(): Promise<void> {
     await waitForHealth(api);
 
     // Raw ceiling, in its own process like the dispatcher's sender.
-    const raw = await new Promise<{ requestsPerSecond: number }>((resolve, reject) => {
+    const raw = !PHASES.has('raw') ? { requestsPerSecond: NaN } : await new Promise<{ requestsPerSecond: number }>((resolve, reject) => {
       const child = fork(path.join(__dirname, 'raw-http.js'), [`http://127.0.0.1:${receiver.port}/`, String(CONCURRENCY), String(PLAN.rawSeconds)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
       let out = '';
       child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
       child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { requestsPerSecond: number }) : reject(new Error(`raw-http exited ${code}`))));
     });
     results['raw_http_per_s'] = Math.round(raw.requestsPerSecond);
+    log(`raw ceiling: ${results['raw_http_per_s']} req/s`);
 
     // Tenant, apps and endpoints through the real API.
     const created = await api.must<{ apiKey: { key: string } }>('POST', '/api/v1/admin/tenants', { name: 'bench' }, ADMIN_TOKEN);
@@ -261,64 +303,95 @@ async function main(): Promise<void> {
     for (let i = 0; i < 10; i++) await api.must('POST', `/api/v1/app/${fan.id}/endpoint`, { url: `http://127.0.0.1:${receiver.port}/fan${i}`, description: `fan ${i}` });
 
     // Sustained: closed-loop producers through the HTTP API; rate = delivered / (first send → last arrival).
-    await receiver.reset();
-    const sustainedStart = Date.now();
-    const sent = await blast(api, single.id, PLAN.producers, PLAN.sustainedSeconds);
-    const sustained = await receiver.waitFor(sent, 120_000);
-    results['sustained'] = { sent, delivered_unique: sustained.stats.unique, seconds: (sustained.at - sustainedStart) / 1000 };
-    results['ingest_per_s'] = Math.round(sent / PLAN.sustainedSeconds);
-    results['deliveries_per_s'] = Math.round(sustained.stats.unique / ((sustained.at - sustainedStart) / 1000));
+    if (PHASES.has('sustained')) {
+      await receiver.reset();
+      const sustainedStart = Date.now();
+      const blasted = await blast(api, single.id, PLAN.producers, PLAN.sustainedSeconds);
+      const sent = blasted.sent;
+      const sustained = await receiver.waitFor(sent, 120_000);
+      results['sustained'] = {
+        sent,
+        delivered_unique: sustained.unique,
+        duplicates: sustained.count - sustained.unique,
+        seconds: (sustained.lastAt - sustainedStart) / 1000,
+      };
+      results['ingest_per_s'] = Math.round(sent / blasted.seconds);
+      results['deliveries_per_s'] = rate(sustained, sustainedStart);
+      log(`sustained: ${sent} sent, ${results['deliveries_per_s']} deliveries/s`);
+    }
 
     // Paced steps: latency from the producer's send to the receiver's arrival.
-    for (const rate of PLAN.pacedRates) {
+    for (const rate of PHASES.has('paced') ? PLAN.pacedRates : []) {
       await receiver.reset();
-      const n = await paced(api, single.id, rate, PLAN.pacedSeconds);
-      const { stats } = await receiver.waitFor(n, 60_000);
-      const sorted = [...stats.latencies].sort((a, b) => a - b);
+      const { sent: n, apiMs } = await paced(api, single.id, rate, PLAN.pacedSeconds);
+      apiMs.sort((a, b) => a - b);
+      const stats = await receiver.waitFor(n, 60_000);
+      const sorted = (await receiver.latencies()).sort((a, b) => a - b);
       results[`paced_${rate}`] = {
         sent: n,
         delivered_unique: stats.unique,
+        duplicates: stats.count - stats.unique,
         e2e_p50_ms: percentile(sorted, 50),
         e2e_p90_ms: percentile(sorted, 90),
         e2e_p99_ms: percentile(sorted, 99),
+        // The POST's own response time (ingest only), for where the end-to-end time goes.
+        api_p50_ms: Number(percentile(apiMs, 50).toFixed(1)),
+        api_p99_ms: Number(percentile(apiMs, 99).toFixed(1)),
       };
+      log(`paced ${rate}/s: ${JSON.stringify(results[`paced_${rate}`])}`);
     }
 
     // Fan-out 1 → 10.
-    await receiver.reset();
-    const fanStart = Date.now();
-    let fanSent = 0;
-    await Promise.all(
-      Array.from({ length: PLAN.producers }, async () => {
-        while (fanSent < PLAN.fanoutMessages) {
-          fanSent += 1;
-          await sendMessage(api, fan.id);
-        }
-      }),
-    );
-    const fanDone = await receiver.waitFor(fanSent * 10, 120_000);
-    results['fanout_deliveries_per_s'] = Math.round(fanDone.stats.unique / ((fanDone.at - fanStart) / 1000));
+    if (PHASES.has('fanout')) {
+      await receiver.reset();
+      const fanStart = Date.now();
+      let fanSent = 0;
+      await Promise.all(
+        Array.from({ length: PLAN.producers }, async () => {
+          while (fanSent < PLAN.fanoutMessages) {
+            fanSent += 1;
+            await sendMessage(api, fan.id);
+          }
+        }),
+      );
+      const fanDone = await receiver.waitFor(fanSent * 10, 120_000);
+      results['fanout'] = { messages: fanSent, deliveries: fanSent * 10, delivered_unique: fanDone.unique, duplicates: fanDone.count - fanDone.unique, seconds: (fanDone.lastAt - fanStart) / 1000 };
+      results['fanout_deliveries_per_s'] = rate(fanDone, fanStart);
+      log(`fan-out: ${results['fanout_deliveries_per_s']} deliveries/s`);
+    }
 
     // Backlog drain: dispatcher stopped, queue a backlog, start it, time first → last arrival.
-    await stopProcess(dispatcher);
-    await receiver.reset();
-    const drainMessages = Math.ceil(PLAN.drainDeliveries / 10);
-    let queued = 0;
-    await Promise.all(
-      Array.from({ length: PLAN.producers }, async () => {
-        while (queued < drainMessages) {
-          queued += 1;
-          await sendMessage(api, fan.id);
-        }
-      }),
-    );
-    dispatcher = startProcess('dispatcher-drain', entry('dispatcher'), env);
-    const firstArrival = await waitForFirst(receiver, 60_000);
-    const drained = await receiver.waitFor(queued * 10, 300_000);
-    results['drain'] = { deliveries: queued * 10, delivered_unique: drained.stats.unique, seconds: (drained.at - firstArrival) / 1000 };
-    results['drain_deliveries_per_s'] = Math.round(drained.stats.unique / Math.max(0.001, (drained.at - firstArrival) / 1000));
+    if (PHASES.has('drain')) {
+      await stopProcess(dispatcher);
+      await receiver.reset();
+      const drainMessages = Math.ceil(PLAN.drainDeliveries / 10);
+      let queued = 0;
+      await Promise.all(
+        Array.from({ length: PLAN.producers }, async () => {
+          while (queued < drainMessages) {
+            queued += 1;
+            await sendMessage(api, fan.id);
+          }
+        }),
+      );
+      log(`drain: ${queued * 10} deliveries queued`);
+      const drainBoot = Date.now();
+      dispatcher = startProcess('dispatcher-drain', entry('dispatcher'), env, dispatcherArgs);
+      const drained = await receiver.waitFor(queued * 10, SMOKE ? 30_000 : 180_000);
+      // The rate runs from the first arrival (the dispatcher's boot is not draining).
+      results['drain'] = {
+        deliveries: queued * 10,
+        delivered_unique: drained.unique,
+        duplicates: drained.count - drained.unique,
+        boot_s: (drained.firstAt - drainBoot) / 1000,
+        seconds: (drained.lastAt - drained.firstAt) / 1000,
+      };
+      results['drain_deliveries_per_s'] = rate(drained, drained.firstAt);
+    }
+    results['persisted'] = await persistedCounts(databaseUrl);
     results['ratio_deliveries_to_raw'] = Number(((results['deliveries_per_s'] as number) / (results['raw_http_per_s'] as number)).toFixed(3));
   } finally {
+    clearInterval(rssSampler);
     sampleRss();
     for (const p of [...procs].reverse()) {
       if (p.name === 'receiver') p.child.send({ cmd: 'stop' });
@@ -348,13 +421,28 @@ async function waitForHealth(api: Api): Promise<void> {
   throw new Error(`the API did not become healthy; see ${logDir}`);
 }
 
-async function waitForFirst(receiver: Receiver, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await receiver.stats()).count > 0) return Date.now();
-    await sleep(5);
+/**
+ * What the database recorded: every delivery should end `success` with its attempt stored.
+ * The receiver sees a request before the dispatcher records it, so poll briefly.
+ */
+async function persistedCounts(databaseUrl: string): Promise<{ deliveries: number; succeeded: number; attempts: number }> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { rows } = await client.query<{ deliveries: string; succeeded: string; attempts: string }>(
+        `SELECT (SELECT count(*) FROM deliveries) AS deliveries,
+                (SELECT count(*) FROM deliveries WHERE status = 'success') AS succeeded,
+                (SELECT count(*) FROM attempts) AS attempts`,
+      );
+      const counts = { deliveries: Number(rows[0]?.deliveries), succeeded: Number(rows[0]?.succeeded), attempts: Number(rows[0]?.attempts) };
+      if ((counts.succeeded === counts.deliveries && counts.attempts >= counts.deliveries) || Date.now() > deadline) return counts;
+      await sleep(200);
+    }
+  } finally {
+    await client.end();
   }
-  throw new Error('no delivery arrived after restarting the dispatcher');
 }
 
 async function dropDatabase(name: string): Promise<void> {
@@ -376,6 +464,8 @@ function printTable(r: Record<string, unknown>): void {
     ['fan-out 1→10', `${r['fanout_deliveries_per_s']} deliveries/s`],
     ['backlog drain', `${r['drain_deliveries_per_s']} deliveries/s`],
   ];
+  const persisted = r['persisted'] as { deliveries: number; succeeded: number; attempts: number } | undefined;
+  if (persisted) rows.push(['persisted deliveries / succeeded / attempts', `${persisted.deliveries} / ${persisted.succeeded} / ${persisted.attempts}`]);
   for (const key of Object.keys(r).filter((k) => k.startsWith('paced_'))) {
     const p = r[key] as { e2e_p50_ms: number; e2e_p90_ms: number; e2e_p99_ms: number };
     rows.push([`paced ${key.slice(6)} msg/s latency p50/p90/p99`, `${p.e2e_p50_ms} / ${p.e2e_p90_ms} / ${p.e2e_p99_ms} ms`]);

@@ -8,6 +8,7 @@ import { MessagingModule } from '@herald/messaging';
 import { PlatformModule } from '@herald/platform';
 import { RedisModule } from '@herald/queue';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
 
 @Module({})
 export class ApiModule {
@@ -15,7 +16,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, ManagementModule, PlatformModule],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
     };
   }
 }

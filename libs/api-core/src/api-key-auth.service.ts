@@ -1,15 +1,34 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { PrismaService } from '@herald/db';
+import { GroupCommit, PrismaService } from '@herald/db';
 import { ForbiddenError, hashApiKey, UnauthorizedError } from '@herald/core';
 import { cidrSet } from './cidr';
 import type { ApiKeyScope, Principal } from './principal';
+
+interface KeyRow {
+  key_hash: Uint8Array;
+  id: string;
+  tenant_id: string;
+  scopes: string[];
+  app_id: string | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  allowed_cidrs: string[];
+  tenant_deleted_at: Date | null;
+}
+
+/**
+ * Key lookups of concurrent requests share one query (no cache: each request reads the key's
+ * row after it arrived, so a revocation or an expiry set in the database applies at once).
+ */
+const LOOKUP_BATCH = { maxSize: 256, maxInFlight: 1 };
 
 /** Resolves a bearer token to a principal: the operator token, or a tenant's API key. */
 @Injectable()
 export class ApiKeyAuthService {
   private readonly adminTokenHash: Buffer;
+  private readonly lookups = new GroupCommit<Buffer, KeyRow | undefined>((hashes) => this.findMany(hashes), LOOKUP_BATCH);
 
   constructor(
     private readonly prisma: PrismaService,
@@ -23,16 +42,24 @@ export class ApiKeyAuthService {
     // Compare digests, not tokens: constant time whatever the token's length.
     if (timingSafeEqual(hash, this.adminTokenHash)) return { kind: 'operator' };
 
-    const key = await this.prisma.apiKey.findUnique({
-      where: { keyHash: new Uint8Array(hash) },
-      select: { id: true, tenantId: true, scopes: true, appId: true, expiresAt: true, revokedAt: true, allowedCidrs: true, tenant: { select: { deletedAt: true } } },
-    });
-    if (!key || key.revokedAt || key.tenant.deletedAt) throw new UnauthorizedError('Invalid API key');
-    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) throw new UnauthorizedError('API key expired');
-    if (key.allowedCidrs.length > 0 && !(clientIp && cidrSet(key.allowedCidrs).has(clientIp))) {
+    const key = await this.lookups.submit(hash);
+    if (!key || key.revoked_at || key.tenant_deleted_at) throw new UnauthorizedError('Invalid API key');
+    if (key.expires_at && key.expires_at.getTime() <= Date.now()) throw new UnauthorizedError('API key expired');
+    if (key.allowed_cidrs.length > 0 && !(clientIp && cidrSet(key.allowed_cidrs).has(clientIp))) {
       throw new ForbiddenError('API key not allowed from this address');
     }
-    if (key.appId) return { kind: 'app_portal', keyId: key.id, tenantId: key.tenantId, appId: key.appId };
-    return { kind: 'api_key', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes as ApiKeyScope[] };
+    if (key.app_id) return { kind: 'app_portal', keyId: key.id, tenantId: key.tenant_id, appId: key.app_id };
+    return { kind: 'api_key', keyId: key.id, tenantId: key.tenant_id, scopes: key.scopes as ApiKeyScope[] };
+  }
+
+  /** The keys (with their tenant's deletion mark) for a batch of hashes, in the order asked. */
+  private async findMany(hashes: Buffer[]): Promise<(KeyRow | undefined)[]> {
+    const hex = [...new Set(hashes.map((h) => h.toString('hex')))];
+    const rows = await this.prisma.$queryRaw<KeyRow[]>`
+      SELECT k.key_hash, k.id, k.tenant_id, k.scopes, k.app_id, k.expires_at, k.revoked_at, k.allowed_cidrs, t.deleted_at AS tenant_deleted_at
+      FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+      WHERE k.key_hash = ANY (SELECT decode(h, 'hex') FROM unnest(${hex}::text[]) AS h)`;
+    const byHash = new Map(rows.map((r) => [Buffer.from(r.key_hash).toString('hex'), r]));
+    return hashes.map((h) => byHash.get(h.toString('hex')));
   }
 }

@@ -8,6 +8,8 @@ export const API_METRICS_REGISTRY = Symbol('API_METRICS_REGISTRY');
 export class ApiMetrics {
   readonly rateLimited: Counter<'principal'>;
   readonly rateLimitFailOpen: Counter;
+  readonly messagesIngested: Counter;
+  readonly deliveriesCreated: Counter<'status'>;
 
   constructor(@Inject(API_METRICS_REGISTRY) registry: Registry) {
     this.rateLimited = new Counter({
@@ -19,6 +21,17 @@ export class ApiMetrics {
     this.rateLimitFailOpen = new Counter({
       name: 'herald_api_rate_limit_fail_open_total',
       help: 'API requests let through without a rate-limit check because Redis did not answer in time.',
+      registers: [registry],
+    });
+    this.messagesIngested = new Counter({
+      name: 'herald_messages_ingested_total',
+      help: 'Messages created (stored with their deliveries) through the API.',
+      registers: [registry],
+    });
+    this.deliveriesCreated = new Counter({
+      name: 'herald_deliveries_created_total',
+      help: 'Deliveries created at ingest, by initial status (pending = enqueued for the dispatcher, skipped = endpoint disabled).',
+      labelNames: ['status'],
       registers: [registry],
     });
   }

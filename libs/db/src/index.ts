@@ -3,3 +3,4 @@ export * from './prisma.service';
 export * from './ids';
 export * from './migrate';
 export * from './generated/client';
+export * from './group-commit';

@@ -4,6 +4,7 @@ import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { HttpDeliveryClient } from '@herald/delivery';
 import { createMetricsRegistry } from '@herald/observability';
 import { DELIVERY_QUEUE, OPERATIONAL_WEBHOOK_QUEUE } from '@herald/queue';
+import { BacklogMetrics } from './backlog.metrics';
 import { DispatchLifecycleService } from './dispatch-lifecycle.service';
 import { DISPATCHER_METRICS_REGISTRY, DispatchMetrics } from './dispatch.metrics';
 import { DispatchService } from './dispatch.service';
@@ -29,6 +30,7 @@ import { ThrottleRepository } from './throttle.repository';
     { provide: HttpDeliveryClient, useFactory: (config: HeraldConfig) => HttpDeliveryClient.fromConfig(config), inject: [HERALD_CONFIG] },
     { provide: DISPATCHER_METRICS_REGISTRY, useFactory: () => createMetricsRegistry('dispatcher') },
     DispatchMetrics,
+    BacklogMetrics,
     DeliveryRepository,
     EndpointContextRepository,
     ThrottleRepository,

@@ -36,6 +36,19 @@ export class OutboxRepository {
       LIMIT ${limit}`;
   }
 
+  /** Jobs in the delivery queue by state (for the queue-depth gauge). */
+  async queueCounts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'failed');
+  }
+
+  /** The earliest next_attempt_at of a due delivery, or null when none is due. Uses deliveries_due_idx. */
+  async oldestDueAt(now: Date): Promise<Date | null> {
+    const rows = await this.prisma.$queryRaw<{ at: Date | null }[]>`
+      SELECT min(next_attempt_at) AS at FROM deliveries
+      WHERE status IN ('pending', 'sending') AND next_attempt_at <= ${now}`;
+    return rows[0]?.at ?? null;
+  }
+
   /** The ids among `ids` that have a job in the queue (waiting, delayed, active or prioritised). */
   async withLiveJob(ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

@@ -1,7 +1,13 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import { GroupCommit } from '@herald/db';
 import { DELIVERY_QUEUE, deliveryJob, type DeliveryJobData } from '@herald/queue';
+
+type BulkJob = ReturnType<typeof deliveryJob>;
+
+/** Jobs of concurrent requests go to Redis in one `addBulk` (one round trip, one MULTI). */
+const ADD_BATCH = { maxSize: 128, maxInFlight: 2 };
 
 /**
  * How long a request waits for Redis to take its jobs. The BullMQ connection retries forever
@@ -17,6 +23,10 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 @Injectable()
 export class DeliveryQueueRepository {
   private readonly logger = new Logger('DeliveryQueue');
+  private readonly adds = new GroupCommit<BulkJob[], void>(async (lists) => {
+    await this.queue.addBulk(lists.flat());
+    return lists.map(() => undefined);
+  }, ADD_BATCH);
 
   constructor(@InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliveryJobData>) {}
 
@@ -24,7 +34,7 @@ export class DeliveryQueueRepository {
   async enqueue(tenantId: string, deliveryIds: string[], options: { manual?: boolean; delayMs?: number } = {}): Promise<boolean> {
     if (deliveryIds.length === 0) return true;
     const jobs = deliveryIds.map((id) => deliveryJob(id, tenantId, options));
-    const adding = this.queue.addBulk(jobs);
+    const adding = this.adds.submit(jobs);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), ENQUEUE_TIMEOUT_MS);

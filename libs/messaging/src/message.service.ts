@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
+import { ApiMetrics, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, type ListResponse } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
@@ -15,6 +15,8 @@ import { latestSchema, PayloadSchemaValidator } from './payload-schema.validator
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const DEFAULT_MESSAGE_RETENTION_DAYS = 90;
+/** An application id (not a uid): one that is not the caller's is never created, only 404. */
+const APP_ID_SHAPE = /^app_[0-9A-Za-z]{27}$/;
 
 /** What ingest writes, whichever route asked for it (create, send-example). */
 interface IngestPlan {
@@ -45,13 +47,15 @@ export class MessageService {
     private readonly keys: TenantKeysService,
     private readonly audit: AuditService,
     private readonly validator: PayloadSchemaValidator,
+    private readonly metrics: ApiMetrics,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   async create(ctx: RequestContext, appIdOrUid: string, input: MessageIn, withContent: boolean): Promise<MessageOut> {
     const payloadJson = this.serialize(input.payload);
     let context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
-    if (!context && input.application && ctx.principal.kind === 'api_key') {
+    // Only a uid creates: a path shaped like an id names another tenant's app (or a deleted one).
+    if (!context && input.application && ctx.principal.kind === 'api_key' && !APP_ID_SHAPE.test(appIdOrUid)) {
       const uid = await this.createApplication(ctx, appIdOrUid, input.application);
       context = await this.messages.loadIngestContext(ctx.scope, uid, input.eventType);
     }
@@ -181,6 +185,9 @@ export class MessageService {
     if (!inserted) throw new ConflictError(`A message with eventId "${plan.eventId ?? ''}" already exists in this application`);
 
     const pending = deliveries.filter((d) => d.status === 'pending').map((d) => d.id);
+    this.metrics.messagesIngested.inc();
+    if (pending.length > 0) this.metrics.deliveriesCreated.inc({ status: 'pending' }, pending.length);
+    if (deliveries.length > pending.length) this.metrics.deliveriesCreated.inc({ status: 'skipped' }, deliveries.length - pending.length);
     await this.queue.enqueue(ctx.scope.tenantId, pending, deliverAt ? { delayMs: deliverAt.getTime() - now.getTime() } : {});
 
     const out = toMessageOut(message, plan.payload);

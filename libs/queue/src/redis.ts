@@ -12,7 +12,10 @@ export function createRedis(
   url: string,
   options: { forBullmq?: boolean; name?: string; onError?: (err: Error) => void } = {},
 ): Redis {
-  const extra: RedisOptions = options.forBullmq ? { maxRetriesPerRequest: null, enableReadyCheck: false } : {};
+  // Command connections pipeline automatically: commands issued in the same tick (say, the
+  // rate-limit checks of concurrent requests) go out in one write. BullMQ's connections, which
+  // run blocking commands, keep one command per write.
+  const extra: RedisOptions = options.forBullmq ? { maxRetriesPerRequest: null, enableReadyCheck: false } : { enableAutoPipelining: true };
   const redis = new Redis(url, { connectionName: options.name, lazyConnect: false, ...extra });
   const onError = options.onError ?? ((err: Error) => process.stderr.write(`redis (${options.name ?? 'connection'}): ${err.message}\n`));
   redis.on('error', onError);

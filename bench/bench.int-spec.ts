@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..');
+const SMOKE_TIMEOUT_MS = 55_000;
+
+/**
+ * Runs the benchmark in smoke mode against the built processes (`npm test` builds first), so
+ * the bench never rots: every figure must come out positive and every message must arrive.
+ */
+describe('npm run bench -- --smoke', () => {
+  it(
+    'runs end to end and prints a JSON line with positive figures',
+    async () => {
+      const stdout = await new Promise<string>((resolve, reject) => {
+        // The bench makes its own throwaway database on the test run's PostgreSQL server.
+        const server = new URL(inject('databaseUrl'));
+        server.pathname = '';
+        execFile(process.execPath, [path.join(ROOT, 'dist/bench/run.js'), '--smoke', '--server', server.toString().replace(/\/$/, '')], { cwd: ROOT, timeout: SMOKE_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 }, (err, out, stderr) =>
+          err ? reject(new Error(`bench failed: ${err.message}\n${stderr}`)) : resolve(out),
+        );
+      });
+      const lines = stdout.trim().split('\n');
+      const result = JSON.parse(lines[lines.length - 1] ?? '') as Record<string, unknown>;
+      for (const field of ['deliveries_per_s', 'raw_http_per_s', 'ingest_per_s', 'fanout_deliveries_per_s', 'drain_deliveries_per_s']) {
+        expect(result[field], field).toBeGreaterThan(0);
+      }
+      const paced = Object.entries(result).filter(([k]) => k.startsWith('paced_'));
+      expect(paced.length).toBeGreaterThan(0);
+      for (const [, p] of paced) {
+        const step = p as { sent: number; delivered_unique: number; e2e_p50_ms: number; e2e_p99_ms: number };
+        expect(step.delivered_unique).toBe(step.sent);
+        expect(step.e2e_p50_ms).toBeGreaterThanOrEqual(0);
+        expect(step.e2e_p99_ms).toBeGreaterThanOrEqual(step.e2e_p50_ms);
+      }
+      const sustained = result['sustained'] as { sent: number; delivered_unique: number };
+      expect(sustained.sent).toBeGreaterThan(0);
+      expect(sustained.delivered_unique).toBe(sustained.sent);
+      const fanout = result['fanout'] as { deliveries: number; delivered_unique: number };
+      expect(fanout.delivered_unique).toBe(fanout.deliveries);
+      const drain = result['drain'] as { deliveries: number; delivered_unique: number };
+      expect(drain.delivered_unique).toBe(drain.deliveries);
+      const persisted = result['persisted'] as { deliveries: number; succeeded: number; attempts: number };
+      expect(persisted.succeeded).toBe(persisted.deliveries);
+      expect(persisted.attempts).toBeGreaterThanOrEqual(persisted.deliveries);
+      const rss = result['rss_mb'] as Record<string, number>;
+      for (const name of ['api', 'dispatcher', 'receiver']) expect(rss[name], `rss_mb.${name}`).toBeGreaterThan(0);
+    },
+    SMOKE_TIMEOUT_MS + 5_000,
+  );
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from './group-commit';
+
+const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('GroupCommit', () => {
+  it('runs a lone item at once and batches what arrives while batches are in flight', async () => {
+    const batches: number[][] = [];
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        await tick(20);
+        return items.map((i) => i * 2);
+      },
+      { maxSize: 3, maxInFlight: 1 },
+    );
+    const first = group.submit(1);
+    await tick(5);
+    const rest = [2, 3, 4, 5].map((i) => group.submit(i));
+    expect(await Promise.all([first, ...rest])).toEqual([2, 4, 6, 8, 10]);
+    expect(batches).toEqual([[1], [2, 3, 4], [5]]);
+  });
+
+  it("rejects every caller of a failed batch and keeps going", async () => {
+    let calls = 0;
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        calls += 1;
+        if (calls === 1) throw new Error('boom');
+        return items;
+      },
+      { maxSize: 10, maxInFlight: 1 },
+    );
+    const [a, b] = [group.submit(1), group.submit(2)];
+    await expect(a).rejects.toThrow('boom');
+    await expect(b).rejects.toThrow('boom');
+    expect(await group.submit(3)).toBe(3);
+  });
+});

@@ -1,0 +1,60 @@
+interface Waiting<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: concurrent callers' writes share one statement (and one transaction commit).
+ * While fewer than `maxInFlight` batches run, a submitted item starts a batch at once (no
+ * added latency when the API is quiet); under load, items wait for a free slot and go
+ * together, up to `maxSize` per batch. Each caller's promise settles with its own result only
+ * after its batch committed.
+ */
+export class GroupCommit<I, O> {
+  private waiting: Waiting<I, O>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly options: { maxSize: number; maxInFlight: number },
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    // One microtask later: callers submitting in the same tick share the batch.
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
+      const batch = this.waiting.splice(0, this.options.maxSize);
+      this.inFlight += 1;
+      void this.execute(batch).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async execute(batch: Waiting<I, O>[]): Promise<void> {
+    try {
+      const results = await this.run(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(results[i] as O));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+}
