@@ -16,7 +16,8 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
     bodyLimit: config.api.maxPayloadBytes,
     // Forwarding headers are believed only from these proxies; otherwise req.ip is the socket.
     trustProxy: config.api.trustProxy.length > 0 ? config.api.trustProxy : false,
-    requestIdHeader: 'x-request-id',
+    // genReqId reads x-request-id itself so a client's id is used only when it is well-formed.
+    requestIdHeader: false,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
@@ -25,6 +26,11 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
   });
   // Herald's own JSON-only parser (UTF-8, depth, size) replaces Nest's and Fastify's.
   installJsonBodyParser(adapter.getInstance());
+  // Every response names its request id, so a client can quote it and operators find the logs.
+  adapter.getInstance().addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,

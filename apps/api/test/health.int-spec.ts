@@ -50,6 +50,10 @@ describe('GET /api/v1/health', () => {
     const res = await api.call<{ status: string; database: string; redis: string }>('GET', '/api/v1/health');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ok', database: 'ok', redis: 'ok' });
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    // A well-formed client request id is kept; a malformed one is replaced.
+    expect((await api.call('GET', '/api/v1/health', { headers: { 'x-request-id': 'trace-42' } })).headers['x-request-id']).toBe('trace-42');
+    expect((await api.call('GET', '/api/v1/health', { headers: { 'x-request-id': 'not a valid id; '.repeat(20) } })).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const head = await api.call('HEAD', '/api/v1/health');
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
