@@ -1,19 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { hashApiKey } from '@herald/core';
+import { PrismaService } from '@herald/db';
+import { createApiKey } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 interface AccessOut {
   url: string;
   token: string;
-}
-
-async function createKey(prisma: PrismaService, tenantId: string, scopes: string[]): Promise<string> {
-  const material = generateApiKey();
-  await prisma.apiKey.create({
-    data: { id: newId('key'), tenantId, name: `test ${scopes.join(',')}`, keyHash: new Uint8Array(material.hash), keyPrefix: material.prefix, scopes, allowedCidrs: [] },
-  });
-  return material.key;
 }
 
 describe('app-portal access', () => {
@@ -157,8 +150,8 @@ describe('app-portal access', () => {
     const theirs = await prisma.application.findFirst({ where: { tenantId: other.tenantId, uid: 'customer-1' } });
     expect(theirs?.id).not.toBe(app.id);
 
-    const readKey = await createKey(prisma, tenant.tenantId, ['read']);
-    const sendKey = await createKey(prisma, tenant.tenantId, ['send']);
+    const readKey = await createApiKey(prisma, tenant.tenantId, ['read']);
+    const sendKey = await createApiKey(prisma, tenant.tenantId, ['send']);
     expect((await api.call('POST', '/api/v1/auth/app-portal-access/customer-1', { token: readKey, body: {} })).status).toBe(403);
     expect((await api.call('POST', '/api/v1/auth/app-portal-access/customer-1', { token: sendKey, body: {} })).status).toBe(403);
     expect(await prisma.apiKey.count({ where: { tenantId: tenant.tenantId } })).toBe(keysBefore + 2);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { PrismaService } from '@herald/db';
+import { createApiKey } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 interface AppOut {
@@ -18,15 +18,6 @@ interface ListOut<T> {
   iterator: string | null;
   prevIterator: string | null;
   done: boolean;
-}
-
-/** An API key with the given scopes, written the way the API-key service writes them. */
-async function createKey(prisma: PrismaService, tenantId: string, scopes: string[]): Promise<string> {
-  const material = generateApiKey();
-  await prisma.apiKey.create({
-    data: { id: newId('key'), tenantId, name: `test ${scopes.join(',')}`, keyHash: new Uint8Array(material.hash), keyPrefix: material.prefix, scopes, allowedCidrs: [] },
-  });
-  return material.key;
 }
 
 describe('application API', () => {
@@ -171,8 +162,8 @@ describe('application API', () => {
   });
 
   it('lets a read key read but not write, and a send key do neither', async () => {
-    const readKey = await createKey(prisma, tenant.tenantId, ['read']);
-    const sendKey = await createKey(prisma, tenant.tenantId, ['send']);
+    const readKey = await createApiKey(prisma, tenant.tenantId, ['read']);
+    const sendKey = await createApiKey(prisma, tenant.tenantId, ['send']);
     const app = await api.call<AppOut>('POST', '/api/v1/app', { token: tenant.apiKey, body: { name: 'Scoped' } });
     const before = await appCount(tenant.tenantId);
 

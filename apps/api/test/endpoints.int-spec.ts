@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, TenantKeysService, tenantScope } from '@herald/core';
+import { TenantKeysService, tenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
+import { createApiKey } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 interface EndpointOut {
@@ -28,14 +29,6 @@ interface ListOut<T> {
 }
 interface ValidationOut {
   detail: { loc: (string | number)[]; msg: string; type: string }[];
-}
-
-async function createKey(prisma: PrismaService, tenantId: string, scopes: string[]): Promise<string> {
-  const material = generateApiKey();
-  await prisma.apiKey.create({
-    data: { id: newId('key'), tenantId, name: `test ${scopes.join(',')}`, keyHash: new Uint8Array(material.hash), keyPrefix: material.prefix, scopes, allowedCidrs: [] },
-  });
-  return material.key;
 }
 
 describe('endpoint API', () => {
@@ -384,8 +377,8 @@ describe('endpoint API', () => {
   });
 
   it('lets a read key read (not secrets) but not write, and a send key do neither', async () => {
-    const readKey = await createKey(prisma, tenant.tenantId, ['read']);
-    const sendKey = await createKey(prisma, tenant.tenantId, ['send']);
+    const readKey = await createApiKey(prisma, tenant.tenantId, ['read']);
+    const sendKey = await createApiKey(prisma, tenant.tenantId, ['send']);
     const ep = await create({ url: 'https://example.com/scoped' });
     const before = await endpointCount();
     const secretsBefore = await prisma.endpointSecret.count({ where: { endpointId: ep.id } });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { PrismaService } from '@herald/db';
+import { createApiKey } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 interface EventTypeOut {
@@ -20,14 +20,6 @@ interface ListOut<T> {
   iterator: string | null;
   prevIterator: string | null;
   done: boolean;
-}
-
-async function createKey(prisma: PrismaService, tenantId: string, scopes: string[]): Promise<string> {
-  const material = generateApiKey();
-  await prisma.apiKey.create({
-    data: { id: newId('key'), tenantId, name: `test ${scopes.join(',')}`, keyHash: new Uint8Array(material.hash), keyPrefix: material.prefix, scopes, allowedCidrs: [] },
-  });
-  return material.key;
 }
 
 const SCHEMA = { '1': { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } };
@@ -149,8 +141,8 @@ describe('event type API', () => {
   });
 
   it('lets a read key read but not write, and a send key do neither', async () => {
-    const readKey = await createKey(prisma, tenant.tenantId, ['read']);
-    const sendKey = await createKey(prisma, tenant.tenantId, ['send']);
+    const readKey = await createApiKey(prisma, tenant.tenantId, ['read']);
+    const sendKey = await createApiKey(prisma, tenant.tenantId, ['send']);
     await api.call('POST', '/api/v1/event-type', { token: tenant.apiKey, body: { name: 'scoped.type', description: 'x' } });
     const before = await count(tenant.tenantId);
 

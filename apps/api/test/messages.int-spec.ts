@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
 import { Svix } from 'svix';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateApiKey, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
+import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { createRedis, DELIVERY_QUEUE, type DeliveryJobData } from '@herald/queue';
-import { createApplication, createEndpoint, type Services } from '@herald/testing';
+import { createApiKey, createApplication, createEndpoint, type Services } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 interface MessageOut {
@@ -24,15 +24,6 @@ interface ListOut<T> {
 }
 
 const MARKER = 'plaintext-marker-7f3a9c';
-
-/** An API key with the given scopes, written the way the API-key service writes them. */
-async function createKey(prisma: PrismaService, tenantId: string, scopes: string[]): Promise<string> {
-  const material = generateApiKey();
-  await prisma.apiKey.create({
-    data: { id: newId('key'), tenantId, name: `test ${scopes.join(',')}`, keyHash: new Uint8Array(material.hash), keyPrefix: material.prefix, scopes, allowedCidrs: [] },
-  });
-  return material.key;
-}
 
 describe('message API', () => {
   let api: TestApi;
@@ -226,8 +217,8 @@ describe('message API', () => {
 
   it('lets a send-scope key create messages but not read them, and a read-scope key the reverse', async () => {
     const app = await createApplication(s, tenant.scope);
-    const sendKey = await createKey(s.prisma, tenant.tenantId, ['send']);
-    const readKey = await createKey(s.prisma, tenant.tenantId, ['read']);
+    const sendKey = await createApiKey(s.prisma, tenant.tenantId, ['send']);
+    const readKey = await createApiKey(s.prisma, tenant.tenantId, ['read']);
     const sent = await post(app.id, { eventType: 'scope.test', payload: {} }, sendKey);
     expect(sent.status).toBe(202);
     expect((await api.call('GET', `/api/v1/app/${app.id}/msg`, { token: sendKey })).status).toBe(403);

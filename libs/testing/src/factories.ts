@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SYSTEM_AUDIT_CONTEXT, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
+import { generateApiKey, SYSTEM_AUDIT_CONTEXT, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 
 /**
@@ -49,4 +49,13 @@ export async function createEndpoint(
     },
   });
   return { id, secret };
+}
+
+/** An API key with the given scopes, written the way the API-key service writes them. */
+export async function createApiKey(prisma: PrismaService, tenantId: string, scopes: string[]): Promise<string> {
+  const material = generateApiKey();
+  await prisma.apiKey.create({
+    data: { id: newId('key'), tenantId, name: `test ${scopes.join(',')}`, keyHash: new Uint8Array(material.hash), keyPrefix: material.prefix, scopes, allowedCidrs: [] },
+  });
+  return material.key;
 }
