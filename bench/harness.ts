@@ -1,0 +1,295 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Client } from 'pg';
+import { Pool } from 'undici';
+import { ensureDatabase, runMigrations } from '@herald/db';
+
+/**
+ * What the benchmarks share: the built processes started with their logs and peak RSS, the
+ * receiver process behind an IPC wrapper, a small API client, the paced (open-loop) sender,
+ * percentiles and the throwaway database.
+ */
+export const ROOT = path.resolve(__dirname, '../..');
+
+export function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** The entry point of a built app (`npm run build` first). */
+export const appEntry = (app: string): string => path.join(ROOT, 'dist/apps', app, 'src/main.js');
+
+// ---- processes ----------------------------------------------------------------------------
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  peakRssMb: number;
+}
+
+/** Peak resident set size of a process from /proc (VmHWM), in MB. */
+function peakRss(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return 0; // process already gone: its last sample stands
+  }
+}
+
+/** The processes of one bench run; each one's output goes to bench-results/<run>/<name>.log. */
+export class ProcessGroup {
+  readonly procs: Proc[] = [];
+  readonly logDir: string;
+
+  constructor(readonly runId: string) {
+    this.logDir = path.join(ROOT, 'bench-results', runId);
+    mkdirSync(this.logDir, { recursive: true });
+  }
+
+  start(name: string, entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
+    const out = createWriteStream(path.join(this.logDir, `${name}.log`));
+    const child = spawn(process.execPath, [...nodeArgs, entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.once('exit', (code, signal) => {
+      if (code !== 0 && signal !== 'SIGTERM') log(`${name} exited (code ${code}, signal ${signal}); see ${path.relative(ROOT, this.logDir)}/${name}.log`);
+    });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    return this.add(name, child);
+  }
+
+  add(name: string, child: ChildProcess): Proc {
+    const proc = { name, child, peakRssMb: 0 };
+    this.procs.push(proc);
+    return proc;
+  }
+
+  sampleRss(): void {
+    for (const p of this.procs) p.peakRssMb = Math.max(p.peakRssMb, peakRss(p.child.pid));
+  }
+
+  async stop(proc: Proc): Promise<void> {
+    this.sampleRss();
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
+    proc.child.kill('SIGTERM');
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops everything, last started first; the receiver is asked to stop over IPC. */
+  async stopAll(): Promise<void> {
+    this.sampleRss();
+    for (const p of [...this.procs].reverse()) {
+      if (p.name === 'receiver') p.child.send({ cmd: 'stop' });
+      else await this.stop(p);
+    }
+  }
+
+  /** For a crash: no goodbyes. */
+  killAll(): void {
+    for (const p of this.procs) p.child.kill('SIGKILL');
+  }
+
+  /** Peak RSS per process name (a restarted process keeps its highest figure). */
+  rssByName(): Record<string, number> {
+    const rss: Record<string, number> = {};
+    for (const p of this.procs) rss[p.name] = Math.max(rss[p.name] ?? 0, p.peakRssMb);
+    return rss;
+  }
+}
+
+// ---- receiver -------------------------------------------------------------------------
+export interface ReceiverStats {
+  /** Every arrival, duplicates included. */
+  count: number;
+  /** Distinct (message, endpoint) arrivals: the only thing rates count. */
+  unique: number;
+  /** Epoch ms of the first and the last new unique arrival. */
+  firstAt: number;
+  lastAt: number;
+}
+
+export class Receiver {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    private readonly pollMs: number,
+  ) {}
+  static async start(group: ProcessGroup, pollMs: number): Promise<Receiver> {
+    const child = fork(path.join(__dirname, 'receiver.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+    group.add('receiver', child);
+    return new Receiver(child, port, pollMs);
+  }
+  private ask<T>(cmd: string): Promise<T> {
+    return new Promise<T>((resolve) => {
+      this.child.once('message', (m: T) => resolve(m));
+      this.child.send({ cmd });
+    });
+  }
+  async stats(): Promise<ReceiverStats> {
+    return (await this.ask<{ stats: ReceiverStats }>('stats')).stats;
+  }
+  /** Ingest→arrival latencies (ms) of unique arrivals since the last reset. */
+  async latencies(): Promise<number[]> {
+    return (await this.ask<{ latencies: number[] }>('latencies')).latencies;
+  }
+  async reset(): Promise<void> {
+    await this.ask('reset');
+  }
+  /** Waits until `count` unique arrivals (or the timeout). */
+  async waitFor(count: number, timeoutMs: number): Promise<ReceiverStats> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const stats = await this.stats();
+      if (stats.unique >= count) return stats;
+      if (Date.now() > deadline) {
+        log(`timed out waiting for ${count} unique arrivals (have ${stats.unique})`);
+        return stats;
+      }
+      await sleep(this.pollMs);
+    }
+  }
+}
+
+// ---- API client ---------------------------------------------------------------------------
+export class Api {
+  readonly pool: Pool;
+  constructor(
+    readonly url: string,
+    public token: string,
+    connections: number,
+  ) {
+    this.pool = new Pool(url, { connections });
+  }
+  async call<T>(method: 'GET' | 'POST', p: string, body?: unknown, token = this.token): Promise<{ status: number; body: T }> {
+    const res = await this.pool.request({
+      method,
+      path: p,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+  async must<T>(method: 'GET' | 'POST', p: string, body?: unknown, token?: string): Promise<T> {
+    const res = await this.call<T>(method, p, body, token);
+    if (res.status >= 300) throw new Error(`${method} ${p} → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+}
+
+/** Waits until the API answers healthy with a dispatcher heartbeat. */
+export async function waitForHealth(api: Api, logDir: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await api.call<{ workers?: { dispatcher: number } }>('GET', '/api/v1/health');
+      if (res.status === 200 && (res.body.workers?.dispatcher ?? 0) > 0) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`the API did not become healthy; see ${logDir}`);
+}
+
+const PAYLOAD_FILL = 'x'.repeat(960); // ≈ 1 KiB payload with the other fields
+
+export async function sendMessage(api: Api, appId: string): Promise<void> {
+  const res = await api.call('POST', `/api/v1/app/${appId}/msg?with_content=false`, {
+    eventType: 'bench.event',
+    payload: { sentAt: Date.now(), data: PAYLOAD_FILL },
+  });
+  if (res.status !== 202) throw new Error(`message create → ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/**
+ * Open loop at `rate` msg/s, in 10 ms ticks, for `seconds` — or, with `until`, until that
+ * promise settles (`seconds` is then the cap). Returns messages sent and each POST's response time (ms).
+ */
+export async function paced(api: Api, appId: string, rate: number, seconds: number, until?: Promise<unknown>): Promise<{ sent: number; apiMs: number[] }> {
+  let stop = false;
+  void until?.then(
+    () => (stop = true),
+    () => (stop = true),
+  );
+  const total = rate * seconds;
+  const start = Date.now();
+  let sent = 0;
+  const apiMs: number[] = [];
+  const timed = async (): Promise<void> => {
+    const t0 = performance.now();
+    await sendMessage(api, appId);
+    apiMs.push(performance.now() - t0);
+  };
+  const inflight: Promise<void>[] = [];
+  while (sent < total && !stop) {
+    const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
+    while (sent < due) {
+      inflight.push(timed());
+      sent += 1;
+    }
+    if (inflight.length > 5000) await Promise.all(inflight.splice(0));
+    await sleep(10);
+  }
+  await Promise.all(inflight);
+  return { sent, apiMs };
+}
+
+// ---- database -----------------------------------------------------------------------------
+/** Creates and migrates a throwaway database. */
+export async function createDatabase(databaseUrl: string): Promise<void> {
+  await ensureDatabase(databaseUrl);
+  await runMigrations(databaseUrl);
+}
+
+export async function dropDatabase(server: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: `${server}/postgres` });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The environment of the api/dispatcher/retention processes (and the CLI) in a bench run. */
+export function serviceEnv(opts: { databaseUrl: string; redisUrl: string; apiPort: number; runId: string; adminToken: string; masterKey: string; concurrency: number }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'],
+    NODE_ENV: 'production',
+    DATABASE_URL: opts.databaseUrl,
+    REDIS_URL: opts.redisUrl,
+    PORT: String(opts.apiPort),
+    HERALD_QUEUE_PREFIX: `herald-${opts.runId}`,
+    HERALD_ADMIN_TOKEN: opts.adminToken,
+    HERALD_MASTER_KEYS: `bench:${opts.masterKey}`,
+    HERALD_ENDPOINT_HTTPS_ONLY: 'false',
+    HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
+    HERALD_API_RATE_LIMIT: '1000000',
+    HERALD_DISPATCHER_CONCURRENCY: String(opts.concurrency),
+    HERALD_LOG_LEVEL: 'warn',
+    HERALD_DISPATCHER_METRICS_PORT: '0',
+    HERALD_RETENTION_METRICS_PORT: '0',
+  };
+}
