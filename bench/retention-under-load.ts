@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '20' },
     'skip-recovery': { type: 'boolean', default: false },
+    'batch-pause-ms': { type: 'string', default: '0' },
     'keep-db': { type: 'boolean', default: false },
     server: { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
 const SMOKE = args.smoke;
 const N = Number(args.messages ?? (SMOKE ? 20_000 : 1_000_000));
 const RATE = Number(args.rate);
+const BATCH_PAUSE_MS = Number(args['batch-pause-ms']);
 const SECONDS = Number(SMOKE && args.seconds === '20' ? 5 : args.seconds);
 for (const [name, v] of [['messages', N], ['rate', RATE], ['seconds', SECONDS]] as const) {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
@@ -203,7 +205,7 @@ async function main(): Promise<void> {
     results['paced_without_purge'] = await pacedPhase(api, receiver, appA.id);
     log(`without purge: ${JSON.stringify(results['paced_without_purge'])}`);
 
-    const purge = runPurge(env, tenantB);
+    const purge = runPurge({ ...env, HERALD_RETENTION_BATCH_PAUSE_MS: String(BATCH_PAUSE_MS) }, tenantB);
     results['paced_with_purge'] = await pacedPhase(api, receiver, appA.id, purge);
     const { json, wallSeconds } = await purge;
     log(`with purge: ${JSON.stringify(results['paced_with_purge'])}`);
@@ -212,6 +214,7 @@ async function main(): Promise<void> {
     const rows = t.messagesDeleted + t.deliveriesDeleted + t.attemptsDeleted + t.payloadsErased + t.responsesErased;
     const perS = (n: number): number => Math.round(n / seconds);
     results['purge'] = {
+      batch_pause_ms: BATCH_PAUSE_MS,
       messages: t.messagesDeleted,
       seconds: Number(seconds.toFixed(1)),
       process_wall_s: Number(wallSeconds.toFixed(1)),

@@ -100,6 +100,8 @@ export const envSchema = z.object({
   HERALD_RETENTION_METRICS_PORT: z.coerce.number({ message: 'expected a number' }).int('expected an integer').min(0).max(65535).default(9466),
   /** Rows per retention statement (each its own short transaction). */
   HERALD_RETENTION_BATCH_SIZE: positiveInt.max(50000).default(2000),
+  /** Pause between retention batches, ms: gives live traffic the machine back between statements. */
+  HERALD_RETENTION_BATCH_PAUSE_MS: z.coerce.number({ message: 'expected a number' }).int('expected an integer').min(0).max(10000).default(0),
 });
 
 export type HeraldEnv = z.input<typeof envSchema>;

@@ -31,6 +31,7 @@ export interface HeraldConfig {
     metricsPort: number;
     /** Rows per retention statement. */
     batchSize: number;
+    batchPauseMs: number;
   };
   security: { adminToken: string; masterKeys: MasterKey[] };
   log: { level: string };
@@ -95,6 +96,7 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
       intervalMinutes: e.HERALD_RETENTION_INTERVAL_MINUTES,
       metricsPort: e.HERALD_RETENTION_METRICS_PORT,
       batchSize: e.HERALD_RETENTION_BATCH_SIZE,
+      batchPauseMs: e.HERALD_RETENTION_BATCH_PAUSE_MS,
     },
     security: {
       adminToken: e.HERALD_ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,

@@ -267,6 +267,7 @@ export class RetentionService {
       this.metrics.count(kind === 'payload_age' ? 'payload_erased' : 'response_erased', batch.erased);
       if (batch.last) cursor = batch.last;
       if (batch.scanned < limit) break;
+      await this.pause();
     }
     if (!(await this.repo.hasUnerased(scope, kind, from, cutoff))) await this.repo.advanceCheckpoint(scope, kind, cutoff);
     return erased;
@@ -338,6 +339,13 @@ export class RetentionService {
   private async loop(signal: AbortSignal | undefined, limit: number, batch: () => Promise<number>): Promise<void> {
     while (!signal?.aborted) {
       if ((await batch()) < limit) return;
+      await this.pause();
     }
+  }
+
+  /** HERALD_RETENTION_BATCH_PAUSE_MS between full batches: trades purge speed for live latency. */
+  private async pause(): Promise<void> {
+    const ms = this.config.retention.batchPauseMs;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   }
 }
