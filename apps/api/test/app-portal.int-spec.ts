@@ -40,7 +40,7 @@ describe('app-portal access', () => {
   it('issues a token (uid or id in the path) bound to the application, expiring after 7 days by default, audited', async () => {
     const t0 = Date.now();
     const access = await portal('customer-1');
-    expect(access.url).toBe(`${api.url}/app-portal?token=${encodeURIComponent(access.token)}`);
+    expect(access.url).toBe(`${api.url}/app-portal#token=${encodeURIComponent(access.token)}`);
     const row = await keyRow(access.token);
     expect(row).toMatchObject({ tenantId: tenant.tenantId, appId: app.id, scopes: ['all'] });
     expect(row!.expiresAt!.getTime()).toBeGreaterThanOrEqual(t0 + 7 * 86_400_000 - 5_000);

@@ -112,7 +112,7 @@ describe('svix client against the management API', () => {
   it('creates app-portal access', async () => {
     const app = await svix.application.create({ name: 'Portal', uid: 'portal-app' });
     const access = await svix.authentication.appPortalAccess('portal-app', { featureFlags: [], expiry: 3600 });
-    expect(access.url).toContain('/app-portal?token=');
+    expect(access.url).toContain('/app-portal#token=');
     const portal = new Svix(access.token, { serverUrl: api.url });
     expect((await portal.application.get(app.id)).name).toBe('Portal');
   });

@@ -48,9 +48,9 @@ export class AppPortalService {
         details: { keyId, scopes, expiresAt: expiresAt.toISOString() },
       });
     });
-    // No portal UI ships with Herald yet: the URL is where one would be served, the token is
-    // what it (or any client) uses as its bearer token.
-    return { url: `${baseUrl}/app-portal?token=${encodeURIComponent(material.key)}`, token: material.key };
+    // The token travels in the fragment: browsers never send it to a server, so it stays out of
+    // access logs, proxies and Referer headers.
+    return { url: `${baseUrl}/app-portal#token=${encodeURIComponent(material.key)}`, token: material.key };
   }
 }
 
