@@ -68,3 +68,22 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     },
   };
 }
+
+/** Fastify's route tree (`printRoutes({ commonPrefix: false })`) as `METHOD /path/:param` lines. */
+export function routesOfTree(tree: string): string[] {
+  const stack: string[] = [];
+  const routes: string[] = [];
+  const lines = tree.split('\n').filter((l) => l.trim() !== '');
+  for (const line of lines) {
+    const m = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line.trimEnd());
+    // Fail loudly if Fastify's format changes, rather than silently missing routes.
+    if (!m) throw new Error(`unparsed route tree line: ${JSON.stringify(line)}`);
+    const [, indent = '', segment = '', methods] = m;
+    stack.length = indent.length / 4;
+    stack.push(segment);
+    for (const method of (methods ?? '').split(',').map((s) => s.trim())) {
+      if (method !== '') routes.push(`${method} ${stack.join('')}`);
+    }
+  }
+  return routes;
+}

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashApiKey, TenantKeysService, tenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { createRedis, DELIVERY_QUEUE, type DeliveryJobData } from '@herald/queue';
-import { startTestApi, type ApiResponse, type TestApi } from './harness';
+import { routesOfTree, startTestApi, type ApiResponse, type TestApi } from './harness';
 
 /**
  * Tenant isolation, route by route (DESIGN.md, "Security requirements"). Every route the server
@@ -20,15 +20,23 @@ type AppParam = 'app_id' | 'endpoint_id' | 'msg_id' | 'attempt_id';
 
 /**
  * One call of an app-scoped route. `upsert`: a missing *uid* as the last path parameter is
- * created (Svix PUT semantics). `portalRefused`: no app-portal token may use the route at all,
- * whatever the application (403 everywhere, so it tells nothing about another app).
+ * created (Svix PUT semantics).
  */
 interface AppCall {
   body?: unknown;
   query?: string;
   upsert?: 'application' | 'endpoint';
-  portalRefused?: true;
 }
+
+/**
+ * The app-portal capability a route needs (Svix AppPortalCapability), or null: no app-portal
+ * token may use the route at all, whatever the application (403 everywhere, so it tells
+ * nothing about another app). Stated here, independently of the code, and compared with the
+ * OpenAPI document's `x-herald-portal-capability`.
+ */
+type PortalNeed = 'ViewBase' | 'ViewEndpointSecret' | 'ManageEndpointSecret' | 'CreateAttempts' | 'ManageEndpoint' | null;
+const FULL_PORTAL: PortalNeed[] = ['ViewBase', 'ViewEndpointSecret', 'ManageEndpointSecret', 'CreateAttempts', 'ManageEndpoint'];
+const READ_ONLY_PORTAL: PortalNeed[] = ['ViewBase'];
 
 interface World {
   api: TestApi;
@@ -58,15 +66,15 @@ interface Graph {
 
 type Exercise =
   /** Under /app/{app_id}: swept with foreign ids (404) and run with the caller's own ids (2xx). */
-  | { kind: 'app'; calls: AppCall[] }
+  | { kind: 'app'; portal: PortalNeed; calls: AppCall[] }
   /** Event types are per tenant, by name: B naming a type only A has gets 404 (PUT creates B's own). */
-  | { kind: 'event-type'; body?: unknown; query?: string; upsert?: true }
+  | { kind: 'event-type'; portal: PortalNeed; body?: unknown; query?: string; upsert?: true }
   /** API keys by id: A's key ids are 404 for B. */
   | { kind: 'api-key' }
   /** Operator-only: tenant keys and app-portal tokens get 401. */
   | { kind: 'operator'; body?: unknown }
   /** No foreign ids in the path: the check proves B sees and changes only its own data. */
-  | { kind: 'no-foreign-ids'; check: (w: World) => Promise<void> }
+  | { kind: 'no-foreign-ids'; portal?: PortalNeed; check: (w: World) => Promise<void> }
   /** Open routes: no tenant data at all. */
   | { kind: 'public' };
 
@@ -84,55 +92,58 @@ const ROUTES: Record<string, Exercise> = {
   // Applications
   'GET /api/v1/app': { kind: 'no-foreign-ids', check: checkAppList },
   'POST /api/v1/app': { kind: 'no-foreign-ids', check: checkAppCreate },
-  'GET /api/v1/app/{app_id}': { kind: 'app', calls: [{}] },
-  'PUT /api/v1/app/{app_id}': { kind: 'app', calls: [{ body: { name: 'put by caller' }, upsert: 'application' }] },
-  'PATCH /api/v1/app/{app_id}': { kind: 'app', calls: [{ body: { name: 'patched by caller' } }] },
-  'DELETE /api/v1/app/{app_id}': { kind: 'app', calls: [{}] },
+  'GET /api/v1/app/{app_id}': { kind: 'app', portal: 'ViewBase', calls: [{}] },
+  'PUT /api/v1/app/{app_id}': { kind: 'app', portal: null, calls: [{ body: { name: 'put by caller' }, upsert: 'application' }] },
+  'PATCH /api/v1/app/{app_id}': { kind: 'app', portal: null, calls: [{ body: { name: 'patched by caller' } }] },
+  'DELETE /api/v1/app/{app_id}': { kind: 'app', portal: null, calls: [{}] },
   'POST /api/v1/auth/app-portal-access/{app_id}': {
-    kind: 'app',
+    kind: 'app', portal: null,
     calls: [
-      { body: {}, portalRefused: true },
-      { body: { application: { name: 'created with portal access' } }, upsert: 'application', portalRefused: true },
+      { body: {} },
+      { body: { application: { name: 'created with portal access' } }, upsert: 'application' },
     ],
   },
+  'POST /api/v1/auth/app/{app_id}/expire-all': { kind: 'app', portal: null, calls: [{ body: { expiry: 3600 } }] },
+  'POST /api/v1/auth/logout': { kind: 'no-foreign-ids', check: checkLogout },
+  'GET /api/v1/auth/session': { kind: 'no-foreign-ids', check: checkSession },
   // Endpoints
-  'GET /api/v1/app/{app_id}/endpoint': { kind: 'app', calls: [{ query: 'limit=250' }] },
-  'POST /api/v1/app/{app_id}/endpoint': { kind: 'app', calls: [{ body: { url: 'https://caller.example.com/new' } }] },
-  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}': { kind: 'app', calls: [{}] },
-  'PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}': { kind: 'app', calls: [{ body: { url: 'https://caller.example.com/put' }, upsert: 'endpoint' }] },
-  'PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}': { kind: 'app', calls: [{ body: { description: 'patched by caller' } }] },
-  'DELETE /api/v1/app/{app_id}/endpoint/{endpoint_id}': { kind: 'app', calls: [{}] },
-  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret': { kind: 'app', calls: [{}] },
-  'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate': { kind: 'app', calls: [{ body: {} }] },
-  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers': { kind: 'app', calls: [{}] },
-  'PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers': { kind: 'app', calls: [{ body: { headers: { 'x-caller': 'put' } } }] },
-  'PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers': { kind: 'app', calls: [{ body: { headers: { 'x-caller': 'patch' } } }] },
-  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats': { kind: 'app', calls: [{}] },
-  'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/recover': { kind: 'app', calls: [{ body: { since: RECOVER_SINCE } }] },
-  'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example': { kind: 'app', calls: [{ body: { eventType: SHARED_EVENT } }] },
-  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/msg': { kind: 'app', calls: [{ query: 'with_content=true' }] },
+  'GET /api/v1/app/{app_id}/endpoint': { kind: 'app', portal: 'ViewBase', calls: [{ query: 'limit=250' }] },
+  'POST /api/v1/app/{app_id}/endpoint': { kind: 'app', portal: 'ManageEndpoint', calls: [{ body: { url: 'https://caller.example.com/new' } }] },
+  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}': { kind: 'app', portal: 'ViewBase', calls: [{}] },
+  'PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}': { kind: 'app', portal: 'ManageEndpoint', calls: [{ body: { url: 'https://caller.example.com/put' }, upsert: 'endpoint' }] },
+  'PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}': { kind: 'app', portal: 'ManageEndpoint', calls: [{ body: { description: 'patched by caller' } }] },
+  'DELETE /api/v1/app/{app_id}/endpoint/{endpoint_id}': { kind: 'app', portal: 'ManageEndpoint', calls: [{}] },
+  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret': { kind: 'app', portal: 'ViewEndpointSecret', calls: [{}] },
+  'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate': { kind: 'app', portal: 'ManageEndpointSecret', calls: [{ body: {} }] },
+  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers': { kind: 'app', portal: 'ViewBase', calls: [{}] },
+  'PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers': { kind: 'app', portal: 'ManageEndpoint', calls: [{ body: { headers: { 'x-caller': 'put' } } }] },
+  'PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers': { kind: 'app', portal: 'ManageEndpoint', calls: [{ body: { headers: { 'x-caller': 'patch' } } }] },
+  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats': { kind: 'app', portal: 'ViewBase', calls: [{}] },
+  'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/recover': { kind: 'app', portal: 'CreateAttempts', calls: [{ body: { since: RECOVER_SINCE } }] },
+  'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example': { kind: 'app', portal: 'CreateAttempts', calls: [{ body: { eventType: SHARED_EVENT } }] },
+  'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/msg': { kind: 'app', portal: 'ViewBase', calls: [{ query: 'with_content=true' }] },
   // Messages and attempts
-  'GET /api/v1/app/{app_id}/msg': { kind: 'app', calls: [{ query: 'with_content=true' }] },
+  'GET /api/v1/app/{app_id}/msg': { kind: 'app', portal: 'ViewBase', calls: [{ query: 'with_content=true' }] },
   'POST /api/v1/app/{app_id}/msg': {
-    kind: 'app',
+    kind: 'app', portal: null,
     // Svix creates the application with its first message when the body describes it.
     calls: [{ body: MSG_BODY }, { body: { ...MSG_BODY, application: { name: 'created with a message' } }, upsert: 'application' }],
   },
-  'GET /api/v1/app/{app_id}/msg/{msg_id}': { kind: 'app', calls: [{ query: 'with_content=true' }] },
-  'DELETE /api/v1/app/{app_id}/msg/{msg_id}/content': { kind: 'app', calls: [{}] },
-  'GET /api/v1/app/{app_id}/msg/{msg_id}/endpoint': { kind: 'app', calls: [{}] },
-  'POST /api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend': { kind: 'app', calls: [{}] },
-  'GET /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}': { kind: 'app', calls: [{}] },
-  'DELETE /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content': { kind: 'app', calls: [{}] },
-  'GET /api/v1/app/{app_id}/attempt/msg/{msg_id}': { kind: 'app', calls: [{ query: 'with_content=true' }] },
-  'GET /api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}': { kind: 'app', calls: [{ query: 'with_content=true&with_msg=true' }] },
+  'GET /api/v1/app/{app_id}/msg/{msg_id}': { kind: 'app', portal: 'ViewBase', calls: [{ query: 'with_content=true' }] },
+  'DELETE /api/v1/app/{app_id}/msg/{msg_id}/content': { kind: 'app', portal: null, calls: [{}] },
+  'GET /api/v1/app/{app_id}/msg/{msg_id}/endpoint': { kind: 'app', portal: 'ViewBase', calls: [{}] },
+  'POST /api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend': { kind: 'app', portal: 'CreateAttempts', calls: [{}] },
+  'GET /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}': { kind: 'app', portal: 'ViewBase', calls: [{}] },
+  'DELETE /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content': { kind: 'app', portal: null, calls: [{}] },
+  'GET /api/v1/app/{app_id}/attempt/msg/{msg_id}': { kind: 'app', portal: 'ViewBase', calls: [{ query: 'with_content=true' }] },
+  'GET /api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}': { kind: 'app', portal: 'ViewBase', calls: [{ query: 'with_content=true&with_msg=true' }] },
   // Event types
   'GET /api/v1/event-type': { kind: 'no-foreign-ids', check: checkEventTypeList },
   'POST /api/v1/event-type': { kind: 'no-foreign-ids', check: checkEventTypeCreate },
-  'GET /api/v1/event-type/{event_type_name}': { kind: 'event-type' },
-  'PUT /api/v1/event-type/{event_type_name}': { kind: 'event-type', body: { description: 'put by caller' }, upsert: true },
-  'PATCH /api/v1/event-type/{event_type_name}': { kind: 'event-type', body: { description: 'patched by caller' } },
-  'DELETE /api/v1/event-type/{event_type_name}': { kind: 'event-type', query: 'expunge=true' },
+  'GET /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: 'ViewBase' },
+  'PUT /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: null, body: { description: 'put by caller' }, upsert: true },
+  'PATCH /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: null, body: { description: 'patched by caller' } },
+  'DELETE /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: null, query: 'expunge=true' },
   // Herald extensions
   'GET /api/v1/api-keys': { kind: 'no-foreign-ids', check: checkApiKeyList },
   'POST /api/v1/api-keys': { kind: 'no-foreign-ids', check: checkApiKeyCreate },
@@ -163,24 +174,6 @@ function splitKey(key: string): { method: Method; template: string } {
 
 const paramsOf = (template: string): string[] => [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
 const toFastifyPath = (template: string): string => template.replace(/\{([^}]+)\}/g, ':$1');
-
-/** Fastify's route tree (`printRoutes({ commonPrefix: false })`) as `METHOD /path/:param` lines. */
-function routesOfTree(tree: string): string[] {
-  const stack: string[] = [];
-  const routes: string[] = [];
-  const lines = tree.split('\n').filter((l) => l.trim() !== '');
-  for (const line of lines) {
-    const m = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line.trimEnd());
-    // Fail loudly if Fastify's format changes, rather than silently missing routes.
-    if (!m) throw new Error(`unparsed route tree line: ${JSON.stringify(line)}`);
-    stack.length = m[1]!.length / 4;
-    stack.push(m[2]!);
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) {
-      if (method !== '') routes.push(`${method} ${stack.join('')}`);
-    }
-  }
-  return routes;
-}
 
 // -----------------------------------------------------------------------------------------------
 // Path variants: tenant B (or a portal token) calling with foreign ids
@@ -240,6 +233,20 @@ type ListBody<T> = { data: T[]; done: boolean };
 
 function expectNoPrivate(w: World, res: ApiResponse, what: string): void {
   for (const s of w.aPrivate) expect(res.text.includes(s), `${what} leaks ${s}`).toBe(false);
+}
+
+async function checkLogout(w: World): Promise<void> {
+  // Only app-portal tokens log out (themselves); B's API key is refused and keeps working.
+  const res = await w.api.call('POST', '/api/v1/auth/logout', { token: w.b.apiKey });
+  expect(res.status, res.text).toBe(403);
+  expect((await w.api.call('GET', `/api/v1/app/${w.bx.app.id}`, { token: w.b.apiKey })).status).toBe(200);
+}
+
+async function checkSession(w: World): Promise<void> {
+  const res = await w.api.call<{ kind: string; tenantId: string }>('GET', '/api/v1/auth/session', { token: w.b.apiKey });
+  expect(res.status, res.text).toBe(200);
+  expect(res.body).toMatchObject({ kind: 'api_key', tenantId: w.b.tenantId });
+  expectNoPrivate(w, res, 'GET /auth/session');
 }
 
 async function checkAppList(w: World): Promise<void> {
@@ -393,6 +400,7 @@ describe('tenant isolation on every route', () => {
   let redis: ReturnType<typeof createRedis>;
   let w: World;
   let portalX: string;
+  let portalReadOnlyX: string;
   let aBefore: Record<string, unknown>;
   /** Idempotency keys that tenant A used for its own POSTs, by `METHOD path body` (B and portal tokens replay them). */
   const primed = new Map<string, string>();
@@ -468,7 +476,12 @@ describe('tenant isolation on every route', () => {
   }
 
   /** Sweeps every app-scoped route with ids of `foreign` (alone and mixed with `own`): 404 each time. */
-  async function sweepApps(token: string, own: Graph, foreign: Graph, mode: 'tenant' | 'portal'): Promise<number> {
+  /**
+   * Sweeps every app-scoped route with ids of `foreign` (alone and mixed with `own`): 404 each
+   * time — or 403 for an app-portal token (`portal`: its capabilities) on a route it may not
+   * use at all, and on its own application where it lacks the route's capability.
+   */
+  async function sweepApps(token: string, own: Graph, foreign: Graph, portal?: PortalNeed[]): Promise<number> {
     let count = 0;
     for (const [key, exercise] of Object.entries(ROUTES)) {
       if (exercise.kind !== 'app') continue;
@@ -477,13 +490,15 @@ describe('tenant isolation on every route', () => {
       for (const call of exercise.calls) {
         for (const v of foreignVariants(params, own, foreign, call.upsert)) {
           let expected: Variant['expect'] | 403 = v.expect;
-          if (mode === 'portal' && call.portalRefused) expected = 403;
-          else if (expected === 'created' && mode === 'portal') {
+          const ownApp = v.values['app_id'] === own.app.id || v.values['app_id'] === own.app.uid;
+          if (portal && exercise.portal === null) expected = 403;
+          else if (portal && ownApp && !portal.includes(exercise.portal)) expected = 403;
+          else if (expected === 'created' && portal) {
             // Portal tokens never create applications; an endpoint uid new to their own app is theirs to create.
             if (call.upsert === 'application') expected = 404;
             else continue;
           }
-          const what = `${mode} ${key} [${v.label}] ${JSON.stringify(v.values)}${call.body && typeof call.body === 'object' && 'application' in call.body ? ' (with application)' : ''}`;
+          const what = `${portal ? `portal[${portal.join(',')}]` : 'tenant'} ${key} [${v.label}] ${JSON.stringify(v.values)}${call.body && typeof call.body === 'object' && 'application' in call.body ? ' (with application)' : ''}`;
           const res = await probe(token, method, template, v.values, call);
           count++;
           if (expected === 404) {
@@ -501,7 +516,7 @@ describe('tenant isolation on every route', () => {
           if (method === 'GET') {
             const head = await probe(token, 'HEAD', template, v.values, call);
             count++;
-            expect(head.status, `HEAD ${what}`).toBe(404);
+            expect(head.status, `HEAD ${what}`).toBe(expected === 403 ? 403 : 404);
           }
         }
       }
@@ -528,11 +543,12 @@ describe('tenant isolation on every route', () => {
     const aExtra = await ok(api.call<{ id: string }>('POST', '/api/v1/api-keys', { token: a.apiKey, body: { name: 'A extra' } }), 'A key');
     const bExtra = await ok(api.call<{ id: string }>('POST', '/api/v1/api-keys', { token: b.apiKey, body: { name: 'B extra' } }), 'B key');
     portalX = (await ok(api.call<{ token: string }>('POST', `/api/v1/auth/app-portal-access/${ax.app.id}`, { token: a.apiKey, body: {} }), 'portal')).token;
+    portalReadOnlyX = (await ok(api.call<{ token: string }>('POST', `/api/v1/auth/app-portal-access/${ax.app.id}`, { token: a.apiKey, body: { readOnly: true } }), 'portal')).token;
 
     w = {
       api,
       prisma,
-      a: { ...a, keyIds: [await keyIdOf(a.apiKey), aExtra.id, await keyIdOf(portalX)] },
+      a: { ...a, keyIds: [await keyIdOf(a.apiKey), aExtra.id, await keyIdOf(portalX), await keyIdOf(portalReadOnlyX)] },
       b: { ...b, keyIds: [await keyIdOf(b.apiKey), bExtra.id] },
       ax,
       ay,
@@ -561,7 +577,7 @@ describe('tenant isolation on every route', () => {
     const secrets = await prisma.endpointSecret.findMany({ where: { tenantId: a.tenantId } });
     const secretValues = await Promise.all(secrets.map((s) => keys.decryptString(tenantScope(a.tenantId), s.secretEnc)));
     const aIds = [ax, ay].flatMap((g) => [g.app.id, g.endpoint.id, g.msg.id, g.attempt.id]);
-    w.aPrivate = [...aIds, ...w.a.keyIds, a.tenantId, ...secretValues, A_PAYLOAD_MARK, A_HEADER_VALUE, A_OPS_URL, a.apiKey, portalX];
+    w.aPrivate = [...aIds, ...w.a.keyIds, a.tenantId, ...secretValues, A_PAYLOAD_MARK, A_HEADER_VALUE, A_OPS_URL, a.apiKey, portalX, portalReadOnlyX];
     aBefore = await snapshot(prisma, keys, a.tenantId);
   }, 60_000);
 
@@ -593,13 +609,24 @@ describe('tenant isolation on every route', () => {
     const documented = Object.entries(doc.body.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${toFastifyPath(path)}`));
     expect(documented.length).toBeGreaterThan(40);
     expect(table).toEqual(expect.arrayContaining(documented));
+
+    // The capability each app-scoped route opens to app-portal tokens is the one this table states.
+    const documentedNeed = (key: string): unknown => {
+      const { method, template } = splitKey(key);
+      const op = doc.body.paths[template]?.[method.toLowerCase()] as Record<string, unknown> | undefined;
+      expect(op, key).toBeDefined();
+      return op!['x-herald-portal-capability'] ?? null;
+    };
+    for (const [key, exercise] of Object.entries(ROUTES)) {
+      if (exercise.kind === 'app' || exercise.kind === 'event-type') expect(documentedNeed(key), key).toBe(exercise.portal);
+    }
   });
 
   it("answers 404 to tenant B on every route with tenant A's ids and uids, and changes nothing of A", async () => {
     const token = w.b.apiKey;
     const before = probes;
     let routes = Object.values(ROUTES).filter((e) => e.kind === 'app').length;
-    await sweepApps(token, w.bx, w.ax, 'tenant');
+    await sweepApps(token, w.bx, w.ax);
 
     for (const [key, exercise] of Object.entries(ROUTES)) {
       const { method, template } = splitKey(key);
@@ -649,21 +676,29 @@ describe('tenant isolation on every route', () => {
     expect(await snapshot(prisma, keys, w.a.tenantId)).toEqual(aBefore);
   });
 
-  it("keeps an app-portal token of A's application X out of A's application Y and out of tenant B", async () => {
+  it("keeps app-portal tokens (full and read-only) of A's application X out of A's application Y and out of tenant B", async () => {
     const bBefore = await snapshot(prisma, keys, w.b.tenantId);
     // Tenant A used Idempotency-Keys on Y's POST routes (a portal token for Y among them): the sweep replays them.
     expect([...primed.keys()].filter((k) => k.includes(w.ay.app.id)).length).toBeGreaterThan(8);
     expect([...primed.keys()].some((k) => k.startsWith(`POST /api/v1/auth/app-portal-access/${w.ay.app.id} `))).toBe(true);
-    await sweepApps(portalX, w.ax, w.ay, 'portal');
-    await sweepApps(portalX, w.ax, w.bx, 'portal');
-    // Operator routes: 401 for a portal token too.
-    for (const [key, exercise] of Object.entries(ROUTES)) {
-      if (exercise.kind !== 'operator') continue;
-      const { method, template } = splitKey(key);
-      expect((await probe(portalX, method, template, { id: w.a.tenantId }, exercise)).status, key).toBe(401);
+    for (const [token, capabilities] of [
+      [portalX, FULL_PORTAL],
+      [portalReadOnlyX, READ_ONLY_PORTAL],
+    ] as const) {
+      await sweepApps(token, w.ax, w.ay, capabilities);
+      await sweepApps(token, w.ax, w.bx, capabilities);
+      // Operator routes: 401 for a portal token too; tenant-wide routes without an app: 403.
+      for (const [key, exercise] of Object.entries(ROUTES)) {
+        const { method, template } = splitKey(key);
+        if (exercise.kind === 'operator') expect((await probe(token, method, template, { id: w.a.tenantId }, exercise)).status, key).toBe(401);
+        if (exercise.kind === 'event-type' && exercise.portal === null) {
+          expect((await probe(token, method, template, { event_type_name: SHARED_EVENT }, exercise)).status, key).toBe(403);
+        }
+        if (exercise.kind === 'api-key') expect((await probe(token, method, template, { id: w.a.keyIds[1]! }, {})).status, key).toBe(403);
+      }
+      // The token still works on its own application: the 404s above were about the others.
+      expect((await api.call('GET', `/api/v1/app/${w.ax.app.id}/endpoint/${w.ax.endpoint.id}`, { token })).status).toBe(200);
     }
-    // The token still works on its own application: the 404s above were about the others.
-    expect((await api.call('GET', `/api/v1/app/${w.ax.app.id}/endpoint/${w.ax.endpoint.id}`, { token: portalX })).status).toBe(200);
     // The token is A's own principal: its refused POSTs may leave idempotency records of A's; nothing else may change.
     expect({ ...(await snapshot(prisma, keys, w.a.tenantId)), idempotency: null }).toEqual({ ...aBefore, idempotency: null });
     expect(await snapshot(prisma, keys, w.b.tenantId)).toEqual(bBefore);

@@ -1,15 +1,16 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ForbiddenError, HeraldError, UnauthorizedError } from '@herald/core';
-import { ACCESS_METADATA, APP_PORTAL_READ_METADATA, type Access } from './access.decorator';
+import { ForbiddenError, HeraldError, NotFoundError, UnauthorizedError } from '@herald/core';
+import { ACCESS_METADATA, type AccessRule } from './access.decorator';
 import type { AuthenticatedRequest, Principal } from './principal';
 import { RateLimiter } from './rate-limiter.service';
 
 /**
- * The global guard: authenticates with passport (bearer), applies the per-key rate limit and
- * checks the route's declared access against the principal. A route that declares nothing is
- * refused; public routes are neither authenticated nor rate-limited.
+ * The global guard and the one place that decides who may call what: authenticates with
+ * passport (bearer), applies the per-key rate limit and checks the route's declared rule
+ * against the principal. A route that declares nothing is refused; public routes are neither
+ * authenticated nor rate-limited.
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('bearer') {
@@ -21,17 +22,16 @@ export class AccessGuard extends AuthGuard('bearer') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]);
-    if (access === 'public') return true;
-    if (access === undefined) throw new ForbiddenError('Route has no access rule');
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]);
+    if (rule?.access === 'public') return true;
+    if (rule === undefined) throw new ForbiddenError('Route has no access rule');
     await super.canActivate(context);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = request.user;
     if (!principal) throw new UnauthorizedError('Missing bearer token');
     // Per key, after authentication and before the scope check: refused calls count too.
     await this.rateLimiter.consume(principal);
-    const portalReadable = this.reflector.getAllAndOverride<boolean | undefined>(APP_PORTAL_READ_METADATA, [context.getHandler(), context.getClass()]) === true;
-    assertAllowed(principal, access, request, portalReadable);
+    assertAllowed(principal, rule, request);
     return true;
   }
 
@@ -44,20 +44,40 @@ export class AccessGuard extends AuthGuard('bearer') {
   }
 }
 
-function assertAllowed(principal: Principal, access: Exclude<Access, 'public'>, request: AuthenticatedRequest, portalReadable: boolean): void {
+export function assertAllowed(principal: Principal, rule: AccessRule, request: AuthenticatedRequest): void {
+  const { access } = rule;
+  if (access === 'public' || access === 'authenticated') return;
   if (access === 'operator') {
     if (principal.kind !== 'operator') throw new UnauthorizedError('Operator token required');
     return;
   }
   if (principal.kind === 'operator') throw new UnauthorizedError('A tenant API key is required');
   if (principal.kind === 'app_portal') {
-    // App-portal tokens reach one application: its reads and its endpoints.
-    const params = (request.params ?? {}) as Record<string, string | undefined>;
-    if (!params['app_id'] && !(access === 'read' && portalReadable)) throw new ForbiddenError('App-portal tokens reach one application only');
+    assertPortalAllowed(principal, rule, request);
     return;
   }
+  if (access === 'portal') throw new ForbiddenError('Only app-portal tokens can use this operation');
   const scopes = principal.scopes;
   if (scopes.includes('all')) return;
   const ok = (access === 'read' && scopes.includes('read')) || (access === 'send' && scopes.includes('send'));
   if (!ok) throw new ForbiddenError(`API key scope does not allow this operation (needs ${access === 'read' ? 'read' : access === 'send' ? 'send' : 'all'})`);
+}
+
+/**
+ * App-portal tokens reach one application and only the routes that name a capability they
+ * carry. Another application answers 404, as if it did not exist. The path's `{app_id}` (an
+ * id or a uid) is rewritten to the token's application id, so whatever resolves it later
+ * finds that application and no other (an id match would otherwise win over a uid match).
+ */
+function assertPortalAllowed(principal: Extract<Principal, { kind: 'app_portal' }>, rule: AccessRule, request: AuthenticatedRequest): void {
+  if (!rule.portal) throw new ForbiddenError('App-portal tokens cannot use this operation');
+  const params = (request.params ?? {}) as Record<string, string | undefined>;
+  const appRef = params['app_id'];
+  if (appRef !== undefined) {
+    if (appRef !== principal.appId && (principal.appUid === null || appRef !== principal.appUid)) throw new NotFoundError('Application');
+    params['app_id'] = principal.appId;
+  }
+  if (!principal.capabilities.includes(rule.portal)) {
+    throw new ForbiddenError(`This app-portal token cannot do this (needs the ${rule.portal} capability)`);
+  }
 }

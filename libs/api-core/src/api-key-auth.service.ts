@@ -4,7 +4,10 @@ import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { GroupCommit, PrismaService } from '@herald/db';
 import { ForbiddenError, hashApiKey, UnauthorizedError } from '@herald/core';
 import { cidrSet } from './cidr';
+import { PORTAL_CAPABILITIES, type PortalCapability } from './access.decorator';
 import type { ApiKeyScope, Principal } from './principal';
+
+const KNOWN_CAPABILITIES = new Set<string>(PORTAL_CAPABILITIES);
 
 interface KeyRow {
   key_hash: Uint8Array;
@@ -12,6 +15,8 @@ interface KeyRow {
   tenant_id: string;
   scopes: string[];
   app_id: string | null;
+  app_uid: string | null;
+  capabilities: string[];
   expires_at: Date | null;
   revoked_at: Date | null;
   allowed_cidrs: string[];
@@ -48,16 +53,29 @@ export class ApiKeyAuthService {
     if (key.allowed_cidrs.length > 0 && !(clientIp && cidrSet(key.allowed_cidrs).has(clientIp))) {
       throw new ForbiddenError('API key not allowed from this address');
     }
-    if (key.app_id) return { kind: 'app_portal', keyId: key.id, tenantId: key.tenant_id, appId: key.app_id };
-    return { kind: 'api_key', keyId: key.id, tenantId: key.tenant_id, scopes: key.scopes as ApiKeyScope[] };
+    if (key.app_id) {
+      return {
+        kind: 'app_portal',
+        keyId: key.id,
+        tenantId: key.tenant_id,
+        appId: key.app_id,
+        appUid: key.app_uid,
+        capabilities: key.capabilities.filter((c): c is PortalCapability => KNOWN_CAPABILITIES.has(c)),
+        expiresAt: key.expires_at,
+      };
+    }
+    return { kind: 'api_key', keyId: key.id, tenantId: key.tenant_id, scopes: key.scopes as ApiKeyScope[], expiresAt: key.expires_at };
   }
 
   /** The keys (with their tenant's deletion mark) for a batch of hashes, in the order asked. */
   private async findMany(hashes: Buffer[]): Promise<(KeyRow | undefined)[]> {
     const hex = [...new Set(hashes.map((h) => h.toString('hex')))];
     const rows = await this.prisma.$queryRaw<KeyRow[]>`
-      SELECT k.key_hash, k.id, k.tenant_id, k.scopes, k.app_id, k.expires_at, k.revoked_at, k.allowed_cidrs, t.deleted_at AS tenant_deleted_at
-      FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+      SELECT k.key_hash, k.id, k.tenant_id, k.scopes, k.app_id, a.uid AS app_uid, k.capabilities, k.expires_at, k.revoked_at, k.allowed_cidrs,
+             t.deleted_at AS tenant_deleted_at
+      FROM api_keys k
+      JOIN tenants t ON t.id = k.tenant_id
+      LEFT JOIN applications a ON a.id = k.app_id AND a.tenant_id = k.tenant_id
       WHERE k.key_hash = ANY (SELECT decode(h, 'hex') FROM unnest(${hex}::text[]) AS h)`;
     const byHash = new Map(rows.map((r) => [Buffer.from(r.key_hash).toString('hex'), r]));
     return hashes.map((h) => byHash.get(h.toString('hex')));

@@ -3,7 +3,7 @@ import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { z } from 'zod';
-import { ACCESS_METADATA, type Access } from './access.decorator';
+import { ACCESS_METADATA, type Access, type AccessRule, type PortalCapability } from './access.decorator';
 import { API_OPERATION_METADATA, type ApiOperationOptions } from './api-operation.decorator';
 import { ZodPipe } from './zod.pipe';
 
@@ -15,6 +15,7 @@ export interface RouteDescription {
   /** OpenAPI template: /api/v1/app/{app_id} */
   path: string;
   access: Access | undefined;
+  portal: PortalCapability | undefined;
   operationId: string;
   status: number;
   options: ApiOperationOptions | undefined;
@@ -79,7 +80,7 @@ export class OpenApiBuilder {
         const method = METHODS[requestMethod];
         if (!method) continue;
         const options = Reflect.getMetadata(API_OPERATION_METADATA, handler) as ApiOperationOptions | undefined;
-        const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [handler as () => void, controller]);
+        const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [handler as () => void, controller]);
         const httpCode = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
         const pipes = pipeSchemas(controller, name);
         let index = 0;
@@ -88,7 +89,8 @@ export class OpenApiBuilder {
             routes.push({
               method,
               path: toTemplate(base, own),
-              access,
+              access: rule?.access,
+              portal: rule?.portal,
               operationId: index === 0 ? `${controller.name}.${name}` : `${controller.name}.${name}.${index}`,
               status: options?.status ?? httpCode ?? (method === 'post' ? 201 : 200),
               options,
@@ -116,7 +118,7 @@ export class OpenApiBuilder {
         version: '1.0.0',
         description:
           'Webhook delivery API, compatible with the Svix server API under /api/v1, plus Herald extensions (tenants, API keys, settings, audit log). ' +
-          'Authenticate with `Authorization: Bearer <key>`. `x-herald-access` names what each route needs: read, write, send, secret (scope `all`), operator, or public.',
+          'Authenticate with `Authorization: Bearer <key>`. `x-herald-access` names what each route needs: read, write, send, secret (scope `all`), operator, authenticated (any token), portal (app-portal tokens only), or public; `x-herald-portal-capability` the app-portal capability that opens the route to portal tokens (absent: closed to them).',
       },
       paths,
       components: {
@@ -152,6 +154,7 @@ export class OpenApiBuilder {
       summary: route.options?.summary ?? `${route.method.toUpperCase()} ${route.path}`,
       tags: [route.options?.tag ?? tagOf(route.path)],
       'x-herald-access': route.access ?? 'none',
+      ...(route.portal ? { 'x-herald-portal-capability': route.portal } : {}),
       security: route.access === 'public' ? [] : [{ bearer: [] }],
     };
     if (route.options?.description) op['description'] = route.options.description;

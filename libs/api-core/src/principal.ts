@@ -1,13 +1,23 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { tenantScope, UnauthorizedError, type AuditContext, type TenantScope } from '@herald/core';
 import type { FastifyRequest } from 'fastify';
+import type { PortalCapability } from './access.decorator';
 
 export type ApiKeyScope = 'all' | 'read' | 'send';
 
 export type Principal =
   | { kind: 'operator' }
-  | { kind: 'api_key'; keyId: string; tenantId: string; scopes: ApiKeyScope[] }
-  | { kind: 'app_portal'; keyId: string; tenantId: string; appId: string };
+  | { kind: 'api_key'; keyId: string; tenantId: string; scopes: ApiKeyScope[]; expiresAt: Date | null }
+  | {
+      kind: 'app_portal';
+      keyId: string;
+      tenantId: string;
+      appId: string;
+      /** The application's uid when the token was checked (paths may name the app by it). */
+      appUid: string | null;
+      capabilities: PortalCapability[];
+      expiresAt: Date | null;
+    };
 
 export type AuthenticatedRequest = FastifyRequest & { user?: Principal };
 

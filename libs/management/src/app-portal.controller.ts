@@ -1,8 +1,9 @@
-import { Body, Controller, createParamDecorator, HttpCode, Param, Post, type ExecutionContext } from '@nestjs/common';
-import { Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
+import { Body, Controller, createParamDecorator, Get, HttpCode, Param, Post, Req, type ExecutionContext } from '@nestjs/common';
+import { Ctx, RequireAccess, ZodPipe, type AuthenticatedRequest, type RequestContext } from '@herald/api-core';
+import { UnauthorizedError } from '@herald/core';
 import type { FastifyRequest } from 'fastify';
-import { appPortalAccessInSchema, type AppPortalAccessIn } from './app-portal.schemas';
-import { AppPortalService, type AppPortalAccessOut } from './app-portal.service';
+import { appPortalAccessInSchema, applicationTokenExpireInSchema, type AppPortalAccessIn, type ApplicationTokenExpireIn } from './app-portal.schemas';
+import { AppPortalService, sessionOf, type AppPortalAccessOut, type SessionOut } from './app-portal.service';
 import { appPathSchema, type AppPath } from './management.schemas';
 
 /** The origin the caller reached the API at (forwarded headers count only from HERALD_TRUST_PROXY). */
@@ -25,5 +26,31 @@ export class AppPortalController {
     @RequestOrigin() origin: string,
   ): Promise<AppPortalAccessOut> {
     return this.portal.createAccess(ctx, path.app_id, body, origin);
+  }
+
+  @Post('app/:app_id/expire-all')
+  @HttpCode(204)
+  @RequireAccess('write')
+  async expireAll(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath,
+    @Body(new ZodPipe(applicationTokenExpireInSchema, 'body')) body: ApplicationTokenExpireIn,
+  ): Promise<void> {
+    await this.portal.expireAll(ctx, path.app_id, body);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @RequireAccess('portal', { portal: 'ViewBase' })
+  async logout(@Ctx() ctx: RequestContext): Promise<void> {
+    await this.portal.logout(ctx);
+  }
+
+  /** Who the bearer token is and what it may do (the web UI shows only what it can use). */
+  @Get('session')
+  @RequireAccess('authenticated', { portal: 'ViewBase' })
+  session(@Req() request: AuthenticatedRequest): SessionOut {
+    if (!request.user) throw new UnauthorizedError('Missing bearer token');
+    return sessionOf(request.user);
   }
 }

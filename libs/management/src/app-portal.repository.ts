@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { Db, TenantScope } from '@herald/core';
-import { PrismaService } from '@herald/db';
 
 export interface NewAppPortalKey {
   id: string;
@@ -8,15 +7,14 @@ export interface NewAppPortalKey {
   name: string;
   keyHash: Buffer;
   keyPrefix: string;
-  scopes: string[];
+  capabilities: string[];
+  sessionId: string | null;
   expiresAt: Date;
 }
 
 /** App-portal tokens are `api_keys` rows bound to one application (`app_id`). */
 @Injectable()
 export class AppPortalRepository {
-  constructor(private readonly prisma: PrismaService) {}
-
   async create(tx: Db, scope: TenantScope, key: NewAppPortalKey): Promise<void> {
     await tx.apiKey.create({
       data: {
@@ -26,7 +24,9 @@ export class AppPortalRepository {
         name: key.name,
         keyHash: new Uint8Array(key.keyHash),
         keyPrefix: key.keyPrefix,
-        scopes: key.scopes,
+        scopes: [],
+        capabilities: key.capabilities,
+        sessionId: key.sessionId,
         expiresAt: key.expiresAt,
         allowedCidrs: [],
       },
@@ -39,9 +39,27 @@ export class AppPortalRepository {
     return count;
   }
 
-  /** The scopes of the caller's own key (the principal does not carry them for app-portal tokens). */
-  async scopesOf(scope: TenantScope, keyId: string): Promise<string[] | null> {
-    const key = await this.prisma.apiKey.findFirst({ where: { id: keyId, tenantId: scope.tenantId }, select: { scopes: true } });
-    return key?.scopes ?? null;
+  /** Revokes one portal token (logout); false when it was already revoked. */
+  async revoke(tx: Db, scope: TenantScope, keyId: string, at: Date): Promise<boolean> {
+    const { count } = await tx.apiKey.updateMany({ where: { id: keyId, tenantId: scope.tenantId, appId: { not: null }, revokedAt: null }, data: { revokedAt: at } });
+    return count > 0;
+  }
+
+  /**
+   * Makes the app's live portal tokens (optionally only those of some sessions) expire at
+   * `at` at the latest; tokens already expiring sooner keep their time. Returns how many.
+   */
+  async expireForApp(tx: Db, scope: TenantScope, appId: string, at: Date, sessionIds: string[] | null): Promise<number> {
+    const { count } = await tx.apiKey.updateMany({
+      where: {
+        tenantId: scope.tenantId,
+        appId,
+        revokedAt: null,
+        OR: [{ expiresAt: null }, { expiresAt: { gt: at } }],
+        ...(sessionIds ? { sessionId: { in: sessionIds } } : {}),
+      },
+      data: { expiresAt: at },
+    });
+    return count;
   }
 }

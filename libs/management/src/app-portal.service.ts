@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
-import { AuditService, ForbiddenError, generateApiKey, NotFoundError } from '@herald/core';
+import type { PortalCapability, Principal, RequestContext } from '@herald/api-core';
+import { AuditService, ForbiddenError, generateApiKey, NotFoundError, UnauthorizedError } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { AppPortalRepository } from './app-portal.repository';
-import { DEFAULT_PORTAL_TOKEN_SECONDS, type AppPortalAccessIn } from './app-portal.schemas';
+import { DEFAULT_PORTAL_TOKEN_SECONDS, type AppPortalAccessIn, type ApplicationTokenExpireIn } from './app-portal.schemas';
 import { ApplicationRepository, type ApplicationRow } from './application.repository';
 import { ApplicationService, looksLikeAppId, newApplicationData } from './application.service';
 
@@ -12,10 +12,23 @@ export interface AppPortalAccessOut {
   token: string;
 }
 
+/** What the caller's bearer token is and may do (GET /auth/session; the web UI reads it). */
+export interface SessionOut {
+  kind: Principal['kind'];
+  tenantId: string | null;
+  appId: string | null;
+  scopes: string[];
+  capabilities: PortalCapability[];
+  expiresAt: string | null;
+}
+
+/** What a token without explicit capabilities may do: everything a customer may. */
+const FULL_CAPABILITIES: PortalCapability[] = ['ViewBase', 'ViewEndpointSecret', 'ManageEndpointSecret', 'CreateAttempts', 'ManageEndpoint'];
+
 /**
- * App-portal access: a short-lived key bound to one application (`api_keys.app_id`). Such a
- * key reaches only routes of that application (AccessGuard + AppAccessService); a read-only
- * one gets scope `read`, any other `all`.
+ * App-portal access: a short-lived key bound to one application (`api_keys.app_id`) carrying
+ * Svix capabilities. AccessGuard lets such a key through only to routes of its application
+ * that name a capability it carries.
  */
 @Injectable()
 export class AppPortalService {
@@ -28,11 +41,9 @@ export class AppPortalService {
   ) {}
 
   async createAccess(ctx: RequestContext, appIdOrUid: string, input: AppPortalAccessIn, baseUrl: string): Promise<AppPortalAccessOut> {
-    // A portal token must not mint further tokens (the guard lets it through: the route has {app_id}).
-    if (ctx.principal.kind !== 'api_key') throw new ForbiddenError('App-portal access needs a tenant API key');
     const existing = await this.apps.find(ctx.scope, appIdOrUid);
     if (!existing && (!input.application || looksLikeAppId(appIdOrUid))) throw new NotFoundError('Application');
-    const scopes = readOnly(input) ? ['read'] : ['all'];
+    const capabilities = portalCapabilities(input);
     const expiresAt = new Date(Date.now() + (input.expiry ?? DEFAULT_PORTAL_TOKEN_SECONDS) * 1000);
     const material = generateApiKey();
     const keyId = newId('key');
@@ -41,25 +52,74 @@ export class AppPortalService {
       // Svix: `application` creates the app when the path names none (else it is ignored).
       if (!app && input.application) app = await this.applications.insert(tx, ctx, newApplicationData(input.application, input.application.uid ?? appIdOrUid));
       if (!app) throw new NotFoundError('Application');
-      await this.portalKeys.create(tx, ctx.scope, { id: keyId, appId: app.id, name: 'app-portal', keyHash: material.hash, keyPrefix: material.prefix, scopes, expiresAt });
+      await this.portalKeys.create(tx, ctx.scope, {
+        id: keyId,
+        appId: app.id,
+        name: 'app-portal',
+        keyHash: material.hash,
+        keyPrefix: material.prefix,
+        capabilities,
+        sessionId: input.sessionId ?? null,
+        expiresAt,
+      });
       await this.audit.record(tx, ctx.scope, ctx.audit, {
         action: 'app_portal.token_created',
         target: { type: 'application', id: app.id },
-        details: { keyId, scopes, expiresAt: expiresAt.toISOString() },
+        details: { keyId, capabilities, expiresAt: expiresAt.toISOString() },
       });
     });
     // The token travels in the fragment: browsers never send it to a server, so it stays out of
     // access logs, proxies and Referer headers.
     return { url: `${baseUrl}/app-portal#token=${encodeURIComponent(material.key)}`, token: material.key };
   }
+
+  /** POST /auth/logout: the calling portal token stops working at once. */
+  async logout(ctx: RequestContext): Promise<void> {
+    const principal = ctx.principal;
+    if (principal.kind !== 'app_portal') throw new ForbiddenError('Only app-portal tokens can log out');
+    await this.prisma.$transaction(async (tx) => {
+      if (!(await this.portalKeys.revoke(tx, ctx.scope, principal.keyId, new Date()))) throw new UnauthorizedError('Invalid API key');
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'app_portal.token_revoked',
+        target: { type: 'application', id: principal.appId },
+        details: { keyId: principal.keyId },
+      });
+    });
+  }
+
+  /** POST /auth/app/{app_id}/expire-all: the app's portal tokens stop working after `expiry` seconds. */
+  async expireAll(ctx: RequestContext, appIdOrUid: string, input: ApplicationTokenExpireIn): Promise<void> {
+    const app = await this.apps.find(ctx.scope, appIdOrUid);
+    if (!app) throw new NotFoundError('Application');
+    const at = new Date(Date.now() + (input.expiry ?? 0) * 1000);
+    await this.prisma.$transaction(async (tx) => {
+      const expired = await this.portalKeys.expireForApp(tx, ctx.scope, app.id, at, input.sessionIds ?? null);
+      await this.audit.record(tx, ctx.scope, ctx.audit, {
+        action: 'app_portal.tokens_expired',
+        target: { type: 'application', id: app.id },
+        details: { expiresAt: at.toISOString(), tokens: expired, sessionIds: input.sessionIds ?? null },
+      });
+    });
+  }
+}
+
+export function sessionOf(p: Principal): SessionOut {
+  switch (p.kind) {
+    case 'operator':
+      return { kind: 'operator', tenantId: null, appId: null, scopes: [], capabilities: [], expiresAt: null };
+    case 'app_portal':
+      return { kind: 'app_portal', tenantId: p.tenantId, appId: p.appId, scopes: [], capabilities: p.capabilities, expiresAt: p.expiresAt?.toISOString() ?? null };
+    case 'api_key':
+      return { kind: 'api_key', tenantId: p.tenantId, appId: null, scopes: p.scopes, capabilities: [], expiresAt: p.expiresAt?.toISOString() ?? null };
+  }
 }
 
 /**
- * `readOnly` (deprecated in the client) or `capabilities` without `ManageEndpoint` make a
- * read-only token. Herald's scopes are coarser than Svix's capabilities, so a token never gets
- * more than it asked for: anything short of managing endpoints is read-only.
+ * Svix's rules: explicit `capabilities` win; else `readOnly` (deprecated in the client) gives
+ * a read-only token; else the token may do everything a customer may. Reading the app's own
+ * data (ViewBase) comes with every token: without it a portal shows nothing.
  */
-function readOnly(input: AppPortalAccessIn): boolean {
-  if (input.readOnly) return true;
-  return input.capabilities != null && !input.capabilities.includes('ManageEndpoint');
+export function portalCapabilities(input: Pick<AppPortalAccessIn, 'capabilities' | 'readOnly'>): PortalCapability[] {
+  const asked: PortalCapability[] = input.capabilities ?? (input.readOnly ? ['ViewBase'] : FULL_CAPABILITIES);
+  return [...new Set<PortalCapability>(['ViewBase', ...asked])];
 }

@@ -41,7 +41,7 @@ export class ApplicationController {
   }
 
   @Get(':app_id')
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath): Promise<ApplicationOut> {
     return this.apps.get(ctx, path.app_id);
   }

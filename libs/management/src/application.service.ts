@@ -44,7 +44,7 @@ export class ApplicationService {
   }
 
   async get(ctx: RequestContext, appIdOrUid: string): Promise<ApplicationOut> {
-    return toApplicationOut(await this.access.resolve(ctx, appIdOrUid, 'read'));
+    return toApplicationOut(await this.access.resolve(ctx, appIdOrUid));
   }
 
   /** POST /app; with `get_if_exists`, an application with the same uid is returned (200) instead. */
@@ -78,11 +78,10 @@ export class ApplicationService {
     if (!existing) {
       // A path shaped like an application id names one that is not the caller's (or gone):
       // 404, as everywhere else — only a uid creates.
-      if (ctx.principal.kind === 'app_portal' || looksLikeAppId(appIdOrUid)) throw new NotFoundError('Application');
+      if (looksLikeAppId(appIdOrUid)) throw new NotFoundError('Application');
       const row = await this.prisma.$transaction((tx) => this.insert(tx, ctx, newApplicationData(input, input.uid ?? appIdOrUid)));
       return { status: 201, body: toApplicationOut(row) };
     }
-    await this.access.assertAllowed(ctx, existing.id, 'manage');
     const data: Partial<ApplicationData> = {
       name: input.name,
       throttleRate: requestedRateLimit(input) ?? null,
@@ -94,7 +93,7 @@ export class ApplicationService {
   }
 
   async patch(ctx: RequestContext, appIdOrUid: string, input: ApplicationPatch): Promise<ApplicationOut> {
-    const app = await this.access.resolve(ctx, appIdOrUid, 'manage');
+    const app = await this.access.resolve(ctx, appIdOrUid);
     const data: Partial<ApplicationData> = {};
     if (input.name !== undefined) data.name = input.name;
     if (input.uid !== undefined) data.uid = input.uid;
@@ -105,7 +104,7 @@ export class ApplicationService {
   }
 
   async delete(ctx: RequestContext, appIdOrUid: string): Promise<void> {
-    const app = await this.access.resolve(ctx, appIdOrUid, 'manage');
+    const app = await this.access.resolve(ctx, appIdOrUid);
     await this.prisma.$transaction(async (tx) => {
       if (!(await this.apps.delete(tx, ctx.scope, app.id))) throw new NotFoundError('Application');
       // Its portal tokens would reach nothing; revoke them so they stop authenticating at all.

@@ -30,7 +30,7 @@ export class EndpointController {
   constructor(private readonly endpoints: EndpointService) {}
 
   @Get()
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   list(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath,
@@ -40,7 +40,7 @@ export class EndpointController {
   }
 
   @Post()
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'ManageEndpoint' })
   create(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath,
@@ -50,13 +50,13 @@ export class EndpointController {
   }
 
   @Get(':endpoint_id')
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointOut> {
     return this.endpoints.get(ctx, path.app_id, path.endpoint_id);
   }
 
   @Put(':endpoint_id')
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'ManageEndpoint' })
   async update(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
@@ -69,7 +69,7 @@ export class EndpointController {
   }
 
   @Patch(':endpoint_id')
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'ManageEndpoint' })
   patch(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
@@ -80,20 +80,20 @@ export class EndpointController {
 
   @Delete(':endpoint_id')
   @HttpCode(204)
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'ManageEndpoint' })
   async delete(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<void> {
     await this.endpoints.delete(ctx, path.app_id, path.endpoint_id);
   }
 
   @Get(':endpoint_id/secret')
-  @RequireAccess('secret')
+  @RequireAccess('secret', { portal: 'ViewEndpointSecret' })
   getSecret(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointSecretOut> {
     return this.endpoints.getSecret(ctx, path.app_id, path.endpoint_id);
   }
 
   @Post(':endpoint_id/secret/rotate')
   @HttpCode(204)
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'ManageEndpointSecret' })
   async rotateSecret(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
@@ -103,14 +103,14 @@ export class EndpointController {
   }
 
   @Get(':endpoint_id/headers')
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   getHeaders(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointHeadersOut> {
     return this.endpoints.getHeaders(ctx, path.app_id, path.endpoint_id);
   }
 
   @Put(':endpoint_id/headers')
   @HttpCode(204)
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'ManageEndpoint' })
   async replaceHeaders(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
@@ -121,7 +121,7 @@ export class EndpointController {
 
   @Patch(':endpoint_id/headers')
   @HttpCode(204)
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'ManageEndpoint' })
   async patchHeaders(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
@@ -131,7 +131,7 @@ export class EndpointController {
   }
 
   @Get(':endpoint_id/stats')
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   stats(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,

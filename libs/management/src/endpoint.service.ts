@@ -4,7 +4,7 @@ import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { AuditService, NotFoundError, TenantKeysService, ValidationError, type Db, type ListResponse, type TenantScope, type ValidationIssue } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { checkWebhookUrl } from '@herald/netguard';
-import { AppAccessService, type AppNeed } from './app-access.service';
+import { AppAccessService } from './app-access.service';
 import type { Outcome } from './application.service';
 import { headerIssues, isSensitiveHeader, MAX_ENDPOINT_HEADERS, normalizeHeaderName } from './endpoint-header.rules';
 import { generateSecret, parseSecretInput, type NewSecret } from './endpoint-secret.rules';
@@ -75,7 +75,7 @@ export class EndpointService {
   ) {}
 
   async list(ctx: RequestContext, appIdOrUid: string, query: EndpointListQuery): Promise<ListResponse<EndpointOut>> {
-    const app = await this.access.resolve(ctx, appIdOrUid, 'read');
+    const app = await this.access.resolve(ctx, appIdOrUid);
     // Svix lists endpoints newest first unless asked otherwise.
     const page = pageQuery(query.limit, query.iterator, query.order ?? 'descending');
     const rows = await this.endpoints.list(ctx.scope, app.id, page);
@@ -83,17 +83,17 @@ export class EndpointService {
   }
 
   async get(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointOut> {
-    return toEndpointOut((await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'read')).endpoint);
+    return toEndpointOut((await this.resolve(ctx, appIdOrUid, endpointIdOrUid)).endpoint);
   }
 
   async create(ctx: RequestContext, appIdOrUid: string, input: EndpointIn): Promise<EndpointOut> {
-    const app = await this.access.resolve(ctx, appIdOrUid, 'write');
+    const app = await this.access.resolve(ctx, appIdOrUid);
     return this.insert(ctx, app, input, input.uid ?? null);
   }
 
   /** PUT: replaces the endpoint, or creates it (uid = the path) when missing. */
   async upsert(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointUpdate): Promise<Outcome<EndpointOut>> {
-    const app = await this.access.resolve(ctx, appIdOrUid, 'write');
+    const app = await this.access.resolve(ctx, appIdOrUid);
     const existing = await this.endpoints.find(ctx.scope, app.id, endpointIdOrUid);
     if (!existing) {
       // A path shaped like an endpoint id names one that is not here: 404; only a uid creates.
@@ -116,7 +116,7 @@ export class EndpointService {
   }
 
   async patch(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointPatch): Promise<EndpointOut> {
-    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     const data: Partial<EndpointData> = {};
     if (input.url !== undefined) data.url = this.checkedUrl(input.url);
     if (input.uid !== undefined) data.uid = input.uid;
@@ -134,7 +134,7 @@ export class EndpointService {
   }
 
   async delete(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<void> {
-    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.delete(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
       await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'endpoint.deleted', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
@@ -147,7 +147,7 @@ export class EndpointService {
 
   /** Reveals the current secret; every reveal is audit-logged before the secret is returned. */
   async getSecret(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointSecretOut> {
-    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'secret');
+    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     const current = await this.endpoints.currentSecret(ctx.scope, endpoint.id);
     if (!current) throw new NotFoundError('Endpoint secret');
     const key = await this.keys.decryptString(ctx.scope, current.secretEnc);
@@ -156,7 +156,7 @@ export class EndpointService {
   }
 
   async rotateSecret(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointSecretRotateIn): Promise<void> {
-    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     const given = input.key != null ? this.checkedSecret(input.key, ['body', 'key']) : null;
     const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     await this.prisma.$transaction(async (tx) => {
@@ -177,7 +177,7 @@ export class EndpointService {
 
   /** Values of sensitive headers are never returned; their names are listed in `sensitive`. */
   async getHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointHeadersOut> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'read');
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     const headers: Record<string, string> = {};
     const sensitive: string[] = [];
     for (const h of await this.endpoints.headers(ctx.scope, endpoint.id)) {
@@ -188,7 +188,7 @@ export class EndpointService {
   }
 
   async replaceHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointHeadersIn): Promise<void> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     const rows = await this.checkedHeaders(ctx.scope, input.headers, ['body', 'headers']);
     await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
@@ -200,7 +200,7 @@ export class EndpointService {
 
   /** Merges: a string sets a header, `null` (or a name in `deleteHeaders`) removes it. */
   async patchHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointHeadersPatchIn): Promise<void> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'write');
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     const changes: Record<string, string | null> = { ...input.headers };
     const issues: ValidationIssue[] = [];
     for (const name of input.deleteHeaders ?? []) {
@@ -229,7 +229,7 @@ export class EndpointService {
   // Stats
 
   async stats(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, query: EndpointStatsQuery): Promise<EndpointStatsOut> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid, 'read');
+    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     if (query.since && query.until && query.since.getTime() > query.until.getTime()) {
       throw ValidationError.single(['query', 'until'], 'until must not be before since');
     }
@@ -245,8 +245,8 @@ export class EndpointService {
 
   // -------------------------------------------------------------------------------------------
 
-  private async resolve(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, need: AppNeed): Promise<{ app: AppRef; endpoint: EndpointRow }> {
-    const app = await this.access.resolve(ctx, appIdOrUid, need);
+  private async resolve(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<{ app: AppRef; endpoint: EndpointRow }> {
+    const app = await this.access.resolve(ctx, appIdOrUid);
     const endpoint = await this.endpoints.find(ctx.scope, app.id, endpointIdOrUid);
     if (!endpoint) throw new NotFoundError('Endpoint');
     return { app, endpoint };

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { AllowAppPortalRead, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
+import { Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
 import type { ListResponse } from '@herald/core';
 import type { FastifyReply } from 'fastify';
 import {
@@ -24,8 +24,7 @@ export class EventTypeController {
   constructor(private readonly eventTypes: EventTypeService) {}
 
   @Get()
-  @RequireAccess('read')
-  @AllowAppPortalRead()
+  @RequireAccess('read', { portal: 'ViewBase' })
   list(@Ctx() ctx: RequestContext, @Query(new ZodPipe(eventTypeListQuerySchema, 'query')) query: EventTypeListQuery): Promise<ListResponse<EventTypeOut>> {
     return this.eventTypes.list(ctx, query);
   }
@@ -37,8 +36,7 @@ export class EventTypeController {
   }
 
   @Get(':event_type_name')
-  @RequireAccess('read')
-  @AllowAppPortalRead()
+  @RequireAccess('read', { portal: 'ViewBase' })
   get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(eventTypePathSchema, 'path')) path: EventTypePath): Promise<EventTypeOut> {
     return this.eventTypes.get(ctx, path.event_type_name);
   }

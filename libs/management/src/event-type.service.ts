@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
 import { AuditService, NotFoundError, ValidationError, type ListResponse } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
-import { AppAccessService } from './app-access.service';
 import { EventTypeRepository, type EventTypeData, type EventTypeRow } from './event-type.repository';
 import { requestedFeatureFlag, type EventTypeIn, type EventTypeListQuery, type EventTypePatch, type EventTypeUpdate } from './event-type.schemas';
 import { jsonSchemaIssues } from './json-schema.rules';
@@ -15,7 +14,6 @@ export class EventTypeService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly eventTypes: EventTypeRepository,
-    private readonly access: AppAccessService,
     private readonly audit: AuditService,
   ) {}
 
@@ -31,7 +29,6 @@ export class EventTypeService {
   }
 
   async create(ctx: RequestContext, input: EventTypeIn): Promise<EventTypeOut> {
-    this.access.assertNotPortalWrite(ctx);
     const data = fullData(input);
     const row = await this.prisma.$transaction(async (tx) => {
       const created = await this.eventTypes.create(tx, ctx.scope, newId('et'), input.name, data);
@@ -43,7 +40,6 @@ export class EventTypeService {
 
   /** PUT: replaces the event type, or creates it under the path's name (201). */
   async upsert(ctx: RequestContext, name: string, input: EventTypeUpdate): Promise<Outcome<EventTypeOut>> {
-    this.access.assertNotPortalWrite(ctx);
     const data = fullData(input);
     const existing = await this.eventTypes.find(ctx.scope, name);
     if (!existing) return { status: 201, body: await this.create(ctx, { ...input, name }) };
@@ -51,7 +47,6 @@ export class EventTypeService {
   }
 
   async patch(ctx: RequestContext, name: string, input: EventTypePatch): Promise<EventTypeOut> {
-    this.access.assertNotPortalWrite(ctx);
     const data: Partial<EventTypeData> = {};
     if (input.description !== undefined) data.description = input.description;
     if (input.archived !== undefined) data.archived = input.archived;
@@ -66,7 +61,6 @@ export class EventTypeService {
 
   /** DELETE archives (messages of the type can still be sent); `expunge=true` deletes the row. */
   async delete(ctx: RequestContext, name: string, expunge: boolean): Promise<void> {
-    this.access.assertNotPortalWrite(ctx);
     const existing = await this.find(ctx, name);
     if (!expunge) {
       await this.updateRow(ctx, existing, { archived: true }, 'event_type.archived');

@@ -53,7 +53,7 @@ export class AttemptController {
 
   @Get('attempt/msg/:msg_id')
   @ApiOperation({ summary: 'List the attempts of a message', tag: 'Message Attempt', response: listResponseSchema(messageAttemptOutSchema) })
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   listByMessage(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(messagePathSchema, 'path')) path: MessagePath,
@@ -64,7 +64,7 @@ export class AttemptController {
 
   @Get('attempt/endpoint/:endpoint_id')
   @ApiOperation({ summary: 'List the attempts made to an endpoint', tag: 'Message Attempt', response: listResponseSchema(messageAttemptOutSchema) })
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   listByEndpoint(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
@@ -75,7 +75,7 @@ export class AttemptController {
 
   @Get('msg/:msg_id/attempt/:attempt_id')
   @ApiOperation({ summary: 'Get an attempt', tag: 'Message Attempt', response: messageAttemptOutSchema })
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(attemptPathSchema, 'path')) path: AttemptPath): Promise<MessageAttemptOut> {
     return this.attempts.get(ctx, path.app_id, path.msg_id, path.attempt_id);
   }
@@ -90,7 +90,7 @@ export class AttemptController {
 
   @Get('endpoint/:endpoint_id/msg')
   @ApiOperation({ summary: 'List the messages routed to an endpoint, with their delivery state', tag: 'Message Attempt', response: listResponseSchema(endpointMessageOutSchema) })
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   listEndpointMessages(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
@@ -101,7 +101,7 @@ export class AttemptController {
 
   @Get('msg/:msg_id/endpoint')
   @ApiOperation({ summary: 'List the endpoints a message was routed to, with their delivery state', tag: 'Message Attempt', response: listResponseSchema(messageEndpointOutSchema) })
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   listMessageEndpoints(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(messagePathSchema, 'path')) path: MessagePath,
@@ -113,7 +113,7 @@ export class AttemptController {
   @Post('msg/:msg_id/endpoint/:endpoint_id/resend')
   @ApiOperation({ summary: 'Send a message to an endpoint again, now', tag: 'Message Attempt', response: emptyResponseSchema })
   @HttpCode(202)
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'CreateAttempts' })
   async resend(@Ctx() ctx: RequestContext, @Param(new ZodPipe(messageEndpointPathSchema, 'path')) path: MessageEndpointPath): Promise<Record<string, never>> {
     await this.deliveries.resend(ctx, path.app_id, path.msg_id, path.endpoint_id);
     // Svix answers an empty JSON object, which its clients parse.
@@ -123,7 +123,7 @@ export class AttemptController {
   @Post('endpoint/:endpoint_id/recover')
   @ApiOperation({ summary: "Re-queue an endpoint's failed deliveries since a time (at most 14 days back)", tag: 'Endpoint', response: recoverOutSchema })
   @HttpCode(202)
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'CreateAttempts' })
   recover(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
@@ -135,7 +135,7 @@ export class AttemptController {
   @Post('endpoint/:endpoint_id/send-example')
   @ApiOperation({ summary: "Send an event type's example payload to one endpoint", tag: 'Endpoint', response: messageOutSchema })
   @HttpCode(200)
-  @RequireAccess('write')
+  @RequireAccess('write', { portal: 'CreateAttempts' })
   sendExample(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,

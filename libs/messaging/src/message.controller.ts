@@ -41,7 +41,7 @@ export class MessageController {
 
   @Get()
   @ApiOperation({ summary: "List the application's messages, newest first", tag: 'Message', response: listResponseSchema(messageOutSchema) })
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   list(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath,
@@ -52,7 +52,7 @@ export class MessageController {
 
   @Get(':msg_id')
   @ApiOperation({ summary: 'Get a message by id or eventId', tag: 'Message', response: messageOutSchema })
-  @RequireAccess('read')
+  @RequireAccess('read', { portal: 'ViewBase' })
   get(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(messagePathSchema, 'path')) path: MessagePath,

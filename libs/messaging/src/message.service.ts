@@ -55,12 +55,11 @@ export class MessageService {
     const payloadJson = this.serialize(input.payload);
     let context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
     // Only a uid creates: a path shaped like an id names another tenant's app (or a deleted one).
-    if (!context && input.application && ctx.principal.kind === 'api_key' && !APP_ID_SHAPE.test(appIdOrUid)) {
+    if (!context && input.application && !APP_ID_SHAPE.test(appIdOrUid)) {
       const uid = await this.createApplication(ctx, appIdOrUid, input.application);
       context = await this.messages.loadIngestContext(ctx.scope, uid, input.eventType);
     }
     if (!context) throw new NotFoundError('Application');
-    this.lookup.assertAppAllowed(ctx, context.appId);
     if (context.eventType) {
       const { id, updatedAt } = context.eventType;
       await this.validator.validate(

@@ -6,9 +6,10 @@ import { EXPIRED_PAYLOAD, EXPUNGED_RESPONSE } from './message.mappers';
 import { MessageRepository, type AppRef, type MessageRow } from './message.repository';
 
 /**
- * Resolves path ids (id or uid, message id or eventId) inside the caller's tenant — and, for
- * an app-portal token, inside its one application — and decrypts what the routes return.
- * Anything outside answers 404, exactly like something that does not exist.
+ * Resolves path ids (id or uid, message id or eventId) inside the caller's tenant and decrypts
+ * what the routes return. Anything outside answers 404, exactly like something that does not
+ * exist. (App-portal tokens arrive with `{app_id}` rewritten to their own application by
+ * AccessGuard.)
  */
 @Injectable()
 export class MessagingLookupService {
@@ -21,12 +22,7 @@ export class MessagingLookupService {
   async app(ctx: RequestContext, appIdOrUid: string): Promise<AppRef> {
     const app = await this.messages.findApp(ctx.scope, appIdOrUid);
     if (!app) throw new NotFoundError('Application');
-    this.assertAppAllowed(ctx, app.id);
     return app;
-  }
-
-  assertAppAllowed(ctx: RequestContext, appId: string): void {
-    if (ctx.principal.kind === 'app_portal' && ctx.principal.appId !== appId) throw new NotFoundError('Application');
   }
 
   async message(ctx: RequestContext, appId: string, idOrEventId: string): Promise<MessageRow> {
