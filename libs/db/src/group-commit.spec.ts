@@ -36,4 +36,20 @@ describe('GroupCommit', () => {
     await expect(b).rejects.toThrow('boom');
     expect(await group.submit(3)).toBe(3);
   });
+
+  it('drain waits for what was submitted, including batches not yet started', async () => {
+    const done: number[] = [];
+    const group = new GroupCommit<number, void>(
+      async (items) => {
+        await tick(15);
+        done.push(...items);
+        return items.map(() => undefined);
+      },
+      { maxSize: 2, maxInFlight: 1 },
+    );
+    await group.drain();
+    for (const i of [1, 2, 3, 4, 5]) void group.submit(i);
+    await group.drain();
+    expect(done).toEqual([1, 2, 3, 4, 5]);
+  });
 });

@@ -15,6 +15,7 @@ export class GroupCommit<I, O> {
   private waiting: Waiting<I, O>[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
@@ -26,6 +27,12 @@ export class GroupCommit<I, O> {
       this.waiting.push({ item, resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Resolves once everything submitted so far has run (shutdown). */
+  drain(): Promise<void> {
+    if (this.waiting.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private schedule(): void {
@@ -46,6 +53,11 @@ export class GroupCommit<I, O> {
         this.inFlight -= 1;
         this.pump();
       });
+    }
+    if (this.waiting.length === 0 && this.inFlight === 0 && !this.scheduled) {
+      const idle = this.idle;
+      this.idle = [];
+      for (const resolve of idle) resolve();
     }
   }
 

@@ -5,3 +5,4 @@ export * from './heartbeat.service';
 export * from './shutdown';
 export * from './heartbeat.module';
 export * from './metrics-server';
+export * from './timeout';
