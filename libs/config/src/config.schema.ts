@@ -82,8 +82,26 @@ export const envSchema = z.object({
   HERALD_MAX_PAYLOAD_BYTES: positiveInt.default(1048576),
   /** Proxies whose X-Forwarded-For is believed. */
   HERALD_TRUST_PROXY: cidrList.default([]),
-  /** Parallel deliveries per dispatcher process. */
+  /** Requests in flight per dispatcher process (its slots). */
   HERALD_DISPATCHER_CONCURRENCY: positiveInt.max(10000).default(200),
+  /** Bytes of payload in flight per dispatcher process at most (bounds its memory). */
+  HERALD_DISPATCHER_MAX_INFLIGHT_BYTES: positiveInt.min(1048576).default(33554432),
+  /** Share of a dispatcher's slots one tenant may hold at most (0–1]: the rest stays free for the others. */
+  HERALD_DISPATCHER_TENANT_SHARE: z.coerce.number({ message: 'expected a number' }).gt(0, 'expected more than 0').max(1, 'expected at most 1').default(0.5),
+  /** Requests in flight per endpoint, fleet-wide, unless the endpoint sets its own (maxInFlight). */
+  HERALD_ENDPOINT_MAX_IN_FLIGHT: positiveInt.max(1000).default(10),
+  /** Failed attempts in a row that open an endpoint's circuit breaker (its deliveries are parked). */
+  HERALD_CIRCUIT_FAILURE_THRESHOLD: positiveInt.max(1000).default(5),
+  /** Seconds before the first probe of an open circuit; doubles after each failed probe… */
+  HERALD_CIRCUIT_PROBE_MIN_SECONDS: positiveInt.max(86400).default(5),
+  /** …up to this many seconds. */
+  HERALD_CIRCUIT_PROBE_MAX_SECONDS: positiveInt.max(86400).default(300),
+  /** DNS servers for resolving endpoint hosts (ip[:port], comma-separated); empty: the system's. */
+  HERALD_DNS_SERVERS: z
+    .string()
+    .transform(csv)
+    .refine((items) => items.every((s) => /^(\[[0-9a-fA-F:]+\]|[0-9.]+)(:\d{1,5})?$|^[0-9a-fA-F:]+$/.test(s)), { message: 'expected ip[:port] entries, comma-separated' })
+    .default([]),
   /** Redis key prefix for queues (lets tests and benches run side by side). */
   HERALD_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/, 'expected letters, digits, : _ -').default('herald'),
   /** pino log level. */
@@ -92,8 +110,8 @@ export const envSchema = z.object({
   HERALD_DELIVERY_CA_FILE: z.string().min(1).optional(),
   /** Port of the dispatcher's Prometheus /metrics (0 = off), bound to HOST. */
   HERALD_DISPATCHER_METRICS_PORT: z.coerce.number({ message: 'expected a number' }).int('expected an integer').min(0).max(65535).default(9465),
-  /** Seconds between outbox sweeps. */
-  HERALD_OUTBOX_SWEEP_SECONDS: positiveInt.default(30),
+  /** Seconds between outbox sweeps (lane discovery: finds due deliveries nobody was told about). */
+  HERALD_OUTBOX_SWEEP_SECONDS: positiveInt.default(5),
   /** Minutes between retention runs. */
   HERALD_RETENTION_INTERVAL_MINUTES: positiveInt.default(60),
   /** Port of the retention worker's Prometheus /metrics (0 = off), bound to HOST. */

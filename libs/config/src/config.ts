@@ -17,7 +17,16 @@ export interface HeraldConfig {
     httpsOnly: boolean;
     allowedCidrs: string[];
     failureDisableAfterHours: number;
+    /** Requests in flight per dispatcher process. */
     concurrency: number;
+    maxInFlightBytes: number;
+    /** Fraction of the slots one tenant may hold. */
+    tenantShare: number;
+    /** Default per-endpoint bound on requests in flight. */
+    endpointMaxInFlight: number;
+    circuit: { failureThreshold: number; probeMinSeconds: number; probeMaxSeconds: number };
+    /** DNS servers for endpoint hosts; empty = the system's. */
+    dnsServers: string[];
     outboxSweepSeconds: number;
     /** PEM file of extra CAs trusted for deliveries (tests, private deployments). */
     caFile: string | undefined;
@@ -87,6 +96,15 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
       allowedCidrs: e.HERALD_DELIVERY_ALLOWED_CIDRS,
       failureDisableAfterHours: e.HERALD_ENDPOINT_FAILURE_DISABLE_AFTER_HOURS,
       concurrency: e.HERALD_DISPATCHER_CONCURRENCY,
+      maxInFlightBytes: e.HERALD_DISPATCHER_MAX_INFLIGHT_BYTES,
+      tenantShare: e.HERALD_DISPATCHER_TENANT_SHARE,
+      endpointMaxInFlight: e.HERALD_ENDPOINT_MAX_IN_FLIGHT,
+      circuit: {
+        failureThreshold: e.HERALD_CIRCUIT_FAILURE_THRESHOLD,
+        probeMinSeconds: e.HERALD_CIRCUIT_PROBE_MIN_SECONDS,
+        probeMaxSeconds: Math.max(e.HERALD_CIRCUIT_PROBE_MAX_SECONDS, e.HERALD_CIRCUIT_PROBE_MIN_SECONDS),
+      },
+      dnsServers: e.HERALD_DNS_SERVERS,
       outboxSweepSeconds: e.HERALD_OUTBOX_SWEEP_SECONDS,
       caFile: e.HERALD_DELIVERY_CA_FILE,
       metricsPort: e.HERALD_DISPATCHER_METRICS_PORT,

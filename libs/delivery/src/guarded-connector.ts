@@ -1,4 +1,3 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { buildConnector } from 'undici';
 import { checkAddress } from '@herald/netguard';
@@ -6,7 +5,6 @@ import { checkAddress } from '@herald/netguard';
 /** Resolves a host name to every address it has (both families). */
 export type HostResolver = (hostname: string) => Promise<string[]>;
 
-export const systemResolver: HostResolver = async (hostname) => (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 /** The address policy refused the destination; nothing was sent. */
 export class AddressRefusedError extends Error {
@@ -44,7 +42,7 @@ export interface GuardedConnectorOptions {
   /** Extra trusted CA certificates (PEM), added to Node's public roots. */
   ca?: string[];
   connectTimeoutMs: number;
-  resolve?: HostResolver;
+  resolve: HostResolver;
 }
 
 /**
@@ -58,7 +56,7 @@ export function guardedConnector(options: GuardedConnectorOptions): buildConnect
     rejectUnauthorized: true,
     ...(options.ca ? { ca: options.ca } : {}),
   });
-  const resolve = options.resolve ?? systemResolver;
+  const resolve = options.resolve;
   return (connectOptions, callback) => {
     vetDestination(connectOptions.hostname, options.allowedCidrs, resolve).then(
       (address) => {

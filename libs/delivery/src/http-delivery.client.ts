@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import type { HeraldConfig } from '@herald/config';
+import { createDnsResolver, DnsLookupError } from './dns-resolver';
 import { AddressRefusedError, guardedConnector, type HostResolver } from './guarded-connector';
 import { heraldVersion } from './herald-version';
 
@@ -38,8 +39,10 @@ export interface HttpDeliveryClientOptions {
   httpsOnly: boolean;
   /** Extra trusted CA certificates, PEM. */
   caPem?: string;
-  /** DNS resolution (tests inject answers; production uses the system resolver). */
+  /** DNS resolution (tests inject answers); default: c-ares with a deadline (createDnsResolver). */
   resolve?: HostResolver;
+  /** DNS servers for the default resolver; empty: the system's. */
+  dnsServers?: readonly string[];
   /** Response bytes kept for the attempt record. */
   maxStoredBytes?: number;
   /** Response bytes read at most; beyond it the connection is dropped instead of drained. */
@@ -74,7 +77,7 @@ export class HttpDeliveryClient {
       connect: guardedConnector({
         allowedCidrs: options.allowedCidrs,
         connectTimeoutMs: options.timeoutMs,
-        resolve: options.resolve,
+        resolve: options.resolve ?? createDnsResolver({ servers: options.dnsServers ?? [], timeoutMs: options.timeoutMs }),
         ca: options.caPem ? [...rootCertificates, options.caPem] : undefined,
       }),
       headersTimeout: options.timeoutMs,
@@ -90,6 +93,7 @@ export class HttpDeliveryClient {
       timeoutMs: config.delivery.timeoutMs,
       allowedCidrs: config.delivery.allowedCidrs,
       httpsOnly: config.delivery.httpsOnly,
+      dnsServers: config.delivery.dnsServers,
       // Read once at boot: a missing file stops the process (STYLE 12).
       caPem: config.delivery.caFile ? readFileSync(config.delivery.caFile, 'utf8') : undefined,
       ...overrides,
@@ -177,6 +181,7 @@ const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_|ALTNAME|HANDSHAKE/;
 
 function classify(err: unknown): { kind: DeliveryErrorKind; message: string } {
   if (err instanceof AddressRefusedError) return { kind: 'refused', message: err.message };
+  if (err instanceof DnsLookupError) return { kind: 'network', message: err.message };
   const e = err as { code?: unknown; message?: unknown; cause?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : String(err);
