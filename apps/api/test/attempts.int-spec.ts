@@ -1,9 +1,7 @@
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateApiKey, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
-import { createRedis, DELIVERY_QUEUE, type DeliveryJobData } from '@herald/queue';
-import { createApplication, createEndpoint, type Services } from '@herald/testing';
+import { createApplication, createEndpoint, type Services, startWakeupRecorder, type WakeupRecorder } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 interface AttemptOut {
@@ -32,8 +30,7 @@ const DAY = 86_400_000;
 describe('message attempt API, resend, recover, send-example', () => {
   let api: TestApi;
   let s: Services;
-  let queue: Queue<DeliveryJobData>;
-  let redis: ReturnType<typeof createRedis>;
+  let wakeups: WakeupRecorder;
   let tenant: { tenantId: string; apiKey: string; scope: TenantScope };
   let other: { tenantId: string; apiKey: string };
   let appId: string;
@@ -68,17 +65,16 @@ describe('message attempt API, resend, recover, send-example', () => {
     return id;
   }
 
-  /** Jobs for a delivery that are waiting in Redis. */
-  async function jobsFor(deliveryId: string): Promise<{ id: string | undefined; data: DeliveryJobData & { manual?: boolean } }[]> {
-    const jobs = await queue.getJobs(['waiting', 'delayed', 'prioritized']);
-    return jobs.filter((j) => j.data.deliveryId === deliveryId).map((j) => ({ id: j.id, data: j.data }));
+  /** Whether a delivery is due now for a dispatcher (pending, due, unclaimed) and how its attempt will be marked. */
+  async function dueNow(deliveryId: string): Promise<{ due: boolean; triggerType: number }> {
+    const d = await s.prisma.delivery.findUniqueOrThrow({ where: { id: deliveryId } });
+    return { due: d.status === 'pending' && d.leaseOwner === null && d.nextAttemptAt !== null && d.nextAttemptAt.getTime() <= Date.now(), triggerType: d.triggerType };
   }
 
   beforeAll(async () => {
     api = await startTestApi({ HERALD_QUEUE_PREFIX: `${inject('queuePrefix')}-attempts` });
     s = { prisma: api.app.get(PrismaService), keys: api.app.get(TenantKeysService), provisioning: api.app.get(TenantProvisioningService) };
-    redis = createRedis(api.config.redis.url, { forBullmq: true });
-    queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: api.config.redis.queuePrefix });
+    wakeups = await startWakeupRecorder(api.config);
     const created = await api.createTenant('attempts');
     tenant = { ...created, scope: tenantScope(created.tenantId) };
     other = await api.createTenant('attempts other');
@@ -103,9 +99,7 @@ describe('message attempt API, resend, recover, send-example', () => {
   });
 
   afterAll(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await redis.quit();
+    await wakeups.close();
     await api.close();
   });
 
@@ -190,15 +184,15 @@ describe('message attempt API, resend, recover, send-example', () => {
     expect(dests.body.data[0]).toMatchObject({ status: 1, filterTypes: null, eventTypes: null });
   });
 
-  it('resends a message to an endpoint: delivery pending again (or created), a manual job, audited', async () => {
+  it('resends a message to an endpoint: delivery due again (or created), marked manual, dispatchers woken, audited', async () => {
     const delivery = await s.prisma.delivery.findFirstOrThrow({ where: { messageId: msgId, endpointId: ep2.id } });
     await s.prisma.delivery.update({ where: { id: delivery.id }, data: { status: 'failed', nextAttemptAt: null } });
     const res = await call('POST', `/msg/${msgId}/endpoint/${ep2.id}/resend`);
     expect(res.status).toBe(202);
     expect(res.body).toEqual({});
     expect(await s.prisma.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: 'pending' });
-    const jobs = await jobsFor(delivery.id);
-    expect(jobs.some((j) => j.data.manual === true && j.id !== delivery.id)).toBe(true);
+    expect(await dueNow(delivery.id)).toEqual({ due: true, triggerType: 1 });
+    await wakeups.waitFor(ep2.id);
     expect(await s.prisma.auditLogEntry.count({ where: { tenantId: tenant.tenantId, action: 'message.resent', targetId: msgId } })).toBe(1);
 
     // The filtered endpoint never had a delivery for this message: resend creates one.
@@ -206,7 +200,8 @@ describe('message attempt API, resend, recover, send-example', () => {
     expect((await call('POST', `/msg/order-1/endpoint/${filtered.id}/resend`)).status).toBe(202);
     const createdDelivery = await s.prisma.delivery.findFirstOrThrow({ where: { messageId: msgId, endpointId: filtered.id } });
     expect(createdDelivery.status).toBe('pending');
-    expect(await jobsFor(createdDelivery.id)).toHaveLength(1);
+    expect(await dueNow(createdDelivery.id)).toEqual({ due: true, triggerType: 1 });
+    await wakeups.waitFor(filtered.id);
 
     expect((await call('POST', `/msg/msg_missing/endpoint/${ep2.id}/resend`)).status).toBe(404);
     expect((await call('POST', `/msg/${msgId}/endpoint/ep_missing/resend`)).status).toBe(404);
@@ -222,7 +217,6 @@ describe('message attempt API, resend, recover, send-example', () => {
       const d = await s.prisma.delivery.findFirstOrThrow({ where: { messageId: m.body.id } });
       ids.push(d.id);
     }
-    await queue.obliterate({ force: true });
     // Two failed within the window (one of them with its payload expunged), one failed before it.
     await s.prisma.delivery.updateMany({ where: { id: { in: ids } }, data: { status: 'failed', nextAttemptAt: null } });
     await s.prisma.delivery.update({ where: { id: ids[0]! }, data: { createdAt: new Date(Date.now() - 3 * DAY) } });
@@ -242,8 +236,9 @@ describe('message attempt API, resend, recover, send-example', () => {
     const states = await s.prisma.delivery.findMany({ where: { id: { in: ids } } });
     const stateOf = (id: string): string | undefined => states.find((d) => d.id === id)?.status;
     expect([stateOf(ids[0]!), stateOf(ids[1]!), stateOf(ids[2]!)]).toEqual(['failed', 'pending', 'failed']);
-    expect(await jobsFor(ids[1]!)).toHaveLength(1);
-    expect(await jobsFor(ids[0]!)).toHaveLength(0);
+    expect(await dueNow(ids[1]!)).toEqual({ due: true, triggerType: 1 });
+    expect((await dueNow(ids[0]!)).due).toBe(false);
+    await wakeups.waitFor(ep.id);
     expect(await s.prisma.auditLogEntry.count({ where: { tenantId: tenant.tenantId, action: 'endpoint.recovered', targetId: ep.id } })).toBe(1);
   });
 
@@ -256,7 +251,7 @@ describe('message attempt API, resend, recover, send-example', () => {
     expect(res.body).toMatchObject({ eventType: 'example.event', payload: { hello: 'example' } });
     const deliveries = await s.prisma.delivery.findMany({ where: { messageId: res.body.id } });
     expect(deliveries.map((d) => d.endpointId)).toEqual([filtered.id]);
-    expect(await jobsFor(deliveries[0]!.id)).toHaveLength(1);
+    expect(await dueNow(deliveries[0]!.id)).toEqual({ due: true, triggerType: 0 });
     const second = await call<{ payload: unknown }>('POST', `/endpoint/ep-one/send-example`, { eventType: 'example.event', exampleIndex: 1 });
     expect(second.body.payload).toEqual({ second: true });
     expect((await call('POST', `/endpoint/${ep1.id}/send-example`, { eventType: 'unknown.event' })).status).toBe(404);

@@ -1,8 +1,6 @@
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashApiKey, TenantKeysService, tenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
-import { createRedis, DELIVERY_QUEUE, type DeliveryJobData } from '@herald/queue';
 import { routesOfTree, startTestApi, type ApiResponse, type TestApi } from './harness';
 
 /**
@@ -396,8 +394,6 @@ describe('tenant isolation on every route', () => {
   let api: TestApi;
   let prisma: PrismaService;
   let keys: TenantKeysService;
-  let queue: Queue<DeliveryJobData>;
-  let redis: ReturnType<typeof createRedis>;
   let w: World;
   let portalX: string;
   let portalReadOnlyX: string;
@@ -528,8 +524,6 @@ describe('tenant isolation on every route', () => {
     api = await startTestApi({ HERALD_QUEUE_PREFIX: `${inject('queuePrefix')}-isolation` });
     prisma = api.app.get(PrismaService);
     keys = api.app.get(TenantKeysService);
-    redis = createRedis(api.config.redis.url, { forBullmq: true });
-    queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: api.config.redis.queuePrefix });
 
     const a = await api.createTenant('isolation A');
     const b = await api.createTenant('isolation B');
@@ -582,9 +576,6 @@ describe('tenant isolation on every route', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await queue?.obliterate({ force: true });
-    await queue?.close();
-    await redis?.quit();
     await api?.close();
   });
 

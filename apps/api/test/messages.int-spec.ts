@@ -1,10 +1,8 @@
-import { Queue } from 'bullmq';
 import { Svix } from 'svix';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
-import { createRedis, DELIVERY_QUEUE, type DeliveryJobData } from '@herald/queue';
-import { createApiKey, createApplication, createEndpoint, type Services } from '@herald/testing';
+import { createApiKey, createApplication, createEndpoint, startWakeupRecorder, type Services, type WakeupRecorder } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 interface MessageOut {
@@ -28,32 +26,28 @@ const MARKER = 'plaintext-marker-7f3a9c';
 describe('message API', () => {
   let api: TestApi;
   let s: Services;
-  let queue: Queue<DeliveryJobData>;
-  let redis: ReturnType<typeof createRedis>;
+  let wakeups: WakeupRecorder;
   let tenant: { tenantId: string; apiKey: string; scope: TenantScope };
   let other: { tenantId: string; apiKey: string };
 
   beforeAll(async () => {
-    // A queue prefix of this file's own: no dispatcher of another test file consumes these jobs.
+    // A prefix of this file's own: the wake-ups recorded here are this file's.
     api = await startTestApi({ HERALD_QUEUE_PREFIX: `${inject('queuePrefix')}-messages` });
+    wakeups = await startWakeupRecorder(api.config);
     s = { prisma: api.app.get(PrismaService), keys: api.app.get(TenantKeysService), provisioning: api.app.get(TenantProvisioningService) };
-    redis = createRedis(api.config.redis.url, { forBullmq: true });
-    queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: api.config.redis.queuePrefix });
     const created = await api.createTenant('messages');
     tenant = { ...created, scope: tenantScope(created.tenantId) };
     other = await api.createTenant('messages other');
   });
 
   afterAll(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await redis.quit();
+    await wakeups.close();
     await api.close();
   });
 
   const post = (appId: string, body: unknown, token = tenant.apiKey) => api.call<MessageOut>('POST', `/api/v1/app/${appId}/msg`, { token, body });
 
-  it('fans a message out to one delivery per matching endpoint and enqueues only the pending ones', async () => {
+  it('fans a message out to one delivery per matching endpoint and wakes the dispatchers for the pending ones', async () => {
     const app = await createApplication(s, tenant.scope, { uid: 'fanout-app' });
     const url = 'https://receiver.example.com/hook';
     const all = await createEndpoint(s, tenant.scope, app.id, { url });
@@ -80,14 +74,15 @@ describe('message API', () => {
       if (d.endpointId === disabled.id) {
         expect(d.status).toBe('skipped');
         expect(d.nextAttemptAt).toBeNull();
-        expect(await queue.getJob(d.id)).toBeUndefined();
       } else {
-        expect(d.status).toBe('pending');
+        expect(d).toMatchObject({ status: 'pending', triggerType: 0, leaseOwner: null });
         expect(d.nextAttemptAt).not.toBeNull();
-        const job = await queue.getJob(d.id);
-        expect(job?.data).toEqual({ deliveryId: d.id, tenantId: tenant.tenantId });
+        await wakeups.waitFor(d.endpointId);
       }
     }
+    // The disabled endpoint's lane is not woken: it has nothing to send.
+    expect(wakeups.lanes.some((l) => l.endpointId === disabled.id)).toBe(false);
+    expect(wakeups.lanes.filter((l) => [all.id, typeMatch.id, channelMatch.id].includes(l.endpointId)).every((l) => l.tenantId === tenant.tenantId)).toBe(true);
 
     // Without channels the message reaches only endpoints that have none.
     const plain = await post(app.id, { eventType: 'user.created', payload: {} });
@@ -269,13 +264,15 @@ describe('message API', () => {
     expect(attempts.data).toHaveLength(1);
     expect(attempts.data[0]).toMatchObject({ response: 'upstream exploded', responseStatusCode: 500, status: 2, statusText: 'fail', endpointId: endpoint.id });
 
+    await s.prisma.delivery.update({ where: { id: delivery.id }, data: { status: 'failed', nextAttemptAt: null } });
     await expect(svix.messageAttempt.resend('svix-client-app', created.id, 'svix-ep')).resolves.toEqual({});
-    const jobs = await queue.getJobs(['waiting', 'delayed', 'prioritized']);
-    expect(jobs.some((j) => j.data.deliveryId === delivery.id && j.id !== delivery.id)).toBe(true);
+    // Due now, marked manual (its attempt will say trigger type 1), and the dispatchers are told.
+    expect(await s.prisma.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: 'pending', triggerType: 1 });
+    await wakeups.waitFor(endpoint.id);
 
     await s.prisma.delivery.update({ where: { id: delivery.id }, data: { status: 'failed', nextAttemptAt: null } });
     const recovered = await svix.endpoint.recover('svix-client-app', 'svix-ep', { since: new Date(Date.now() - 3_600_000) });
     expect(recovered.task).toBe('endpoint.recover');
-    expect(await s.prisma.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: 'pending' });
+    expect(await s.prisma.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: 'pending', triggerType: 1 });
   });
 });

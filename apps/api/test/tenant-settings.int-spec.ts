@@ -112,9 +112,10 @@ describe('/api/v1/tenant/settings', () => {
     const updated = await prisma.auditLogEntry.findFirstOrThrow({ where: { tenantId, action: 'tenant.settings.updated' } });
     expect(updated.details).toEqual({ fields: ['operationalWebhookUrl', 'operationalWebhookSecret'] });
 
-    const row = await prisma.tenantSettings.findUniqueOrThrow({ where: { tenantId } });
-    expect(Buffer.from(row.operationalWebhookSecret!).includes(Buffer.from(secret.slice(6)))).toBe(false);
-    expect(Buffer.from(row.operationalWebhookSecret!).includes(Buffer.from(secret.slice(6), 'base64'))).toBe(false);
+    // Stored as the secret of the tenant's operational endpoint, sealed with the tenant's key.
+    const row = await prisma.endpointSecret.findFirstOrThrow({ where: { tenantId, endpoint: { uid: 'tenant-settings', application: { kind: 'operational' } } } });
+    expect(Buffer.from(row.secretEnc).includes(Buffer.from(secret.slice(6)))).toBe(false);
+    expect(Buffer.from(row.secretEnc).includes(Buffer.from(secret.slice(6), 'base64'))).toBe(false);
 
     const revealedBefore = (await auditActions(tenantId)).filter((a) => a === 'tenant.operational_webhook_secret.revealed').length;
     const asReader = await api.call<Settings>('GET', PATH, { token: reader });

@@ -5,14 +5,14 @@ import { CoreModule } from '@herald/core';
 import { DbModule } from '@herald/db';
 import { DISPATCHER_METRICS_REGISTRY, DispatchModule } from '@herald/dispatch';
 import { HeartbeatModule, MetricsServer } from '@herald/observability';
-import { bullRoot, RedisModule } from '@herald/queue';
+import { RedisModule } from '@herald/queue';
 
 @Module({})
 export class DispatcherModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: DispatcherModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), HeartbeatModule.forProcess('dispatcher'), DispatchModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, HeartbeatModule.forProcess('dispatcher'), DispatchModule],
       providers: [
         {
           provide: MetricsServer,

@@ -49,9 +49,12 @@ describe('dispatcher wiring and /metrics', () => {
     expect(text).toContain('herald_delivery_attempt_duration_seconds');
     expect(text).toContain('herald_delivery_ingest_to_success_seconds');
     expect(text).toContain('process_cpu_user_seconds_total');
-    // Backlog gauges, read from Redis and PostgreSQL at scrape time (an empty queue here).
-    expect(text).toMatch(/herald_delivery_queue_jobs\{[^}]*state="wait"[^}]*\} 0/);
+    // Backlog gauges, read from PostgreSQL at scrape time (nothing due here), and the scheduler's own.
+    expect(text).toMatch(/herald_deliveries_due\{[^}]*\} 0/);
+    expect(text).toMatch(/herald_deliveries_in_flight\{[^}]*\} 0/);
     expect(text).toMatch(/herald_delivery_oldest_due_age_seconds\{[^}]*\} 0/);
+    expect(text).toMatch(/herald_dispatcher_in_flight\{[^}]*\} 0/);
+    expect(text).toContain('# TYPE herald_endpoint_circuit_open gauge');
     const missing = await request(`http://127.0.0.1:${port}/other`);
     expect(missing.statusCode).toBe(404);
     await missing.body.dump();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRetry, deliveryBackoff, internalErrorBackoffMs, RetryLaterError } from './retry-policy';
+import { circuitProbeDelayMs, decideRetry, internalErrorBackoffMs } from './retry-policy';
 
 const SCHEDULE = [5, 300, 1800];
 const mid = (): number => 0.5;
@@ -37,11 +37,20 @@ describe('decideRetry', () => {
   });
 });
 
-describe('deliveryBackoff', () => {
-  it('uses the delay carried by RetryLaterError, else a capped exponential', () => {
-    expect(deliveryBackoff(3, 'x', new RetryLaterError(1234, 'HTTP 500'))).toBe(1234);
+describe('internalErrorBackoffMs', () => {
+  it('is a capped exponential', () => {
     expect(internalErrorBackoffMs(1, mid)).toBe(5_000);
     expect(internalErrorBackoffMs(3, mid)).toBe(20_000);
     expect(internalErrorBackoffMs(30, mid)).toBe(300_000);
+  });
+});
+
+describe('circuitProbeDelayMs', () => {
+  it('doubles from the minimum with each failed probe, up to the maximum', () => {
+    expect(circuitProbeDelayMs(0, 5, 300)).toBe(5_000);
+    expect(circuitProbeDelayMs(1, 5, 300)).toBe(10_000);
+    expect(circuitProbeDelayMs(3, 5, 300)).toBe(40_000);
+    expect(circuitProbeDelayMs(6, 5, 300)).toBe(300_000);
+    expect(circuitProbeDelayMs(500, 5, 300)).toBe(300_000);
   });
 });

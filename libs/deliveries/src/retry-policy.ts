@@ -1,5 +1,5 @@
 /**
- * When to try a delivery again. Pure functions of the attempt number, the configured schedule
+ * Retry options, strategy and policy in one file (ADR 0003, 0010). When to try a delivery again. Pure functions of the attempt number, the configured schedule
  * (HERALD_RETRY_SCHEDULE: seconds between tries after the first) and what the receiver did.
  */
 export type AttemptFailure =
@@ -48,19 +48,10 @@ export function internalErrorBackoffMs(attemptsMade: number, random: () => numbe
   return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
 }
 
-/** Thrown by the processor after a recorded failure: BullMQ retries the job after `delayMs`. */
-export class RetryLaterError extends Error {
-  constructor(
-    readonly delayMs: number,
-    reason: string,
-  ) {
-    super(`retry in ${delayMs} ms: ${reason}`);
-    this.name = 'RetryLaterError';
-  }
-}
-
-/** BullMQ backoff strategy for delivery jobs (type DELIVERY_BACKOFF). */
-export function deliveryBackoff(attemptsMade: number, _type?: string, err?: Error): number {
-  if (err instanceof RetryLaterError) return Math.max(1, err.delayMs);
-  return internalErrorBackoffMs(attemptsMade);
+/**
+ * How long the circuit of an endpoint stays open before the next probe: `minSeconds`,
+ * doubling with each failed probe, at most `maxSeconds`.
+ */
+export function circuitProbeDelayMs(failedProbes: number, minSeconds: number, maxSeconds: number): number {
+  return Math.min(minSeconds * 2 ** Math.min(failedProbes, 30), maxSeconds) * 1000;
 }

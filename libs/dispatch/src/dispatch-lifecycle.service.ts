@@ -1,71 +1,46 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Worker } from 'bullmq';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { DeliveryLaneRepository, DeliveryWakeupListener } from '@herald/deliveries';
 import { HttpDeliveryClient } from '@herald/delivery';
-import { DeliveryProcessor } from './delivery.processor';
-import { DeliveryRepository } from './delivery.repository';
-import { OperationalWebhookProcessor } from './operational-webhook.processor';
-import { OutboxSweepService } from './outbox-sweep.service';
+import { LaneScheduler } from './lane-scheduler';
+import { LaneSweepService } from './lane-sweep.service';
 
-/** Extra time, beyond one delivery timeout, that in-flight jobs get to finish at shutdown. */
+/** Extra time, beyond one delivery timeout, that attempts in flight get to finish at shutdown. */
 const DRAIN_GRACE_MS = 5_000;
 
 /**
- * Starts and stops the dispatcher in order. Nest runs a module's hooks concurrently and
- * destroys global modules (PrismaService) after this one, so the whole drain happens here, in
- * onModuleDestroy: stop taking jobs, let in-flight jobs finish (bounded), flush the write
- * buffer, close the HTTP pools.
+ * Starts and stops the dispatcher in order. Nest destroys global modules (PrismaService)
+ * after this one, so the whole drain happens here: stop listening and sweeping, stop
+ * claiming, let attempts in flight finish and be recorded (bounded), close the HTTP pools.
  */
 @Injectable()
 export class DispatchLifecycleService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Dispatcher');
 
   constructor(
-    private readonly deliveryProcessor: DeliveryProcessor,
-    private readonly opProcessor: OperationalWebhookProcessor,
-    private readonly sweep: OutboxSweepService,
-    private readonly deliveries: DeliveryRepository,
+    private readonly scheduler: LaneScheduler,
+    private readonly sweep: LaneSweepService,
+    private readonly wakeups: DeliveryWakeupListener,
+    private readonly lanes: DeliveryLaneRepository,
     private readonly client: HttpDeliveryClient,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.deliveryProcessor.worker.concurrency = this.config.delivery.concurrency;
-    this.run(this.deliveryProcessor.worker);
-    this.run(this.opProcessor.worker);
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      await this.wakeups.listen((lanes) => this.scheduler.wake(lanes));
+    } catch (err) {
+      // Wake-ups only save latency: without Redis the sweep still finds every delivery.
+      this.logger.warn(`not listening for wake-ups yet (Redis): ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.sweep.start();
+    this.logger.log(`dispatching as ${this.lanes.owner}: ${this.config.delivery.concurrency} slots, ${this.config.delivery.endpointMaxInFlight} per endpoint, tenant share ${this.config.delivery.tenantShare}`);
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.sweep.stop();
-    const bound = this.config.delivery.timeoutMs + DRAIN_GRACE_MS;
-    await Promise.all([this.close(this.deliveryProcessor.worker, bound), this.close(this.opProcessor.worker, bound)]);
-    await this.deliveries.drain();
+    await this.scheduler.stop(this.config.delivery.timeoutMs + DRAIN_GRACE_MS);
+    await this.lanes.drain();
     await this.client.close();
-  }
-
-  private run(worker: Worker): void {
-    // Redis trouble (a lost job key after a flush, a dropped connection) surfaces here; the
-    // delivery stays due in PostgreSQL and the sweep brings it back.
-    worker.on('error', (err) => this.logger.warn(`worker ${worker.name}: ${err.message}`));
-    worker.run().catch((err: unknown) => {
-      this.logger.error(`worker ${worker.name} stopped: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
-    });
-  }
-
-  /** Graceful close; past the bound, force it (unfinished jobs stall and run again elsewhere). */
-  private async close(worker: Worker, boundMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), boundMs);
-    });
-    try {
-      if ((await Promise.race([worker.close().then(() => 'closed' as const), timedOut])) === 'timeout') {
-        this.logger.warn(`worker ${worker.name} did not drain within ${boundMs} ms; forcing it closed`);
-        await worker.close(true);
-      }
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

@@ -1,91 +1,65 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DelayedError, type Job, type Queue } from 'bullmq';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { NotFoundError, TenantKeysService, tenantScope, type TenantScope } from '@herald/core';
+import { TenantKeysService, tenantScope, type TenantScope } from '@herald/core';
 import { newId } from '@herald/db';
+import {
+  ATTEMPT_FAIL,
+  ATTEMPT_SUCCESS,
+  decideRetry,
+  DeliveryLaneRepository,
+  internalErrorBackoffMs,
+  OperationalEvents,
+  type AttemptFailure,
+  type CircuitTransition,
+  type ClaimedDelivery,
+  type DispatchWrite,
+  type MessageAttemptEventData,
+  type OperationalEventRow,
+  type RetryDecision,
+} from '@herald/deliveries';
 import { HttpDeliveryClient, type DeliveryResult } from '@herald/delivery';
-import { DELIVERY_QUEUE, deliveryJob, type DeliveryJobPayload, type MessageAttemptEventData } from '@herald/queue';
 import { webhookHeaders } from '@herald/signing';
 import { DispatchMetrics } from './dispatch.metrics';
-import { DeliveryRepository, type DeliveryRow, type DispatchWrite } from './delivery.repository';
-import { EndpointContextRepository, type EndpointContext } from './endpoint-context.repository';
+import type { EndpointContext } from './endpoint-context.repository';
 import { EndpointHealthService } from './endpoint-health.service';
-import { OperationalWebhookService } from './operational-webhook.service';
-import { decideRetry, RetryLaterError, type AttemptFailure, type RetryDecision } from './retry-policy';
-import { ThrottleRepository } from './throttle.repository';
 
-const ACTIVE_STATUSES = new Set(['pending', 'sending']);
 /** Svix sends `message.attempt.failing` on the fourth failed try. */
 const FAILING_NOTICE_AT = 4;
 
-const ATTEMPT_SUCCESS = 0;
-const ATTEMPT_FAIL = 2;
-
 type Outcome = { kind: 'success' } | RetryDecision;
 
+/** What one attempt did, for the scheduler. */
+export interface AttemptReport {
+  ok: boolean;
+  /** When the delivery is due again (a retry), if it is. */
+  retryAt: Date | null;
+  /** The endpoint was disabled (410 Gone). */
+  disabled: boolean;
+  /** The endpoint's circuit changed with this attempt's write. */
+  transition: CircuitTransition | null;
+}
+
 /**
- * One delivery job: load, check, throttle, sign, send, record, decide what comes next.
- * Retries go through BullMQ (a recorded failure throws RetryLaterError, whose delay the
- * queue's backoff strategy uses); see docs/decisions/0003-retries.md.
+ * One attempt of one claimed delivery: sign, send, record, decide what comes next (retry time,
+ * failure, success), and the operational events it causes — all written in one commit.
+ * See docs/decisions/0003-retries.md and 0010-dispatcher-v2.md.
  */
 @Injectable()
 export class DispatchService {
   private readonly logger = new Logger('Dispatch');
 
   constructor(
-    private readonly deliveries: DeliveryRepository,
-    private readonly endpoints: EndpointContextRepository,
-    private readonly throttle: ThrottleRepository,
+    private readonly lanes: DeliveryLaneRepository,
     private readonly keys: TenantKeysService,
     private readonly client: HttpDeliveryClient,
     private readonly health: EndpointHealthService,
-    private readonly opWebhooks: OperationalWebhookService,
+    private readonly opEvents: OperationalEvents,
     private readonly metrics: DispatchMetrics,
-    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliveryJobPayload>,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  async deliver(job: Job<DeliveryJobPayload>, token: string | undefined): Promise<void> {
-    const scope = tenantScope(job.data.tenantId);
-    const delivery = await this.deliveries.load(scope, job.data.deliveryId);
-    // Gone (purged) or finished: a duplicate or stale job has nothing to do.
-    if (!delivery || !ACTIVE_STATUSES.has(delivery.status)) return;
-
-    let endpoint: EndpointContext | null;
-    try {
-      endpoint = await this.endpoints.get(scope, delivery.endpointId);
-    } catch (err) {
-      // The tenant was deleted (its data key is gone): nothing can be sent for it any more.
-      if (!(err instanceof NotFoundError)) throw err;
-      endpoint = null;
-    }
-    if (!endpoint || endpoint.disabled) {
-      await this.deliveries.write(scope, { delivery: { id: delivery.id, tenantId: scope.tenantId, status: 'skipped', attemptIncrement: 0, nextAttemptAt: null, lastAttemptAt: null } });
-      this.metrics.outcomes.inc({ outcome: 'skipped' });
-      return;
-    }
-
-    if (endpoint.throttleRate) {
-      const waitMs = await this.throttle.acquire(endpoint.id, job.id ?? delivery.id, endpoint.throttleRate);
-      if (waitMs > 0) {
-        const at = Date.now() + waitMs;
-        // Keeps next_attempt_at truthful for the sweep; not awaited, a late or lost update only
-        // makes the sweep look earlier, and it finds the delayed job.
-        this.deliveries
-          .write(scope, { delivery: { id: delivery.id, tenantId: scope.tenantId, status: 'pending', attemptIncrement: 0, nextAttemptAt: new Date(at), lastAttemptAt: null } })
-          .catch((err: unknown) => this.logger.warn(`could not record the throttled schedule of ${delivery.id}: ${String(err)}`));
-        this.metrics.outcomes.inc({ outcome: 'throttled' });
-        await job.moveToDelayed(at, token);
-        throw new DelayedError();
-      }
-    }
-
-    await this.attempt(job, scope, delivery, endpoint);
-  }
-
-  private async attempt(job: Job<DeliveryJobPayload>, scope: TenantScope, delivery: DeliveryRow, endpoint: EndpointContext): Promise<void> {
-    const manual = job.data.manual === true;
+  async attempt(delivery: ClaimedDelivery, endpoint: EndpointContext, shouldStop: () => boolean): Promise<AttemptReport> {
+    const scope = tenantScope(delivery.tenantId);
     const attemptNo = delivery.attemptCount + 1;
     const now = Date.now();
     const keys = endpoint.keys.filter((k) => k.expiresAt === null || k.expiresAt > now).map((k) => k.key);
@@ -109,6 +83,7 @@ export class DispatchService {
         : decideRetry(attemptNo, this.config.delivery.retryScheduleSeconds, failureOf(result));
     const at = new Date();
     const attemptId = newId('atmpt');
+    const events = await this.events(scope, delivery, endpoint, attemptNo, outcome, { id: attemptId, responseStatusCode: result.status, timestamp: at.toISOString() });
     const write: DispatchWrite = {
       attempt: {
         id: attemptId,
@@ -122,7 +97,7 @@ export class DispatchService {
         responseStatus: result.status,
         responseEnc: await this.keys.encrypt(scope, result.body),
         durationMs: result.durationMs,
-        triggerType: manual ? 1 : 0,
+        triggerType: delivery.triggerType,
         error: result.error?.message ?? null,
         createdAt: at,
       },
@@ -134,46 +109,83 @@ export class DispatchService {
         nextAttemptAt: outcome.kind === 'retry' ? new Date(at.getTime() + outcome.delayMs) : null,
         lastAttemptAt: at,
       },
-      endpoint: { endpointId: endpoint.id, tenantId: scope.tenantId, failedAt: result.ok ? null : at },
+      endpoint: { endpointId: endpoint.id, tenantId: scope.tenantId, ok: result.ok, at },
+      events: events.length > 0 ? events : undefined,
     };
-    // Durable before the job is acknowledged (completed or moved to its retry).
-    await this.deliveries.write(scope, write);
+    const transition = await this.writeDurably(scope, write, shouldStop);
+    this.opEvents.wake(events);
 
     this.metrics.attempt(result.status, !result.ok, result.durationMs);
     this.metrics.outcomes.inc({ outcome: outcome.kind === 'success' ? 'success' : outcome.kind === 'retry' ? 'retry' : 'failed' });
     if (result.ok) this.metrics.ingestToDeliverySeconds.observe((at.getTime() - delivery.messageCreatedAt.getTime()) / 1000);
+    if (outcome.kind === 'gone') await this.health.disable(scope, endpoint, 'the endpoint answered 410 Gone');
+    if (transition && !endpoint.operational) await this.announceCircuit(scope, endpoint, transition);
+    return { ok: result.ok, retryAt: write.delivery.nextAttemptAt, disabled: outcome.kind === 'gone', transition };
+  }
 
-    await this.notify(scope, delivery, endpoint, attemptNo, outcome, { id: attemptId, responseStatusCode: result.status, timestamp: at.toISOString() });
+  /** An endpoint disabled or gone: its due deliveries are skipped (resendable, never sent). */
+  async skip(scope: TenantScope, endpointId: string, limit: number): Promise<number> {
+    const skipped = await this.lanes.skipDue({ tenantId: scope.tenantId, endpointId }, limit);
+    if (skipped > 0) this.metrics.outcomes.inc({ outcome: 'skipped' }, skipped);
+    return skipped;
+  }
 
-    switch (outcome.kind) {
-      case 'success':
-      case 'exhausted':
-        return;
-      case 'gone':
-        await this.health.disable(scope, endpoint, 'the endpoint answered 410 Gone');
-        return;
-      case 'retry':
-        if (manual) {
-          // A resend is not the delivery's own job chain: hand the retry to that chain.
-          const retry = deliveryJob(delivery.id, scope.tenantId, { delayMs: outcome.delayMs });
-          await this.queue.add(retry.name, retry.data, retry.opts);
-          return;
-        }
-        throw new RetryLaterError(outcome.delayMs, result.error?.message ?? `HTTP ${result.status}`);
+  /**
+   * The attempt happened: its record must land. While PostgreSQL is away the write is retried
+   * (holding the slot, so nothing more is claimed meanwhile) until it lands or the process stops.
+   */
+  private async writeDurably(scope: TenantScope, write: DispatchWrite, shouldStop: () => boolean): Promise<CircuitTransition | null> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.lanes.write(scope, write);
+      } catch (err) {
+        if (shouldStop() && tries >= 3) throw err;
+        const delay = Math.min(internalErrorBackoffMs(tries), 5_000);
+        this.logger.warn(`recording attempt of ${write.delivery.id} failed (try ${tries}), again in ${delay} ms: ${err instanceof Error ? err.message : String(err)}`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 
-  private async notify(scope: TenantScope, delivery: DeliveryRow, endpoint: EndpointContext, attemptNo: number, outcome: Outcome, lastAttempt: MessageAttemptEventData['lastAttempt']): Promise<void> {
-    if (!endpoint.hasOperationalWebhook) return;
+  /** The operational events an attempt causes (Svix's message.attempt.*). */
+  private async events(
+    scope: TenantScope,
+    delivery: ClaimedDelivery,
+    endpoint: EndpointContext,
+    attemptNo: number,
+    outcome: Outcome,
+    lastAttempt: MessageAttemptEventData['lastAttempt'],
+  ): Promise<OperationalEventRow[]> {
+    // Attempts to the operational endpoints themselves announce nothing (no loops).
+    if (endpoint.operational) return [];
     const data: MessageAttemptEventData = { appId: delivery.appId, appUid: endpoint.appUid, endpointId: endpoint.id, msgId: delivery.messageId, msgEventId: delivery.eventId, lastAttempt };
+    let row: OperationalEventRow | null = null;
     if (outcome.kind === 'success') {
       // "recovered" follows a "failing" notice, which went out at the fourth failure.
-      if (delivery.attemptCount >= FAILING_NOTICE_AT) await this.opWebhooks.emit(scope, 'message.attempt.recovered', data);
+      if (delivery.attemptCount >= FAILING_NOTICE_AT) row = await this.opEvents.prepare(scope, 'message.attempt.recovered', data);
     } else if (outcome.kind === 'retry') {
-      if (attemptNo === FAILING_NOTICE_AT) await this.opWebhooks.emit(scope, 'message.attempt.failing', data);
+      if (attemptNo === FAILING_NOTICE_AT) row = await this.opEvents.prepare(scope, 'message.attempt.failing', data);
     } else {
-      await this.opWebhooks.emit(scope, 'message.attempt.exhausted', data);
+      row = await this.opEvents.prepare(scope, 'message.attempt.exhausted', data);
     }
+    return row ? [row] : [];
+  }
+
+  private async announceCircuit(scope: TenantScope, endpoint: EndpointContext, t: CircuitTransition): Promise<void> {
+    if (t.to === 'half-open') return;
+    const type = t.to === 'open' ? 'endpoint.circuit.opened' : 'endpoint.circuit.closed';
+    // Only real openings and closings (not a failed probe re-opening the circuit).
+    if (t.to === 'open' && t.from !== 'closed') return;
+    this.logger.log(`circuit of endpoint ${endpoint.id} (tenant ${scope.tenantId}) ${t.to}`);
+    await this.opEvents.emit(scope, type, {
+      appId: endpoint.appId,
+      appUid: endpoint.appUid,
+      endpointId: endpoint.id,
+      endpointUid: endpoint.uid,
+      state: t.to,
+      consecutiveFailures: t.consecutiveFailures,
+      nextProbeAt: t.probeAt ? t.probeAt.toISOString() : null,
+    });
   }
 }
 

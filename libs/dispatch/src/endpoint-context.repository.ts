@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { TenantKeysService, type TenantScope } from '@herald/core';
+import type { CircuitState } from '@herald/deliveries';
 import { PrismaService } from '@herald/db';
 import { parseSigningSecret, type SigningKey } from '@herald/signing';
 
@@ -13,6 +15,13 @@ export interface EndpointContext {
   url: string;
   disabled: boolean;
   failingSince: Date | null;
+  /** Requests in flight at most, fleet-wide (the endpoint's own bound or the operator default). */
+  maxInFlight: number;
+  circuit: { state: CircuitState; probeAt: Date | null };
+  /** An endpoint of the tenant's operational application (its attempts cause no operational events). */
+  operational: boolean;
+  /** When this was read (ms epoch). */
+  loadedAt: number;
   /** Messages per second: the endpoint's, else its application's, else the tenant default. */
   throttleRate: number | null;
   /** Active secrets; `expiresAt` null = current, else an old one still signing until then. */
@@ -20,7 +29,6 @@ export interface EndpointContext {
   /** Custom headers, decrypted. */
   headers: Record<string, string>;
   sendSvixHeaders: boolean;
-  hasOperationalWebhook: boolean;
 }
 
 /** How long a process may use what it read: endpoint edits reach deliveries within this. */
@@ -41,6 +49,7 @@ export class EndpointContextRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly keys: TenantKeysService,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   get(scope: TenantScope, endpointId: string): Promise<EndpointContext | null> {
@@ -54,6 +63,11 @@ export class EndpointContextRepository {
     // A failed read is not cached: the next job asks again.
     void value.catch(() => this.cache.delete(key));
     return value;
+  }
+
+  /** True when a context is older than the cache's TTL (read it again; keep using it meanwhile). */
+  isStale(context: EndpointContext): boolean {
+    return Date.now() - context.loadedAt > ENDPOINT_CACHE_TTL_MS;
   }
 
   /** Forget an endpoint now (this process changed it). */
@@ -74,14 +88,17 @@ export class EndpointContextRepository {
           disabled: true,
           failingSince: true,
           throttleRate: true,
-          application: { select: { uid: true, throttleRate: true } },
+          maxInFlight: true,
+          circuitState: true,
+          circuitProbeAt: true,
+          application: { select: { uid: true, throttleRate: true, kind: true } },
           secrets: { where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, select: { id: true, kind: true, secretEnc: true, expiresAt: true }, orderBy: { createdAt: 'desc' } },
           headers: { select: { name: true, valueEnc: true } },
         },
       }),
       this.prisma.tenantSettings.findUnique({
         where: { tenantId: scope.tenantId },
-        select: { throttleRate: true, sendSvixHeaders: true, operationalWebhookUrl: true },
+        select: { throttleRate: true, sendSvixHeaders: true },
       }),
     ]);
     if (!endpoint) return null;
@@ -99,11 +116,14 @@ export class EndpointContextRepository {
       url: endpoint.url,
       disabled: endpoint.disabled,
       failingSince: endpoint.failingSince,
+      maxInFlight: endpoint.maxInFlight ?? this.config.delivery.endpointMaxInFlight,
+      circuit: { state: endpoint.circuitState as CircuitState, probeAt: endpoint.circuitProbeAt },
+      operational: endpoint.application.kind === 'operational',
+      loadedAt: Date.now(),
       throttleRate: endpoint.throttleRate ?? endpoint.application.throttleRate ?? settings?.throttleRate ?? null,
       keys,
       headers,
       sendSvixHeaders: settings?.sendSvixHeaders ?? false,
-      hasOperationalWebhook: Boolean(settings?.operationalWebhookUrl),
     };
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, SYSTEM_AUDIT_CONTEXT, type TenantScope } from '@herald/core';
+import { AuditService, SYSTEM_AUDIT_CONTEXT, type Db, type TenantScope } from '@herald/core';
 import { PrismaService } from '@herald/db';
 
 export interface DisabledEndpoint {
@@ -9,6 +9,8 @@ export interface DisabledEndpoint {
   appUid: string | null;
   uid: string | null;
   failingSince: Date | null;
+  /** An endpoint of the tenant's operational application. */
+  operational: boolean;
 }
 
 @Injectable()
@@ -32,10 +34,16 @@ export class EndpointHealthRepository {
 
   /**
    * Disables an endpoint (if still enabled and, when `failingBefore` is given, still failing
-   * since before it) and records it in the audit log, in one transaction. Returns the
-   * endpoint when this call disabled it.
+   * since before it) and records it in the audit log, in one transaction with whatever
+   * `alsoInTransaction` writes (its announcement). Returns the endpoint when this call disabled it.
    */
-  async disable(scope: TenantScope, endpointId: string, reason: string, failingBefore?: Date): Promise<DisabledEndpoint | null> {
+  async disable(
+    scope: TenantScope,
+    endpointId: string,
+    reason: string,
+    failingBefore: Date | undefined,
+    alsoInTransaction: (tx: Db, disabled: DisabledEndpoint) => Promise<void>,
+  ): Promise<DisabledEndpoint | null> {
     return this.prisma.$transaction(async (tx) => {
       const rows = await tx.$queryRaw<DisabledEndpoint[]>`
         UPDATE endpoints AS e SET disabled = true, disabled_reason = ${reason}, updated_at = now()
@@ -43,7 +51,8 @@ export class EndpointHealthRepository {
         WHERE e.id = ${endpointId} AND e.tenant_id = ${scope.tenantId} AND e.disabled = false
           AND a.id = e.app_id AND a.tenant_id = e.tenant_id
           AND (${failingBefore ?? null}::timestamptz IS NULL OR e.failing_since < ${failingBefore ?? null}::timestamptz)
-        RETURNING e.id, e.tenant_id AS "tenantId", e.app_id AS "appId", a.uid AS "appUid", e.uid, e.failing_since AS "failingSince"`;
+        RETURNING e.id, e.tenant_id AS "tenantId", e.app_id AS "appId", a.uid AS "appUid", e.uid, e.failing_since AS "failingSince",
+                  a.kind = 'operational' AS operational`;
       const row = rows[0];
       if (!row) return null;
       await this.audit.record(tx, scope, SYSTEM_AUDIT_CONTEXT, {
@@ -51,6 +60,7 @@ export class EndpointHealthRepository {
         target: { type: 'endpoint', id: endpointId },
         details: { reason, appId: row.appId },
       });
+      await alsoInTransaction(tx, row);
       return row;
     });
   }

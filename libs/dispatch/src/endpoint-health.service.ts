@@ -1,17 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { tenantScope, type TenantScope } from '@herald/core';
+import { tenantScope, type Db, type TenantScope } from '@herald/core';
+import { OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 import { EndpointContextRepository } from './endpoint-context.repository';
 import { EndpointHealthRepository, type DisabledEndpoint } from './endpoint-health.repository';
-import { OperationalWebhookService } from './operational-webhook.service';
 
 const CHECK_BATCH = 200;
 
 /**
  * Disables endpoints that only fail: at once on 410 Gone, and when failing_since (the start
  * of an unbroken run of failed attempts) is older than
- * HERALD_ENDPOINT_FAILURE_DISABLE_AFTER_HOURS. Each disable is audited and announced with an
- * `endpoint.disabled` operational webhook.
+ * HERALD_ENDPOINT_FAILURE_DISABLE_AFTER_HOURS — circuit breaker or not: a probe that fails
+ * keeps the run going. Each disable is audited and announced with an `endpoint.disabled`
+ * operational webhook, committed with it.
  */
 @Injectable()
 export class EndpointHealthService {
@@ -20,13 +21,16 @@ export class EndpointHealthService {
   constructor(
     private readonly repository: EndpointHealthRepository,
     private readonly endpoints: EndpointContextRepository,
-    private readonly opWebhooks: OperationalWebhookService,
+    private readonly opEvents: OperationalEvents,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   async disable(scope: TenantScope, endpoint: { id: string }, reason: string): Promise<void> {
-    const disabled = await this.repository.disable(scope, endpoint.id, reason);
-    if (disabled) await this.announce(scope, disabled);
+    let events: OperationalEventRow[] = [];
+    const disabled = await this.repository.disable(scope, endpoint.id, reason, undefined, async (tx, row) => {
+      events = await this.announce(tx, scope, row);
+    });
+    if (disabled) this.after(scope, disabled, events);
   }
 
   /** One pass of the periodic check; returns how many endpoints it disabled. */
@@ -36,23 +40,34 @@ export class EndpointHealthService {
     let count = 0;
     for (const candidate of await this.repository.findFailingSince(cutoff, CHECK_BATCH)) {
       const scope = tenantScope(candidate.tenantId);
-      const disabled = await this.repository.disable(scope, candidate.id, `every attempt failed for more than ${hours} hours`, cutoff);
+      let events: OperationalEventRow[] = [];
+      const disabled = await this.repository.disable(scope, candidate.id, `every attempt failed for more than ${hours} hours`, cutoff, async (tx, row) => {
+        events = await this.announce(tx, scope, row);
+      });
       if (!disabled) continue;
       count += 1;
-      await this.announce(scope, disabled);
+      this.after(scope, disabled, events);
     }
     return count;
   }
 
-  private async announce(scope: TenantScope, disabled: DisabledEndpoint): Promise<void> {
-    this.endpoints.evict(scope, disabled.id);
-    this.logger.warn(`disabled endpoint ${disabled.id} of tenant ${scope.tenantId}`);
-    await this.opWebhooks.emit(scope, 'endpoint.disabled', {
+  private async announce(tx: Db, scope: TenantScope, disabled: DisabledEndpoint): Promise<OperationalEventRow[]> {
+    if (disabled.operational) return [];
+    const row = await this.opEvents.prepare(scope, 'endpoint.disabled', {
       appId: disabled.appId,
       appUid: disabled.appUid,
       endpointId: disabled.id,
       endpointUid: disabled.uid,
       failSince: (disabled.failingSince ?? new Date()).toISOString(),
     });
+    if (!row) return [];
+    await this.opEvents.insert(tx, [row]);
+    return [row];
+  }
+
+  private after(scope: TenantScope, disabled: DisabledEndpoint, events: OperationalEventRow[]): void {
+    this.endpoints.evict(scope, disabled.id);
+    this.opEvents.wake(events);
+    this.logger.warn(`disabled endpoint ${disabled.id} of tenant ${scope.tenantId}`);
   }
 }

@@ -19,22 +19,40 @@ describe('ThrottleRepository (GCRA in Redis)', () => {
     await redisB.quit();
   });
 
-  it('spaces sends at the rate across processes, reserving one slot per job', async () => {
-    const waits = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).acquire('ep_x', `job-${i}`, 10)));
-    const sorted = [...waits].sort((x, y) => x - y);
-    expect(sorted[0]).toBe(0);
-    // 10/s → one slot every 100 ms: waits 0, ~100, ~200 … ~900.
-    sorted.forEach((w, i) => expect(Math.abs(w - i * 100)).toBeLessThanOrEqual(50));
-    // Coming back early still waits; at its slot the job goes without taking another one.
-    const slot = waits[3]!;
-    expect(await a.acquire('ep_x', 'job-3', 10)).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, slot + 10));
-    expect(await b.acquire('ep_x', 'job-3', 10)).toBe(0);
+  it('grants sends at the rate across processes and says when the next one fits', async () => {
+    // 10/s: one send per 100 ms, no burst beyond one.
+    expect(await a.take('ep_x', 10, 5)).toEqual({ granted: 1, waitMs: expect.any(Number) as number });
+    const second = await b.take('ep_x', 10, 5);
+    expect(second.granted).toBe(0);
+    expect(second.waitMs).toBeGreaterThan(50);
+    expect(second.waitMs).toBeLessThanOrEqual(100);
+    await new Promise((r) => setTimeout(r, second.waitMs + 5));
+    expect((await a.take('ep_x', 10, 5)).granted).toBe(1);
+    // Over a second, about ten go, whoever asks.
+    let granted = 0;
+    const until = Date.now() + 1000;
+    while (Date.now() < until) {
+      const g = await (granted % 2 === 0 ? a : b).take('ep_x', 10, 3);
+      granted += g.granted;
+      await new Promise((r) => setTimeout(r, Math.max(5, Math.min(g.waitMs, 50))));
+    }
+    expect(granted).toBeGreaterThanOrEqual(9);
+    expect(granted).toBeLessThanOrEqual(11);
   });
 
-  it('keeps endpoints apart', async () => {
-    expect(await a.acquire('ep_y', 'job-1', 1)).toBe(0);
-    expect(await a.acquire('ep_z', 'job-1', 1)).toBe(0);
-    expect(await a.acquire('ep_y', 'job-2', 1)).toBeGreaterThan(900);
+  it('lets a tenth of a second go at once at high rates, and keeps endpoints apart', async () => {
+    expect((await a.take('ep_fast', 1000, 500)).granted).toBe(100);
+    expect((await a.take('ep_y', 1, 1)).granted).toBe(1);
+    expect((await a.take('ep_z', 1, 1)).granted).toBe(1);
+    expect((await a.take('ep_y', 1, 1)).waitMs).toBeGreaterThan(900);
+  });
+
+  it('keeps limiting in process when Redis cannot be reached', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false });
+    dead.on('error', () => undefined);
+    const offline = new ThrottleRepository(dead, config);
+    expect((await offline.take('ep_offline', 2, 5)).granted).toBe(1);
+    expect((await offline.take('ep_offline', 2, 5)).granted).toBe(0);
+    dead.disconnect();
   });
 });

@@ -8,9 +8,8 @@ import type { Registry } from 'prom-client';
 import type { TenantScope } from '@herald/core';
 import { newId } from '@herald/db';
 import { DISPATCHER_METRICS_REGISTRY } from '../src';
-import { deliveryJob } from '@herald/queue';
 import { generateEd25519Secret, generateHmacSecret } from '@herald/signing';
-import { createApplication, createEndpoint, createTenant, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '@herald/testing';
+import { createApplication, createEndpoint, createOperationalEndpoint, createTenant, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '@herald/testing';
 import { startDispatchHarness, type DispatchHarness } from './harness';
 
 const FIXTURES = join(__dirname, '..', '..', 'delivery', 'test-fixtures');
@@ -29,15 +28,8 @@ describe('dispatcher: sign, deliver, record, retry', () => {
   };
   const setup = async (url: string, options: { throttleRate?: number; svix?: boolean; opWebhooks?: boolean } = {}): Promise<{ scope: TenantScope; appId: string; endpointId: string; secret: string }> => {
     const { scope } = await createTenant(h.services);
-    if (options.svix || options.opWebhooks) {
-      await h.prisma.tenantSettings.update({
-        where: { tenantId: scope.tenantId },
-        data: {
-          sendSvixHeaders: options.svix ?? false,
-          ...(options.opWebhooks ? { operationalWebhookUrl: `${opReceiver.url}/ops`, operationalWebhookSecret: new Uint8Array(await h.keys.encrypt(scope, opSecret)) } : {}),
-        },
-      });
-    }
+    if (options.svix) await h.prisma.tenantSettings.update({ where: { tenantId: scope.tenantId }, data: { sendSvixHeaders: true } });
+    if (options.opWebhooks) await createOperationalEndpoint(h.services, scope, { url: `${opReceiver.url}/ops`, secret: opSecret });
     const app = await createApplication(h.services, scope, { uid: `app-${Math.random().toString(36).slice(2, 8)}` });
     const endpoint = await createEndpoint(h.services, scope, app.id, { url, throttleRate: options.throttleRate });
     return { scope, appId: app.id, endpointId: endpoint.id, secret: endpoint.secret };
@@ -184,7 +176,10 @@ describe('dispatcher: sign, deliver, record, retry', () => {
     const { scope, appId, endpointId } = await setup(r.url, { opWebhooks: true });
     const first = await h.insertMessage(scope, appId, [endpointId], { gone: 1 });
     expect(await h.waitFor(finished(first.deliveryIds[0]!), 5_000, 'delivery')).toMatchObject({ status: 'failed', attemptCount: 1 });
-    const endpoint = await h.prisma.endpoint.findUniqueOrThrow({ where: { id: endpointId } });
+    const endpoint = await h.waitFor(async () => {
+      const e = await h.prisma.endpoint.findUniqueOrThrow({ where: { id: endpointId } });
+      return e.disabled ? e : undefined;
+    }, 5_000, 'disabled');
     expect(endpoint.disabled).toBe(true);
     expect(endpoint.disabledReason).toMatch(/410/);
     const audit = await h.prisma.auditLogEntry.findMany({ where: { tenantId: scope.tenantId, action: 'endpoint.disabled' } });
@@ -255,12 +250,10 @@ describe('dispatcher: sign, deliver, record, retry', () => {
     expect(r.requests).toHaveLength(0);
   });
 
-  it('records a manual try as trigger type 1 and hands its retry to the delivery own job', async () => {
+  it('records a manual try as trigger type 1 and its scheduled retry as 0', async () => {
     const r = await receiver({ handler: (_req, i) => ({ status: i === 0 ? 500 : 200 }) });
     const { scope, appId, endpointId } = await setup(r.url);
-    const { deliveryIds } = await h.insertMessage(scope, appId, [endpointId], { manual: true }, { enqueue: false });
-    const job = deliveryJob(deliveryIds[0]!, scope.tenantId, { manual: true });
-    await h.queue.add(job.name, job.data, job.opts);
+    const { deliveryIds } = await h.insertMessage(scope, appId, [endpointId], { manual: true }, { triggerType: 1 });
     expect(await h.waitFor(finished(deliveryIds[0]!), 8_000, 'delivery')).toMatchObject({ status: 'success', attemptCount: 2 });
     expect((await attempts(deliveryIds[0]!)).map((a) => [a.triggerType, a.status])).toEqual([[1, 2], [0, 0]]);
   });

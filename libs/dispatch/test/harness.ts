@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { getQueueToken } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { CoreModule, TenantKeysService, TenantProvisioningService, type TenantScope } from '@herald/core';
 import { DbModule, newId, PrismaService } from '@herald/db';
-import { DispatchModule, EndpointHealthService, OutboxSweepService } from '../src';
-import { bullRoot, DELIVERY_QUEUE, deliveryJob, REDIS, RedisModule } from '@herald/queue';
+import { DeliveryWakeups } from '@herald/deliveries';
+import { DispatchModule, EndpointHealthService, LaneScheduler, LaneSweepService } from '../src';
+import { REDIS, RedisModule } from '@herald/queue';
 import { createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';
 
 export interface DispatchHarness {
@@ -19,12 +18,21 @@ export interface DispatchHarness {
   keys: TenantKeysService;
   services: Services;
   redis: Redis;
-  queue: Queue;
   prefix: string;
-  sweep: OutboxSweepService;
+  sweep: LaneSweepService;
+  scheduler: LaneScheduler;
   health: EndpointHealthService;
-  /** Inserts a message and one pending delivery per endpoint, as ingest does; returns ids. */
-  insertMessage(scope: TenantScope, appId: string, endpointIds: string[], payload: unknown, options?: { enqueue?: boolean; nextAttemptAt?: Date; eventId?: string }): Promise<{ messageId: string; deliveryIds: string[] }>;
+  /**
+   * Inserts a message and one pending delivery per endpoint, as ingest does, and (unless
+   * `wake: false`) publishes the wake-up ingest publishes; returns ids.
+   */
+  insertMessage(
+    scope: TenantScope,
+    appId: string,
+    endpointIds: string[],
+    payload: unknown,
+    options?: { wake?: boolean; nextAttemptAt?: Date; eventId?: string; triggerType?: number },
+  ): Promise<{ messageId: string; deliveryIds: string[] }>;
   /** Deletes every Redis key of this harness's prefix (a "Redis lost its data" event, for this test only). */
   wipeRedis(): Promise<number>;
   waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs?: number, what?: string): Promise<T>;
@@ -33,7 +41,7 @@ export interface DispatchHarness {
 
 /**
  * The dispatcher (DispatchModule with its real dependencies) against a database and a Redis
- * prefix of its own: the outbox sweep reads every tenant's deliveries, so sharing the run's
+ * prefix of its own: the lane sweep reads every tenant's deliveries, so sharing the run's
  * database would make it deliver other test files' messages.
  */
 export async function startDispatchHarness(env: Record<string, string> = {}): Promise<DispatchHarness> {
@@ -50,7 +58,7 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
     ...env,
   });
 
-  @Module({ imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), DispatchModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, DispatchModule] })
   class TestDispatcherModule {}
 
   const app = await NestFactory.createApplicationContext(TestDispatcherModule, { logger: ['error', 'warn'] });
@@ -58,7 +66,7 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
   const prisma = app.get(PrismaService);
   const keys = app.get(TenantKeysService);
   const redis = app.get<Redis>(REDIS);
-  const queue = app.get<Queue>(getQueueToken(DELIVERY_QUEUE));
+  const wakeups = app.get(DeliveryWakeups);
   const services: Services = { prisma, keys, provisioning: app.get(TenantProvisioningService) };
 
   const harness: DispatchHarness = {
@@ -68,9 +76,9 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
     keys,
     services,
     redis,
-    queue,
     prefix,
-    sweep: app.get(OutboxSweepService),
+    sweep: app.get(LaneSweepService),
+    scheduler: app.get(LaneScheduler),
     health: app.get(EndpointHealthService),
     async insertMessage(scope, appId, endpointIds, payload, options = {}) {
       const messageId = newId('msg');
@@ -99,10 +107,11 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
             endpointId,
             status: 'pending',
             nextAttemptAt: options.nextAttemptAt ?? now,
+            triggerType: options.triggerType ?? 0,
           })),
         }),
       ]);
-      if (options.enqueue !== false) await queue.addBulk(deliveryIds.map((id) => deliveryJob(id, scope.tenantId)));
+      if (options.wake !== false) wakeups.notify(endpointIds.map((endpointId) => ({ tenantId: scope.tenantId, endpointId })));
       return { messageId, deliveryIds };
     },
     async wipeRedis() {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Db, TenantScope } from '@herald/core';
-import { PrismaService, type Prisma } from '@herald/db';
+import { newId, PrismaService, type Prisma } from '@herald/db';
 import { cursorBounds, type PageQuery } from './list-page';
 import { mapWriteErrors } from './prisma-errors';
 
@@ -26,6 +26,13 @@ export interface ApplicationListFilter {
   excludeWithDisabledEndpoints: boolean;
 }
 
+/**
+ * The Svix API's applications. Each tenant may also have one hidden 'operational' application
+ * (its operational-webhook endpoints, libs/deliveries): never found, listed or changed here.
+ */
+const CUSTOMER_APP = 'customer';
+const OPERATIONAL_APP = 'operational';
+
 const SELECT = { id: true, uid: true, name: true, throttleRate: true, metadata: true, createdAt: true, updatedAt: true } as const;
 const DUPLICATE_UID = 'An application with this uid already exists';
 
@@ -36,7 +43,7 @@ export class ApplicationRepository {
   /** By id or uid, inside the tenant; an id match wins over a uid match. */
   async find(scope: TenantScope, idOrUid: string, db: Db = this.prisma): Promise<ApplicationRow | null> {
     const rows = await db.application.findMany({
-      where: { tenantId: scope.tenantId, OR: [{ id: idOrUid }, { uid: idOrUid }] },
+      where: { tenantId: scope.tenantId, kind: CUSTOMER_APP, OR: [{ id: idOrUid }, { uid: idOrUid }] },
       select: SELECT,
       take: 2,
     });
@@ -45,7 +52,7 @@ export class ApplicationRepository {
 
   async list(scope: TenantScope, page: PageQuery, filter: ApplicationListFilter): Promise<ApplicationRow[]> {
     const { op, sort } = cursorBounds(page);
-    const where: Prisma.ApplicationWhereInput = { tenantId: scope.tenantId };
+    const where: Prisma.ApplicationWhereInput = { tenantId: scope.tenantId, kind: CUSTOMER_APP };
     if (page.cursor) where.id = { [op]: page.cursor };
     const endpointFilters: Prisma.ApplicationWhereInput[] = [];
     if (filter.excludeWithoutEndpoints) endpointFilters.push({ endpoints: { some: {} } });
@@ -62,13 +69,26 @@ export class ApplicationRepository {
 
   async update(tx: Db, scope: TenantScope, id: string, data: Partial<ApplicationData>): Promise<ApplicationRow> {
     return mapWriteErrors('Application', DUPLICATE_UID, () =>
-      tx.application.update({ where: { id, tenantId: scope.tenantId }, data: { ...data, updatedAt: new Date() }, select: SELECT }),
+      tx.application.update({ where: { id, tenantId: scope.tenantId, kind: CUSTOMER_APP }, data: { ...data, updatedAt: new Date() }, select: SELECT }),
     );
+  }
+
+  /**
+   * The tenant's hidden operational application (its operational-webhook endpoints), created
+   * on first use. Concurrent first uses meet on the unique index; one row wins.
+   */
+  async operationalApp(tx: Db, scope: TenantScope, create: boolean): Promise<{ id: string } | null> {
+    const found = await tx.application.findFirst({ where: { tenantId: scope.tenantId, kind: OPERATIONAL_APP }, select: { id: true } });
+    if (found || !create) return found;
+    await tx.$executeRaw`
+      INSERT INTO applications (id, tenant_id, name, kind) VALUES (${newId('app')}, ${scope.tenantId}, 'Operational webhooks', ${OPERATIONAL_APP})
+      ON CONFLICT (tenant_id) WHERE kind = 'operational' DO NOTHING`;
+    return tx.application.findFirst({ where: { tenantId: scope.tenantId, kind: OPERATIONAL_APP }, select: { id: true } });
   }
 
   /** Deletes the application; its endpoints, messages and deliveries go with it (FK cascade). */
   async delete(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
-    const { count } = await tx.application.deleteMany({ where: { id, tenantId: scope.tenantId } });
+    const { count } = await tx.application.deleteMany({ where: { id, tenantId: scope.tenantId, kind: CUSTOMER_APP } });
     return count > 0;
   }
 }

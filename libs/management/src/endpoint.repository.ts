@@ -16,6 +16,12 @@ export interface EndpointRow {
   filterTypes: string[];
   channels: string[];
   metadata: unknown;
+  /** Requests in flight at most; null: the operator default. */
+  maxInFlight: number | null;
+  consecutiveFailures: number;
+  circuitState: string;
+  circuitOpenedAt: Date | null;
+  circuitProbeAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -34,7 +40,11 @@ export interface EndpointData {
   filterTypes: string[];
   channels: string[];
   metadata: Record<string, string>;
+  maxInFlight: number | null;
 }
+
+/** A closed circuit with no failures behind it: after the URL changed or the endpoint was enabled. */
+export const FRESH_CIRCUIT = { consecutiveFailures: 0, circuitState: 'closed', circuitOpenedAt: null, circuitProbeAt: null, circuitFailedProbes: 0 } as const;
 
 export interface StoredSecret {
   id: string;
@@ -63,6 +73,11 @@ const SELECT = {
   filterTypes: true,
   channels: true,
   metadata: true,
+  maxInFlight: true,
+  consecutiveFailures: true,
+  circuitState: true,
+  circuitOpenedAt: true,
+  circuitProbeAt: true,
   createdAt: true,
   updatedAt: true,
 } as const;
@@ -80,6 +95,11 @@ export class EndpointRepository {
       take: 2,
     });
     return rows.find((e) => e.id === idOrUid) ?? rows[0] ?? null;
+  }
+
+  /** By uid in an application, with why it is disabled (operational endpoints). */
+  async findWithReason(db: Db, scope: TenantScope, appId: string, uid: string): Promise<(EndpointRow & { disabledReason: string | null }) | null> {
+    return db.endpoint.findFirst({ where: { tenantId: scope.tenantId, appId, uid }, select: { ...SELECT, disabledReason: true } });
   }
 
   async list(scope: TenantScope, appId: string, page: PageQuery): Promise<EndpointRow[]> {
@@ -106,9 +126,10 @@ export class EndpointRepository {
     );
   }
 
-  async update(tx: Db, scope: TenantScope, id: string, data: Partial<EndpointData>): Promise<EndpointRow> {
+  async update(tx: Db, scope: TenantScope, id: string, data: Partial<EndpointData>, options: { freshCircuit?: boolean } = {}): Promise<EndpointRow> {
+    const circuit = options.freshCircuit ? FRESH_CIRCUIT : {};
     return mapWriteErrors('Endpoint', DUPLICATE_UID, () =>
-      tx.endpoint.update({ where: { id, tenantId: scope.tenantId }, data: { ...data, updatedAt: new Date() }, select: SELECT }),
+      tx.endpoint.update({ where: { id, tenantId: scope.tenantId }, data: { ...data, ...circuit, updatedAt: new Date() }, select: SELECT }),
     );
   }
 
@@ -188,17 +209,19 @@ export class EndpointRepository {
   // -------------------------------------------------------------------------------------------
   // Stats
 
-  /** Deliveries of the endpoint per status, optionally within [since, until). */
+  /**
+   * Deliveries of the endpoint per Svix status, optionally created within [since, until): a
+   * pending delivery that was tried before is "sending" (waiting for its retry).
+   */
   async deliveryCounts(scope: TenantScope, endpointId: string, since?: Date, until?: Date): Promise<DeliveryCounts> {
-    const createdAt: Prisma.DateTimeFilter = {};
-    if (since) createdAt.gte = since;
-    if (until) createdAt.lt = until;
-    const groups = await this.prisma.delivery.groupBy({
-      by: ['status'],
-      where: { tenantId: scope.tenantId, endpointId, ...(since || until ? { createdAt } : {}) },
-      _count: { _all: true },
-    });
-    return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+    const rows = await this.prisma.$queryRaw<{ status: string; n: bigint }[]>`
+      SELECT CASE WHEN status = 'pending' AND attempt_count > 0 THEN 'sending' ELSE status END AS status, count(*) AS n
+      FROM deliveries
+      WHERE tenant_id = ${scope.tenantId} AND endpoint_id = ${endpointId}
+        AND (${since ?? null}::timestamptz IS NULL OR created_at >= ${since ?? null}::timestamptz)
+        AND (${until ?? null}::timestamptz IS NULL OR created_at < ${until ?? null}::timestamptz)
+      GROUP BY 1`;
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 }
 

@@ -43,6 +43,8 @@ const writableFields = {
   filterTypes: eventFilter,
   channels,
   metadata: metadataSchema.optional(),
+  /** Herald: requests in flight to this endpoint at most (null: the operator default). */
+  maxInFlight: z.number().int().min(1).max(1000).nullish(),
 };
 
 export const endpointInSchema = z.object({ ...writableFields, secret, headers: headers.nullish() }).superRefine(endpointRefinements);

@@ -23,7 +23,7 @@ import { EventTypeRepository } from './event-type.repository';
 import { pageQuery, toPage } from './list-page';
 import { toEndpointOut, type EndpointOut } from './management.mappers';
 import { requestedRateLimit } from './management.schemas';
-import { OperationalEventsService } from './operational-events.service';
+import { OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 
 /** A rotated-out secret keeps signing this long unless the request says otherwise (Svix: 24 h). */
 const DEFAULT_GRACE_SECONDS = 86_400;
@@ -71,7 +71,7 @@ export class EndpointService {
     private readonly keys: TenantKeysService,
     private readonly audit: AuditService,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
-    private readonly operationalEvents: OperationalEventsService,
+    private readonly operationalEvents: OperationalEvents,
   ) {}
 
   async list(ctx: RequestContext, appIdOrUid: string, query: EndpointListQuery): Promise<ListResponse<EndpointOut>> {
@@ -107,6 +107,7 @@ export class EndpointService {
       filterTypes: await this.checkedFilter(ctx.scope, input),
       channels: input.channels ?? [],
       metadata: input.metadata ?? {},
+      maxInFlight: input.maxInFlight ?? null,
       ...disabledFields(existing, input.disabled ?? false),
     };
     // Without `uid`/`version` a PUT keeps them: the uid is how clients address the endpoint.
@@ -127,6 +128,7 @@ export class EndpointService {
     if (input.eventTypes !== undefined || input.filterTypes !== undefined) data.filterTypes = await this.checkedFilter(ctx.scope, input);
     if (input.channels !== undefined) data.channels = input.channels ?? [];
     if (input.metadata !== undefined) data.metadata = input.metadata;
+    if (input.maxInFlight !== undefined) data.maxInFlight = input.maxInFlight ?? null;
     if (input.disabled !== undefined) Object.assign(data, disabledFields(endpoint, input.disabled));
     // The svix client can set a secret through PATCH: a rotation with the default grace period.
     const secret = input.secret != null ? this.checkedSecret(input.secret, ['body', 'secret']) : null;
@@ -135,11 +137,12 @@ export class EndpointService {
 
   async delete(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<void> {
     const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
-    await this.prisma.$transaction(async (tx) => {
+    const events = await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.delete(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
       await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'endpoint.deleted', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
+      return this.announce(tx, ctx.scope, 'endpoint.deleted', app, endpoint);
     });
-    this.operationalEvents.endpointChanged(ctx.scope, 'endpoint.deleted', app, endpoint);
+    this.operationalEvents.wake(events);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -266,27 +269,30 @@ export class EndpointService {
       filterTypes: await this.checkedFilter(ctx.scope, input),
       channels: input.channels ?? [],
       metadata: input.metadata ?? {},
+      maxInFlight: input.maxInFlight ?? null,
     };
     const given = 'secret' in input && input.secret != null ? this.checkedSecret(input.secret, ['body', 'secret']) : null;
     const headers = 'headers' in input && input.headers ? await this.checkedHeaders(ctx.scope, input.headers, ['body', 'headers']) : [];
     const secret = await this.sealSecret(ctx.scope, given ?? generateSecret('hmac'));
-    const row = await this.prisma.$transaction(async (tx) => {
+    const { row, events } = await this.prisma.$transaction(async (tx) => {
       const created = await this.endpoints.create(tx, ctx.scope, newId('ep'), appId, data, secret, headers);
       await this.audit.record(tx, ctx.scope, ctx.audit, {
         action: 'endpoint.created',
         target: { type: 'endpoint', id: created.id },
         details: { appId, secretKind: secret.kind, headers: headers.map((h) => h.name) },
       });
-      return created;
+      return { row: created, events: await this.announce(tx, ctx.scope, 'endpoint.created', app, created) };
     });
-    this.operationalEvents.endpointChanged(ctx.scope, 'endpoint.created', app, row);
+    this.operationalEvents.wake(events);
     return toEndpointOut(row);
   }
 
   private async updateRow(ctx: RequestContext, app: AppRef, existing: EndpointRow, data: Partial<EndpointData>, secret: NewSecret | null): Promise<EndpointRow> {
     const sealed = secret ? await this.sealSecret(ctx.scope, secret) : null;
-    const updated = await this.prisma.$transaction(async (tx) => {
-      const row = await this.endpoints.update(tx, ctx.scope, existing.id, data);
+    // A new URL or enabling again starts the circuit breaker afresh: the old failures were about something else.
+    const freshCircuit = (data.url !== undefined && data.url !== existing.url) || (data.disabled === false && existing.disabled);
+    const { updated, events } = await this.prisma.$transaction(async (tx) => {
+      const row = await this.endpoints.update(tx, ctx.scope, existing.id, data, { freshCircuit });
       await this.audit.record(tx, ctx.scope, ctx.audit, {
         action: 'endpoint.updated',
         target: { type: 'endpoint', id: existing.id },
@@ -301,10 +307,24 @@ export class EndpointService {
           details: { appId: existing.appId, kind: sealed.kind, gracePeriodSeconds: DEFAULT_GRACE_SECONDS },
         });
       }
-      return row;
+      return { updated: row, events: await this.announce(tx, ctx.scope, 'endpoint.updated', app, row) };
     });
-    this.operationalEvents.endpointChanged(ctx.scope, 'endpoint.updated', app, updated);
+    this.operationalEvents.wake(events);
     return updated;
+  }
+
+  /** The tenant's `endpoint.*` operational webhook, committed with the change it reports. */
+  private async announce(
+    tx: Db,
+    scope: TenantScope,
+    type: 'endpoint.created' | 'endpoint.updated' | 'endpoint.deleted',
+    app: AppRef,
+    endpoint: { id: string; uid: string | null },
+  ): Promise<OperationalEventRow[]> {
+    const row = await this.operationalEvents.prepare(scope, type, { appId: app.id, appUid: app.uid, endpointId: endpoint.id, endpointUid: endpoint.uid });
+    if (!row) return [];
+    await this.operationalEvents.insert(tx, [row]);
+    return [row];
   }
 
   /** The write-time half of the SSRF policy; the dispatcher checks resolved addresses again. */

@@ -2,6 +2,7 @@ export * from './management.module';
 export * from './management.mappers';
 export * from './endpoint-header.rules';
 export * from './endpoint-secret.rules';
+export { OperationalEndpointService, SETTINGS_ENDPOINT_UID } from './operational-endpoint.service';
 export { applicationInSchema, applicationPatchSchema, applicationListQuerySchema, applicationCreateQuerySchema } from './application.schemas';
 export { eventTypeInSchema, eventTypeUpdateSchema, eventTypePatchSchema, eventTypeListQuerySchema, eventTypeDeleteQuerySchema } from './event-type.schemas';
 export {

@@ -42,6 +42,10 @@ export interface EndpointOut {
   filterTypes: string[] | null;
   channels: string[] | null;
   metadata: Record<string, string>;
+  /** Herald: requests in flight at most (null: the operator default, HERALD_ENDPOINT_MAX_IN_FLIGHT). */
+  maxInFlight: number | null;
+  /** Herald: the circuit breaker. Open: due deliveries are parked (no attempts used) until a probe succeeds. */
+  circuit: { state: string; openedAt: string | null; nextProbeAt: string | null; consecutiveFailures: number };
   createdAt: string;
   updatedAt: string;
 }
@@ -90,6 +94,13 @@ export function toEndpointOut(row: EndpointRow): EndpointOut {
     filterTypes: filter,
     channels: row.channels.length > 0 ? row.channels : null,
     metadata: stringMap(row.metadata),
+    maxInFlight: row.maxInFlight,
+    circuit: {
+      state: row.circuitState,
+      openedAt: row.circuitOpenedAt?.toISOString() ?? null,
+      nextProbeAt: row.circuitState === 'closed' ? null : (row.circuitProbeAt?.toISOString() ?? null),
+      consecutiveFailures: row.consecutiveFailures,
+    },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

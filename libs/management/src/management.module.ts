@@ -1,6 +1,5 @@
-import { BullModule } from '@nestjs/bullmq';
+import { DeliveriesModule } from '@herald/deliveries';
 import { Module } from '@nestjs/common';
-import { OPERATIONAL_WEBHOOK_QUEUE } from '@herald/queue';
 import { AppAccessService } from './app-access.service';
 import { AppPortalController } from './app-portal.controller';
 import { AppPortalRepository } from './app-portal.repository';
@@ -11,14 +10,14 @@ import { ApplicationService } from './application.service';
 import { EndpointController } from './endpoint.controller';
 import { EndpointRepository } from './endpoint.repository';
 import { EndpointService } from './endpoint.service';
+import { OperationalEndpointService } from './operational-endpoint.service';
 import { EventTypeController } from './event-type.controller';
 import { EventTypeRepository } from './event-type.repository';
 import { EventTypeService } from './event-type.service';
-import { OperationalEventsService } from './operational-events.service';
 
 /** Svix-compatible management API: applications, event types, endpoints, app-portal access. */
 @Module({
-  imports: [BullModule.registerQueue({ name: OPERATIONAL_WEBHOOK_QUEUE })],
+  imports: [DeliveriesModule],
   controllers: [ApplicationController, EventTypeController, EndpointController, AppPortalController],
   providers: [
     ApplicationRepository,
@@ -30,7 +29,8 @@ import { OperationalEventsService } from './operational-events.service';
     EventTypeService,
     EndpointService,
     AppPortalService,
-    OperationalEventsService,
+    OperationalEndpointService,
   ],
+  exports: [OperationalEndpointService],
 })
 export class ManagementModule {}

@@ -112,13 +112,13 @@ export class DeliveryRepository {
     return backwards ? rows.reverse() : rows;
   }
 
-  /** Puts the message × endpoint delivery (new or existing) back to 'pending, due now'. */
+  /** Puts the message × endpoint delivery (new or existing) back to 'pending, due now', as a manual attempt. */
   async upsertPending(tx: Db, scope: TenantScope, delivery: { id: string; appId: string; messageId: string; endpointId: string; now: Date }): Promise<string> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO deliveries (id, tenant_id, app_id, message_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-      VALUES (${delivery.id}, ${scope.tenantId}, ${delivery.appId}, ${delivery.messageId}, ${delivery.endpointId}, 'pending', ${delivery.now}, ${delivery.now}, ${delivery.now})
+      INSERT INTO deliveries (id, tenant_id, app_id, message_id, endpoint_id, status, next_attempt_at, trigger_type, created_at, updated_at)
+      VALUES (${delivery.id}, ${scope.tenantId}, ${delivery.appId}, ${delivery.messageId}, ${delivery.endpointId}, 'pending', ${delivery.now}, 1, ${delivery.now}, ${delivery.now})
       ON CONFLICT (message_id, endpoint_id) DO UPDATE
-        SET status = 'pending', next_attempt_at = EXCLUDED.next_attempt_at, updated_at = EXCLUDED.updated_at
+        SET status = 'pending', next_attempt_at = EXCLUDED.next_attempt_at, trigger_type = 1, lease_owner = NULL, updated_at = EXCLUDED.updated_at
         WHERE deliveries.tenant_id = EXCLUDED.tenant_id
       RETURNING id`;
     const id = rows[0]?.id;
@@ -148,7 +148,7 @@ export class DeliveryRepository {
         LIMIT ${batch.size}
         FOR UPDATE OF d SKIP LOCKED
       )
-      UPDATE deliveries SET status = 'pending', next_attempt_at = ${batch.now}, updated_at = ${batch.now}
+      UPDATE deliveries SET status = 'pending', next_attempt_at = ${batch.now}, trigger_type = 1, updated_at = ${batch.now}
       FROM picked
       WHERE deliveries.id = picked.id AND deliveries.tenant_id = ${scope.tenantId}
       RETURNING deliveries.id`;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
 import { AuditService, ConflictError, ValidationError } from '@herald/core';
 import { ksuid, newId, PrismaService } from '@herald/db';
-import { DeliveryQueueRepository } from './delivery-queue.repository';
+import { DeliveryWakeups } from '@herald/deliveries';
 import { DeliveryRepository } from './delivery.repository';
 import type { RecoverOut } from './message.responses';
 import type { RecoverIn } from './message.schemas';
@@ -19,14 +19,14 @@ export class DeliveryService {
     private readonly prisma: PrismaService,
     private readonly deliveries: DeliveryRepository,
     private readonly lookup: MessagingLookupService,
-    private readonly queue: DeliveryQueueRepository,
+    private readonly wakeups: DeliveryWakeups,
     private readonly audit: AuditService,
   ) {}
 
   /**
    * Sends the message to the endpoint again, now. The delivery goes back to 'pending' — or is
    * created, when the message never had one for this endpoint (filtered out, or the endpoint
-   * came later) — and gets a job of its own, marked manual in its job id.
+   * came later) — marked manual (its attempt's trigger type), and the dispatchers are woken.
    */
   async resend(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string, endpointIdOrUid: string): Promise<void> {
     const app = await this.lookup.app(ctx, appIdOrUid);
@@ -35,7 +35,7 @@ export class DeliveryService {
     if (!message.payloadEnc) throw new ConflictError('The message payload has been expunged; it cannot be resent', 'payload_expunged');
     if (endpoint.disabled) throw new ConflictError('The endpoint is disabled; enable it before resending', 'endpoint_disabled');
     const now = new Date();
-    const deliveryId = await this.prisma.$transaction(async (tx) => {
+    await this.prisma.$transaction(async (tx) => {
       const id = await this.deliveries.upsertPending(tx, ctx.scope, { id: newId('dlv', now), appId: app.id, messageId: message.id, endpointId: endpoint.id, now });
       await this.audit.record(tx, ctx.scope, ctx.audit, {
         action: 'message.resent',
@@ -44,12 +44,12 @@ export class DeliveryService {
       });
       return id;
     });
-    await this.queue.enqueue(ctx.scope.tenantId, [deliveryId], { manual: true });
+    this.wakeups.notify([{ tenantId: ctx.scope.tenantId, endpointId: endpoint.id }]);
   }
 
   /**
    * Re-queues every failed delivery of the endpoint created in [since, until], in bounded
-   * batches (each its own short transaction, enqueued right after its commit). Done within the
+   * batches (each its own short transaction; the dispatchers are woken after each). Done within the
    * request; the response keeps Svix's shape, whose 1.1.1 status enum knows only "running".
    */
   async recover(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: RecoverIn): Promise<RecoverOut> {
@@ -77,7 +77,7 @@ export class DeliveryService {
         }
         return batch;
       });
-      await this.queue.enqueue(ctx.scope.tenantId, ids, { manual: true });
+      if (ids.length > 0) this.wakeups.notify([{ tenantId: ctx.scope.tenantId, endpointId: endpoint.id }]);
       if (ids.length < RECOVER_BATCH_SIZE) break;
       cursor = ids[ids.length - 1] ?? cursor;
     }

@@ -137,7 +137,7 @@ export class MessageRepository {
       FROM applications a
       LEFT JOIN tenant_settings s ON s.tenant_id = a.tenant_id
       LEFT JOIN event_types et ON et.tenant_id = a.tenant_id AND et.name = ${eventType}
-      WHERE a.tenant_id = ${scope.tenantId} AND (a.id = ${appIdOrUid} OR a.uid = ${appIdOrUid})
+      WHERE a.tenant_id = ${scope.tenantId} AND a.kind = 'customer' AND (a.id = ${appIdOrUid} OR a.uid = ${appIdOrUid})
       ORDER BY (a.id = ${appIdOrUid}) DESC
       LIMIT 1`;
     return toIngestContext(rows[0]);
@@ -164,7 +164,7 @@ export class MessageRepository {
         FROM applications a
         LEFT JOIN tenant_settings s ON s.tenant_id = a.tenant_id
         LEFT JOIN event_types et ON et.tenant_id = a.tenant_id AND et.name = q.event_type
-        WHERE a.tenant_id = q.tenant_id AND (a.id = q.app OR a.uid = q.app)
+        WHERE a.tenant_id = q.tenant_id AND a.kind = 'customer' AND (a.id = q.app OR a.uid = q.app)
         ORDER BY (a.id = q.app) DESC
         LIMIT 1
       ) c`;
@@ -174,7 +174,7 @@ export class MessageRepository {
 
   async findApp(scope: TenantScope, appIdOrUid: string): Promise<AppRef | null> {
     const apps = await this.prisma.application.findMany({
-      where: { tenantId: scope.tenantId, OR: [{ id: appIdOrUid }, { uid: appIdOrUid }] },
+      where: { tenantId: scope.tenantId, kind: 'customer', OR: [{ id: appIdOrUid }, { uid: appIdOrUid }] },
       select: { id: true },
       take: 2,
     });

@@ -3,7 +3,7 @@ import { ApiMetrics, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, type ListResponse } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
-import { DeliveryQueueRepository } from './delivery-queue.repository';
+import { DeliveryWakeups } from '@herald/deliveries';
 import { routeMessage, type Route } from './endpoint-routing';
 import { pageRows, toMessageOut, toPage } from './message.mappers';
 import type { MessageOut } from './message.responses';
@@ -43,7 +43,7 @@ export class MessageService {
     private readonly prisma: PrismaService,
     private readonly messages: MessageRepository,
     private readonly lookup: MessagingLookupService,
-    private readonly queue: DeliveryQueueRepository,
+    private readonly wakeups: DeliveryWakeups,
     private readonly keys: TenantKeysService,
     private readonly audit: AuditService,
     private readonly validator: PayloadSchemaValidator,
@@ -183,11 +183,12 @@ export class MessageService {
     const inserted = await this.messages.insertWithDeliveries(ctx.scope, message, deliveries);
     if (!inserted) throw new ConflictError(`A message with eventId "${plan.eventId ?? ''}" already exists in this application`);
 
-    const pending = deliveries.filter((d) => d.status === 'pending').map((d) => d.id);
+    const pending = deliveries.filter((d) => d.status === 'pending');
     this.metrics.messagesIngested.inc();
     if (pending.length > 0) this.metrics.deliveriesCreated.inc({ status: 'pending' }, pending.length);
     if (deliveries.length > pending.length) this.metrics.deliveriesCreated.inc({ status: 'skipped' }, deliveries.length - pending.length);
-    await this.queue.enqueue(ctx.scope.tenantId, pending, deliverAt ? { delayMs: deliverAt.getTime() - now.getTime() } : {});
+    // Committed: the dispatchers may take them now (a message for later is found when due).
+    this.wakeups.notify(pending.map((d) => ({ tenantId: ctx.scope.tenantId, endpointId: d.endpointId })));
 
     const out = toMessageOut(message, plan.payload);
     if (deliverAt) out.deliverAt = deliverAt.toISOString();

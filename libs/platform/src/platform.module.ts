@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ManagementModule } from '@herald/management';
 import { ApiKeyController } from './api-key.controller';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';
@@ -14,6 +15,7 @@ import { TenantService } from './tenant.service';
 
 /** The tenant platform: operator tenant API, API keys, tenant settings, audit log, API docs. */
 @Module({
+  imports: [ManagementModule],
   controllers: [TenantController, ApiKeyController, TenantSettingsController, AuditLogController, DocsController],
   providers: [TenantRepository, TenantService, ApiKeyRepository, ApiKeyService, TenantSettingsRepository, TenantSettingsService, AuditLogService],
 })

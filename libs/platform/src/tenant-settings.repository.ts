@@ -6,8 +6,6 @@ export interface TenantSettingsRow {
   payloadRetentionDays: number;
   attemptRetentionDays: number;
   metadataRetentionDays: number;
-  operationalWebhookUrl: string | null;
-  operationalWebhookSecret: Uint8Array<ArrayBuffer> | null;
   throttleRate: number | null;
   sendSvixHeaders: boolean;
 }
@@ -18,8 +16,6 @@ const SETTINGS_SELECT = {
   payloadRetentionDays: true,
   attemptRetentionDays: true,
   metadataRetentionDays: true,
-  operationalWebhookUrl: true,
-  operationalWebhookSecret: true,
   throttleRate: true,
   sendSvixHeaders: true,
 } as const;

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { PrismaService, type Prisma } from '@herald/db';
 import { AuditService, NotFoundError, TenantKeysService, ValidationError, type ValidationIssue } from '@herald/core';
+import { OperationalEndpointService } from '@herald/management';
 import { checkWebhookUrl } from '@herald/netguard';
 import { TenantSettingsRepository, type TenantSettingsChange, type TenantSettingsRow } from './tenant-settings.repository';
 import type { TenantSettingsOut, TenantSettingsPatch } from './tenant-settings.schemas';
@@ -11,7 +11,8 @@ import type { TenantSettingsOut, TenantSettingsPatch } from './tenant-settings.s
 const REVEALED = 'tenant.operational_webhook_secret.revealed';
 
 /**
- * The tenant's own settings. The operational-webhook secret is generated when a URL is first
+ * The tenant's own settings. `operationalWebhookUrl` is the tenant's operational endpoint
+ * `tenant-settings` (OperationalEndpointService): its secret is generated when a URL is first
  * set, stored encrypted with the tenant's data key, kept when the URL changes or is cleared,
  * and shown only to keys with scope `all` — each showing audited (a `read` key gets null).
  */
@@ -20,6 +21,7 @@ export class TenantSettingsService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly settings: TenantSettingsRepository,
+    private readonly operational: OperationalEndpointService,
     private readonly keys: TenantKeysService,
     private readonly audit: AuditService,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
@@ -28,15 +30,16 @@ export class TenantSettingsService {
   async get(ctx: RequestContext): Promise<TenantSettingsOut> {
     const row = await this.settings.find(ctx.scope);
     if (!row) throw new NotFoundError('Tenant settings');
-    if (!mayReveal(ctx) || !row.operationalWebhookSecret) return settingsOut(row, null);
-    const secret = await this.keys.decryptString(ctx.scope, row.operationalWebhookSecret);
+    const ops = await this.operational.settingsEndpoint(ctx.scope);
+    if (!mayReveal(ctx) || !ops?.secretEnc) return settingsOut(row, ops?.url ?? null, null);
+    const secret = await this.keys.decryptString(ctx.scope, ops.secretEnc);
     await this.audit.recordNow(ctx.scope, ctx.audit, { action: REVEALED, target: { type: 'tenant', id: ctx.scope.tenantId } });
-    return settingsOut(row, secret);
+    return settingsOut(row, ops.url, secret);
   }
 
   async update(ctx: RequestContext, patch: TenantSettingsPatch): Promise<TenantSettingsOut> {
     const url = this.validate(patch);
-    return this.prisma.$transaction(async (tx) => {
+    const out = await this.prisma.$transaction(async (tx) => {
       const current = await this.settings.findForUpdate(tx, ctx.scope);
       if (!current) throw new NotFoundError('Tenant settings');
       const change: TenantSettingsChange = {};
@@ -49,28 +52,32 @@ export class TenantSettingsService {
       set('payloadRetentionDays', patch.payloadRetentionDays);
       set('attemptRetentionDays', patch.attemptRetentionDays);
       set('metadataRetentionDays', patch.metadataRetentionDays);
-      set('operationalWebhookUrl', url);
       set('throttleRate', patch.throttleRate);
       set('sendSvixHeaders', patch.sendSvixHeaders);
 
       let generated: string | null = null;
-      if (change.operationalWebhookUrl && !current.operationalWebhookSecret) {
-        generated = `whsec_${randomBytes(24).toString('base64')}`;
-        set('operationalWebhookSecret', new Uint8Array(await this.keys.encrypt(ctx.scope, generated)));
+      const ops = await this.operational.settingsEndpoint(ctx.scope, tx);
+      if (url !== undefined && url !== (ops?.url ?? null)) {
+        generated = (await this.operational.setSettingsUrl(tx, ctx.scope, url)).generatedSecret;
+        fields.push('operationalWebhookUrl');
+        if (generated) fields.push('operationalWebhookSecret');
       }
+      if (Object.keys(change).length > 0) await this.settings.update(tx, ctx.scope, change);
       if (fields.length > 0) {
-        await this.settings.update(tx, ctx.scope, change);
         await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'tenant.settings.updated', target: { type: 'tenant', id: ctx.scope.tenantId }, details: { fields } });
       }
       const next: TenantSettingsRow = { ...current, ...change };
-      return settingsOut(next, generated ?? (await this.reveal(tx, ctx, next)));
+      const now = await this.operational.settingsEndpoint(ctx.scope, tx);
+      return settingsOut(next, now?.url ?? null, generated ?? (await this.reveal(tx, ctx, now?.secretEnc ?? null)));
     });
+    this.operational.committed(ctx.scope);
+    return out;
   }
 
   /** The stored secret for a key that may see it, audited; null otherwise. */
-  private async reveal(tx: Prisma.TransactionClient, ctx: RequestContext, row: TenantSettingsRow): Promise<string | null> {
-    if (!mayReveal(ctx) || !row.operationalWebhookSecret) return null;
-    const secret = await this.keys.decryptString(ctx.scope, row.operationalWebhookSecret);
+  private async reveal(tx: Prisma.TransactionClient, ctx: RequestContext, secretEnc: Uint8Array | null): Promise<string | null> {
+    if (!mayReveal(ctx) || !secretEnc) return null;
+    const secret = await this.keys.decryptString(ctx.scope, secretEnc);
     await this.audit.record(tx, ctx.scope, ctx.audit, { action: REVEALED, target: { type: 'tenant', id: ctx.scope.tenantId } });
     return secret;
   }
@@ -97,12 +104,12 @@ function mayReveal(ctx: RequestContext): boolean {
   return ctx.principal.kind === 'api_key' && ctx.principal.scopes.includes('all');
 }
 
-function settingsOut(row: TenantSettingsRow, secret: string | null): TenantSettingsOut {
+function settingsOut(row: TenantSettingsRow, operationalWebhookUrl: string | null, secret: string | null): TenantSettingsOut {
   return {
     payloadRetentionDays: row.payloadRetentionDays,
     attemptRetentionDays: row.attemptRetentionDays,
     metadataRetentionDays: row.metadataRetentionDays,
-    operationalWebhookUrl: row.operationalWebhookUrl,
+    operationalWebhookUrl,
     operationalWebhookSecret: secret,
     throttleRate: row.throttleRate,
     sendSvixHeaders: row.sendSvixHeaders,

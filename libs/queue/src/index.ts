@@ -2,5 +2,4 @@ export * from './queue.constants';
 export * from './redis';
 export * from './redis.module';
 export * from './bull';
-export * from './delivery-job';
-export * from './operational-webhook-job';
+export * from './leader-lock';

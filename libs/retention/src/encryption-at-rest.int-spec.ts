@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
+import { createApplication, createEndpoint, createOperationalEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
 import { insertAttempt, insertMessage, openRetentionContext, type RetentionContext } from '../test/retention-harness';
 
 interface ColumnRef {
@@ -57,10 +57,8 @@ describe('encryption at rest', () => {
     await ctx.prisma.endpointHeader.create({
       data: { endpointId: endpoint.id, tenantId: scope.tenantId, name: 'authorization', sensitive: true, valueEnc: new Uint8Array(await ctx.keys.encrypt(scope, `Bearer ${marker}`)) },
     });
-    await ctx.prisma.tenantSettings.update({
-      where: { tenantId: scope.tenantId },
-      data: { operationalWebhookSecret: new Uint8Array(await ctx.keys.encrypt(scope, `whsec_${marker}`)) },
-    });
+    // The operational-webhook secret is an endpoint secret of the tenant's operational application.
+    await createOperationalEndpoint(ctx.services, scope, { url: 'https://ops.receiver.example/ops', secret: `whsec_${marker}` });
     const message = await insertMessage(ctx, scope, app.id, {
       ageDays: 0,
       expiresAfterDays: 30,

@@ -28,7 +28,7 @@ export async function createEndpoint(
   s: Services,
   scope: TenantScope,
   appId: string,
-  overrides: { url: string; secret?: string; filterTypes?: string[]; channels?: string[]; disabled?: boolean; throttleRate?: number; uid?: string },
+  overrides: { url: string; secret?: string; filterTypes?: string[]; channels?: string[]; disabled?: boolean; throttleRate?: number; uid?: string; maxInFlight?: number },
 ): Promise<{ id: string; secret: string }> {
   const secret = overrides.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
   const id = newId('ep');
@@ -43,6 +43,7 @@ export async function createEndpoint(
       channels: overrides.channels ?? [],
       disabled: overrides.disabled ?? false,
       throttleRate: overrides.throttleRate ?? null,
+      maxInFlight: overrides.maxInFlight ?? null,
       secrets: {
         create: { id: newId('sec'), tenantId: scope.tenantId, kind: 'hmac', secretEnc: new Uint8Array(await s.keys.encrypt(scope, secret)) },
       },
@@ -58,4 +59,19 @@ export async function createApiKey(prisma: PrismaService, tenantId: string, scop
     data: { id: newId('key'), tenantId, name: `test ${scopes.join(',')}`, keyHash: new Uint8Array(material.hash), keyPrefix: material.prefix, scopes, allowedCidrs: [] },
   });
   return material.key;
+}
+
+/**
+ * An endpoint of the tenant's hidden operational application (created if missing): it receives
+ * the tenant's operational webhooks. `filterTypes` empty = every event type.
+ */
+export async function createOperationalEndpoint(
+  s: Services,
+  scope: TenantScope,
+  overrides: { url: string; secret?: string; filterTypes?: string[]; maxInFlight?: number },
+): Promise<{ id: string; appId: string; secret: string }> {
+  let app = await s.prisma.application.findFirst({ where: { tenantId: scope.tenantId, kind: 'operational' }, select: { id: true } });
+  app ??= await s.prisma.application.create({ data: { id: newId('app'), tenantId: scope.tenantId, name: 'Operational webhooks', kind: 'operational' }, select: { id: true } });
+  const endpoint = await createEndpoint(s, scope, app.id, { url: overrides.url, secret: overrides.secret, filterTypes: overrides.filterTypes });
+  return { ...endpoint, appId: app.id };
 }

@@ -1,0 +1,506 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { tenantScope } from '@herald/core';
+import { DeliveryLaneRepository, type ClaimedDelivery, type ClaimRequest, type LaneRef } from '@herald/deliveries';
+import { DispatchMetrics } from './dispatch.metrics';
+import { DispatchService } from './dispatch.service';
+import { EndpointContextRepository, type EndpointContext } from './endpoint-context.repository';
+import { ThrottleRepository } from './throttle.repository';
+
+/** Claim statements in flight at once (each takes a batch for many lanes). */
+const CLAIMS_IN_FLIGHT = 2;
+/** Due deliveries of a disabled or deleted endpoint skipped per statement. */
+const SKIP_BATCH = 1_000;
+/** A claim that failed (PostgreSQL away) is tried again after this, doubling to the cap. */
+const CLAIM_RETRY_MS = 250;
+const CLAIM_RETRY_MAX_MS = 5_000;
+/** A lease outlasts the delivery timeout by this much: time to record the attempt. */
+export const LEASE_MARGIN_MS = 5_000;
+
+interface Lane extends LaneRef {
+  key: string;
+  tenant: TenantQueue;
+  /** May have due deliveries now. */
+  due: boolean;
+  /** Bumped by every wake-up: a short claim marks the lane idle only if none came meanwhile. */
+  gen: number;
+  inFlight: number;
+  /** Requested in claims not yet answered. */
+  reserved: number;
+  context: EndpointContext | null | undefined;
+  loading: boolean;
+  /** Sends the rate limit granted and not yet used, valid until `grantExpiresAt`. */
+  granted: number;
+  grantExpiresAt: number;
+  throttling: boolean;
+  probing: boolean;
+  skipping: boolean;
+  /** Not claimable before this (circuit open, rate limited), ms epoch. */
+  blockedUntil: number;
+  timer: NodeJS.Timeout | undefined;
+  timerAt: number;
+}
+
+interface TenantQueue {
+  tenantId: string;
+  lanes: Lane[];
+  cursor: number;
+  inFlight: number;
+  reserved: number;
+}
+
+/**
+ * The dispatcher's scheduler (docs/decisions/0010-dispatcher-v2.md). Each endpoint is a lane;
+ * each tenant a queue of lanes. Slots (HERALD_DISPATCHER_CONCURRENCY) are requests in flight;
+ * the scheduler fills free slots in rounds, going round the tenants with due lanes one quantum
+ * each, and each tenant's lanes in turn, so a tenant with a million due deliveries and one with
+ * ten both progress from the first round. Bounds, all enforced before anything is claimed:
+ * per endpoint its in-flight cap (fleet-wide, counted in PostgreSQL) and its circuit breaker;
+ * per tenant a share of the slots; per process the slots and payload bytes in flight. Work
+ * beyond its share stays in PostgreSQL: it holds no slot, no connection and no memory here.
+ */
+@Injectable()
+export class LaneScheduler {
+  private readonly logger = new Logger('LaneScheduler');
+  private readonly lanes = new Map<string, Lane>();
+  private readonly tenants = new Map<string, TenantQueue>();
+  private tenantCursor = 0;
+  private inFlight = 0;
+  private reserved = 0;
+  private bytesInFlight = 0;
+  /** Byte budgets handed to claims not yet answered. */
+  private bytesReserved = 0;
+  private claimsInFlight = 0;
+  private pumpScheduled = false;
+  private claimRetryMs = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly running = new Set<Promise<void>>();
+  private readonly slots: number;
+  private readonly tenantSlots: number;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly repository: DeliveryLaneRepository,
+    private readonly endpoints: EndpointContextRepository,
+    private readonly dispatch: DispatchService,
+    private readonly throttle: ThrottleRepository,
+    private readonly metrics: DispatchMetrics,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {
+    this.slots = config.delivery.concurrency;
+    this.tenantSlots = Math.max(1, Math.floor(config.delivery.tenantShare * this.slots));
+    // Every wait of an attempt is inside the delivery timeout; the rest covers recording it.
+    // A dead dispatcher's deliveries are due again when their lease ends.
+    this.leaseMs = config.delivery.timeoutMs + LEASE_MARGIN_MS;
+    metrics.bindScheduler(() => this.snapshot());
+  }
+
+  /** Lanes that (may) have due deliveries now. */
+  wake(lanes: Iterable<LaneRef>): void {
+    if (this.stopping) return;
+    for (const ref of lanes) {
+      const lane = this.lane(ref);
+      lane.due = true;
+      lane.gen += 1;
+    }
+    this.schedulePump();
+  }
+
+  /** A lane's earliest pending delivery comes due at `at`: wake it then. */
+  wakeAt(ref: LaneRef, at: Date): void {
+    if (this.stopping) return;
+    const when = at.getTime();
+    if (when <= Date.now()) {
+      this.wake([ref]);
+      return;
+    }
+    this.setTimer(this.lane(ref), when);
+  }
+
+  /** Forgets lanes with nothing to do (bounded memory with many endpoints). */
+  forgetIdle(): void {
+    for (const lane of this.lanes.values()) {
+      if (lane.due || lane.inFlight > 0 || lane.reserved > 0 || lane.timer || lane.loading || lane.throttling || lane.probing || lane.skipping) continue;
+      this.lanes.delete(lane.key);
+      const tenant = lane.tenant;
+      tenant.lanes = tenant.lanes.filter((l) => l !== lane);
+      if (tenant.lanes.length === 0 && tenant.inFlight === 0 && tenant.reserved === 0) this.tenants.delete(tenant.tenantId);
+    }
+  }
+
+  /** Stops claiming and waits (bounded) for the attempts in flight to be recorded. */
+  async stop(boundMs: number): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
+    for (const lane of this.lanes.values()) clearTimeout(lane.timer);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), boundMs);
+    });
+    while (this.running.size > 0) {
+      if ((await Promise.race([Promise.allSettled([...this.running]).then(() => 'done' as const), deadline])) === 'timeout') {
+        this.logger.warn(`${this.running.size} attempts still in flight at shutdown; their leases expire and they go again`);
+        break;
+      }
+    }
+    clearTimeout(timer);
+  }
+
+  private lane(ref: LaneRef): Lane {
+    const key = `${ref.tenantId}/${ref.endpointId}`;
+    let lane = this.lanes.get(key);
+    if (lane) return lane;
+    let tenant = this.tenants.get(ref.tenantId);
+    if (!tenant) {
+      tenant = { tenantId: ref.tenantId, lanes: [], cursor: 0, inFlight: 0, reserved: 0 };
+      this.tenants.set(ref.tenantId, tenant);
+    }
+    lane = {
+      key,
+      tenantId: ref.tenantId,
+      endpointId: ref.endpointId,
+      tenant,
+      due: false,
+      gen: 0,
+      inFlight: 0,
+      reserved: 0,
+      context: undefined,
+      loading: false,
+      granted: 0,
+      grantExpiresAt: 0,
+      throttling: false,
+      probing: false,
+      skipping: false,
+      blockedUntil: 0,
+      timer: undefined,
+      timerAt: 0,
+    };
+    this.lanes.set(key, lane);
+    tenant.lanes.push(lane);
+    return lane;
+  }
+
+  private setTimer(lane: Lane, at: number): void {
+    if (lane.timer && lane.timerAt <= at) return;
+    clearTimeout(lane.timer);
+    lane.timerAt = at;
+    lane.timer = setTimeout(
+      () => {
+        lane.timer = undefined;
+        lane.due = true;
+        lane.gen += 1;
+        this.schedulePump();
+      },
+      Math.max(1, at - Date.now()),
+    );
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.stopping) return;
+    this.pumpScheduled = true;
+    // Wake-ups and completions of the same tick share one round.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** One scheduling round: decide what to claim from which lanes, and claim it. */
+  private pump(): void {
+    if (this.stopping || this.claimsInFlight >= CLAIMS_IN_FLIGHT || this.retryTimer) return;
+    let free = this.slots - this.inFlight - this.reserved;
+    const bytesFree = this.config.delivery.maxInFlightBytes - this.bytesInFlight - this.bytesReserved;
+    if (free <= 0 || bytesFree <= 0) return;
+
+    const now = Date.now();
+    const order = [...this.tenants.values()];
+    if (order.length === 0) return;
+    const start = this.tenantCursor % order.length;
+    const tenants = [...order.slice(start), ...order.slice(0, start)].filter((t) => t.lanes.some((l) => l.due));
+    if (tenants.length === 0) return;
+    this.tenantCursor = (start + 1) % order.length;
+
+    const requests = new Map<Lane, number>();
+    const requestedOf = (t: TenantQueue): number => t.lanes.reduce((n, l) => n + (requests.get(l) ?? 0), 0);
+    // Round-robin over tenants, one lane and one quantum each per pass, until the slots are
+    // taken or nobody can take more: no tenant waits behind another's backlog.
+    const quantum = Math.max(1, Math.floor(free / tenants.length));
+    for (let progress = true; progress && free > 0; ) {
+      progress = false;
+      for (const tenant of tenants) {
+        if (free <= 0) break;
+        const room = this.tenantSlots - tenant.inFlight - tenant.reserved - requestedOf(tenant);
+        if (room <= 0) continue;
+        const lane = this.nextLane(tenant, requests, now);
+        if (!lane) continue;
+        const laneRoom = this.laneRoom(lane, now) - (requests.get(lane) ?? 0);
+        const n = Math.min(laneRoom, room, free, quantum);
+        if (n <= 0) continue;
+        requests.set(lane, (requests.get(lane) ?? 0) + n);
+        free -= n;
+        progress = true;
+      }
+    }
+    if (requests.size === 0) return;
+    void this.claim(requests, bytesFree);
+  }
+
+  /** The tenant's next lane (in turn) that can take a delivery now; starts what a lane needs first. */
+  private nextLane(tenant: TenantQueue, requests: Map<Lane, number>, now: number): Lane | undefined {
+    const n = tenant.lanes.length;
+    for (let i = 0; i < n; i++) {
+      const lane = tenant.lanes[(tenant.cursor + i) % n] as Lane;
+      if (!lane.due || !this.ready(lane, now)) continue;
+      if (this.laneRoom(lane, now) - (requests.get(lane) ?? 0) <= 0) continue;
+      tenant.cursor = (tenant.cursor + i + 1) % n;
+      return lane;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a due lane may be claimed from now. Loads its endpoint, skips it when disabled or
+   * gone, handles its circuit breaker (a due probe) and its rate limit (asks for sends).
+   */
+  private ready(lane: Lane, now: number): boolean {
+    if (lane.context === undefined || (lane.context && this.endpoints.isStale(lane.context))) {
+      if (!lane.loading) this.load(lane);
+      if (lane.context === undefined) return false;
+    }
+    const context = lane.context;
+    if (!context || context.disabled) {
+      if (!lane.skipping) void this.skip(lane);
+      return false;
+    }
+    if (lane.blockedUntil > now || lane.probing || lane.skipping) return false;
+    if (context.circuit.state !== 'closed') {
+      const probeAt = context.circuit.probeAt?.getTime() ?? 0;
+      if (probeAt > now) {
+        lane.blockedUntil = probeAt;
+        this.setTimer(lane, probeAt);
+        return false;
+      }
+      void this.probe(lane);
+      return false;
+    }
+    if (context.throttleRate) {
+      if (lane.granted > 0 && lane.grantExpiresAt > now) return true;
+      if (!lane.throttling) void this.askThrottle(lane, context.throttleRate);
+      return false;
+    }
+    return true;
+  }
+
+  private laneRoom(lane: Lane, now: number): number {
+    const context = lane.context;
+    if (!context) return 0;
+    let room = context.maxInFlight - lane.inFlight - lane.reserved;
+    if (context.throttleRate) room = Math.min(room, lane.grantExpiresAt > now ? lane.granted : 0);
+    return room;
+  }
+
+  private load(lane: Lane): void {
+    lane.loading = true;
+    this.endpoints
+      .get(tenantScope(lane.tenantId), lane.endpointId)
+      .then(
+        (context) => {
+          lane.context = context;
+        },
+        (err: unknown) => {
+          // A deleted tenant (its key is gone) or a database error: try again on the next round.
+          this.logger.warn(`endpoint ${lane.endpointId} of tenant ${lane.tenantId} not loaded: ${err instanceof Error ? err.message : String(err)}`);
+          lane.context = undefined;
+          this.setTimer(lane, Date.now() + 1_000);
+        },
+      )
+      .finally(() => {
+        lane.loading = false;
+        this.schedulePump();
+      });
+  }
+
+  private async skip(lane: Lane): Promise<void> {
+    lane.skipping = true;
+    const gen = lane.gen;
+    try {
+      const skipped = await this.dispatch.skip(tenantScope(lane.tenantId), lane.endpointId, SKIP_BATCH);
+      if (skipped < SKIP_BATCH && lane.gen === gen) lane.due = false;
+    } catch (err) {
+      this.logger.warn(`skipping deliveries of disabled endpoint ${lane.endpointId} failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.setTimer(lane, Date.now() + 1_000);
+    } finally {
+      lane.skipping = false;
+      // The endpoint may come back (re-enabled): read it again next time.
+      this.endpoints.evict(tenantScope(lane.tenantId), lane.endpointId);
+      lane.context = undefined;
+      this.schedulePump();
+    }
+  }
+
+  /** One probe of an open circuit, fleet-wide: the dispatcher that wins it sends one delivery. */
+  private async probe(lane: Lane): Promise<void> {
+    lane.probing = true;
+    try {
+      if (!(await this.repository.acquireProbe(lane, this.leaseMs))) {
+        // Another dispatcher probes, or the circuit moved on: look again in a moment.
+        lane.context = undefined;
+        this.endpoints.evict(tenantScope(lane.tenantId), lane.endpointId);
+        this.setTimer(lane, Date.now() + 1_000);
+        lane.probing = false;
+        return;
+      }
+      const cap = lane.context?.maxInFlight ?? 1;
+      const { claimed } = await this.repository.claim(this.leaseMs, Number.MAX_SAFE_INTEGER, [{ tenantId: lane.tenantId, endpointId: lane.endpointId, count: 1, cap }]);
+      const delivery = claimed[0];
+      if (!delivery) {
+        await this.repository.releaseProbe(lane);
+        lane.due = false;
+        lane.probing = false;
+        return;
+      }
+      this.metrics.probes.inc();
+      // lane.probing stays set until the probe's outcome is recorded (see start()).
+      this.start(lane, delivery, true);
+    } catch (err) {
+      lane.probing = false;
+      this.logger.warn(`probe of endpoint ${lane.endpointId} failed to start: ${err instanceof Error ? err.message : String(err)}`);
+      this.setTimer(lane, Date.now() + 1_000);
+    } finally {
+      this.schedulePump();
+    }
+  }
+
+  private async askThrottle(lane: Lane, rate: number): Promise<void> {
+    lane.throttling = true;
+    try {
+      const want = Math.max(1, (lane.context?.maxInFlight ?? 1) - lane.inFlight);
+      const grant = await this.throttle.take(lane.endpointId, rate, want);
+      lane.granted = grant.granted;
+      lane.grantExpiresAt = Date.now() + 1_000;
+      if (grant.granted === 0) {
+        this.metrics.outcomes.inc({ outcome: 'throttled' });
+        lane.blockedUntil = Date.now() + grant.waitMs;
+        this.setTimer(lane, lane.blockedUntil);
+      }
+    } finally {
+      lane.throttling = false;
+      this.schedulePump();
+    }
+  }
+
+  private async claim(requests: Map<Lane, number>, bytesFree: number): Promise<void> {
+    this.claimsInFlight += 1;
+    this.bytesReserved += bytesFree;
+    const asked = [...requests].map(([lane, count]) => ({ lane, count, gen: lane.gen }));
+    for (const { lane, count } of asked) {
+      lane.reserved += count;
+      lane.tenant.reserved += count;
+      this.reserved += count;
+    }
+    const release = (): void => {
+      this.bytesReserved -= bytesFree;
+      for (const { lane, count } of asked) {
+        lane.reserved -= count;
+        lane.tenant.reserved -= count;
+        this.reserved -= count;
+      }
+    };
+    const claimRequests: ClaimRequest[] = asked.map(({ lane, count }) => ({ tenantId: lane.tenantId, endpointId: lane.endpointId, count, cap: lane.context?.maxInFlight ?? count }));
+    try {
+      const { claimed, nextDue, available } = await this.repository.claim(this.leaseMs, bytesFree, claimRequests);
+      release();
+      this.claimRetryMs = 0;
+      if (this.stopping) {
+        // Shutting down: hand them back at once rather than start them.
+        await this.repository.releaseLeases(claimed);
+        return;
+      }
+      const got = new Map<Lane, number>();
+      for (const delivery of claimed) {
+        const lane = this.lanes.get(`${delivery.tenantId}/${delivery.endpointId}`);
+        if (!lane) continue;
+        got.set(lane, (got.get(lane) ?? 0) + 1);
+        if (lane.context?.throttleRate) lane.granted = Math.max(0, lane.granted - 1);
+        this.start(lane, delivery, false);
+      }
+      this.metrics.claims.inc();
+      this.metrics.claimed.inc(claimed.length);
+      for (const { lane, count, gen } of asked) {
+        // The lane gave less than asked: nothing more is due now (or it is locked by another
+        // dispatcher, which sends it). Idle until a wake-up or the next due time. (Cut short
+        // by the byte budget instead, it stays due.)
+        const had = available.get(lane.endpointId) ?? 0;
+        if (had >= count || (got.get(lane) ?? 0) < had) continue;
+        if (lane.gen === gen) lane.due = false;
+        const next = nextDue.get(lane.endpointId);
+        if (next) this.setTimer(lane, next.getTime());
+      }
+    } catch (err) {
+      release();
+      this.claimRetryMs = Math.min(Math.max(CLAIM_RETRY_MS, this.claimRetryMs * 2), CLAIM_RETRY_MAX_MS);
+      this.logger.warn(`claim failed, again in ${this.claimRetryMs} ms: ${err instanceof Error ? err.message : String(err)}`);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.schedulePump();
+      }, this.claimRetryMs);
+    } finally {
+      this.claimsInFlight -= 1;
+      this.schedulePump();
+    }
+  }
+
+  private start(lane: Lane, delivery: ClaimedDelivery, probe: boolean): void {
+    const context = lane.context;
+    this.inFlight += 1;
+    lane.inFlight += 1;
+    lane.tenant.inFlight += 1;
+    this.bytesInFlight += delivery.payloadSize;
+    const run = (async () => {
+      try {
+        if (!context) throw new Error(`endpoint ${lane.endpointId} context missing`);
+        const report = await this.dispatch.attempt(delivery, context, () => this.stopping);
+        // This process scheduled the retry: it wakes the lane for it (others find it by sweeping).
+        if (report.retryAt) this.setTimer(lane, report.retryAt.getTime());
+        // Read the endpoint again before the next claim: it was just disabled.
+        if (report.disabled) lane.context = undefined;
+        if (report.transition) {
+          // This process learns its circuit's new state at once; others within the context TTL.
+          context.circuit = { state: report.transition.to, probeAt: report.transition.probeAt };
+          if (report.transition.to === 'open' && report.transition.probeAt) {
+            lane.blockedUntil = report.transition.probeAt.getTime();
+            this.setTimer(lane, lane.blockedUntil);
+          }
+          if (report.transition.to === 'closed') {
+            lane.blockedUntil = 0;
+            lane.due = true;
+            lane.gen += 1;
+          }
+        }
+      } catch (err) {
+        // Not recorded: the lease runs out and the delivery goes again (at least once).
+        this.logger.error(`attempt of ${delivery.id} failed: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+      } finally {
+        this.inFlight -= 1;
+        lane.inFlight -= 1;
+        lane.tenant.inFlight -= 1;
+        this.bytesInFlight -= delivery.payloadSize;
+        if (probe) lane.probing = false;
+        this.schedulePump();
+      }
+    })();
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  private snapshot(): { inFlight: number; bytesInFlight: number; lanes: number; dueLanes: number; tenants: number; openCircuits: number } {
+    let dueLanes = 0;
+    let openCircuits = 0;
+    for (const lane of this.lanes.values()) {
+      if (lane.due) dueLanes += 1;
+      if (lane.context && lane.context.circuit.state !== 'closed') openCircuits += 1;
+    }
+    return { inFlight: this.inFlight, bytesInFlight: this.bytesInFlight, lanes: this.lanes.size, dueLanes, tenants: this.tenants.size, openCircuits };
+  }
+}
