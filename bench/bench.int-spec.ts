@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '..');
-const SMOKE_TIMEOUT_MS = 55_000;
+const SMOKE_TIMEOUT_MS = 75_000;
 
 /**
  * Runs the benchmark in smoke mode against the built processes (`npm test` builds first), so
@@ -44,6 +44,14 @@ describe('npm run bench -- --smoke', () => {
       const persisted = result['persisted'] as { deliveries: number; succeeded: number; attempts: number };
       expect(persisted.succeeded).toBe(persisted.deliveries);
       expect(persisted.attempts).toBeGreaterThanOrEqual(persisted.deliveries);
+      // Fairness: every quiet message arrived while the noisy tenant's endpoints hung; no noisy
+      // delivery was lost or failed because of them (delivered or parked).
+      const fairness = result['fairness'] as Record<string, number>;
+      expect(fairness['quiet_arrived']).toBe(fairness['quiet_sent']);
+      expect(fairness['quiet_sent']).toBeGreaterThan(0);
+      expect(fairness['noisy_deliveries']).toBeGreaterThan(0);
+      expect(fairness['noisy_delivered_or_parked']).toBe(fairness['noisy_deliveries']);
+      expect(fairness['noisy_requests_received']).toBeGreaterThan(0);
       const rss = result['rss_mb'] as Record<string, number>;
       for (const name of ['api', 'dispatcher', 'receiver']) expect(rss[name], `rss_mb.${name}`).toBeGreaterThan(0);
     },

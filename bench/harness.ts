@@ -126,6 +126,9 @@ export interface ReceiverStats {
   /** Epoch ms of the first and the last new unique arrival. */
   firstAt: number;
   lastAt: number;
+  /** Requests to /hang/… (never answered) received, and held open now. */
+  hung: number;
+  holding: number;
 }
 
 export class Receiver {
@@ -274,7 +277,16 @@ export async function dropDatabase(server: string, name: string): Promise<void> 
 }
 
 /** The environment of the api/dispatcher/retention processes (and the CLI) in a bench run. */
-export function serviceEnv(opts: { databaseUrl: string; redisUrl: string; apiPort: number; runId: string; adminToken: string; masterKey: string; concurrency: number }): NodeJS.ProcessEnv {
+export function serviceEnv(opts: {
+  databaseUrl: string;
+  redisUrl: string;
+  apiPort: number;
+  runId: string;
+  adminToken: string;
+  masterKey: string;
+  concurrency: number;
+  deliveryTimeoutMs: number;
+}): NodeJS.ProcessEnv {
   return {
     PATH: process.env['PATH'],
     NODE_ENV: 'production',
@@ -288,6 +300,7 @@ export function serviceEnv(opts: { databaseUrl: string; redisUrl: string; apiPor
     HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
     HERALD_API_RATE_LIMIT: '1000000',
     HERALD_DISPATCHER_CONCURRENCY: String(opts.concurrency),
+    HERALD_DELIVERY_TIMEOUT_MS: String(opts.deliveryTimeoutMs),
     HERALD_LOG_LEVEL: 'warn',
     HERALD_DISPATCHER_METRICS_PORT: '0',
     HERALD_RETENTION_METRICS_PORT: '0',

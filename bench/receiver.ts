@@ -4,6 +4,8 @@ import http from 'node:http';
  * The benchmark's webhook receiver, in its own process so its CPU is not the sender's.
  * Answers 204 at once and records, per arrival, the ingest→arrival latency from the
  * `sentAt` (ms epoch) the bench puts in every payload. The parent asks for stats over IPC.
+ * Requests to paths under /hang/ are accepted and never answered (the fairness phase's dead
+ * endpoints); they are counted apart and never in rates or latencies.
  */
 interface Stats {
   /** Every arrival, duplicates included. */
@@ -13,15 +15,27 @@ interface Stats {
   /** Epoch ms of the first and the last arrival of a new unique pair (0 when none). */
   firstAt: number;
   lastAt: number;
+  /** Requests to /hang/… received, and held open now. */
+  hung: number;
+  holding: number;
 }
 
 let count = 0;
+let hung = 0;
+const held = new Set<http.ServerResponse>();
 const seen = new Set<string>();
 let latencies: number[] = [];
 let firstAt = 0;
 let lastAt = 0;
 
 const server = http.createServer((req, res) => {
+  if (req.url?.startsWith('/hang/')) {
+    hung += 1;
+    held.add(res);
+    res.on('close', () => held.delete(res));
+    req.resume();
+    return;
+  }
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
@@ -49,12 +63,13 @@ server.keepAliveTimeout = 60_000;
 
 process.on('message', (msg: { cmd: string }) => {
   if (msg.cmd === 'stats') {
-    const stats: Stats = { count, unique: seen.size, firstAt, lastAt };
+    const stats: Stats = { count, unique: seen.size, firstAt, lastAt, hung, holding: held.size };
     process.send?.({ cmd: 'stats', stats });
   } else if (msg.cmd === 'latencies') {
     process.send?.({ cmd: 'latencies', latencies });
   } else if (msg.cmd === 'reset') {
     count = 0;
+    hung = 0;
     seen.clear();
     latencies = [];
     firstAt = 0;

@@ -158,7 +158,7 @@ async function main(): Promise<void> {
 
   const receiver = await Receiver.start(group, SMOKE ? 20 : 50);
   const apiPort = await freePort();
-  const env = serviceEnv({ databaseUrl, redisUrl: args.redis, apiPort, runId, adminToken: ADMIN_TOKEN, masterKey: randomBytes(32).toString('base64'), concurrency: CONCURRENCY });
+  const env = serviceEnv({ databaseUrl, redisUrl: args.redis, apiPort, runId, adminToken: ADMIN_TOKEN, masterKey: randomBytes(32).toString('base64'), concurrency: CONCURRENCY, deliveryTimeoutMs: 15_000 });
   group.start('api', appEntry('api'), env);
   group.start('dispatcher', appEntry('dispatcher'), env);
   const rssSampler = setInterval(() => group.sampleRss(), 250);

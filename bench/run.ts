@@ -17,8 +17,8 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
     // Writes V8 CPU profiles of the API and the dispatcher to bench-results/<run>/profiles.
     profile: { type: 'boolean', default: false },
-    // For quick experiments: a subset of phases (raw,sustained,paced,fanout,drain) and paced rates.
-    only: { type: 'string', default: 'raw,sustained,paced,fanout,drain' },
+    // For quick experiments: a subset of phases (raw,sustained,paced,fanout,drain,fairness) and paced rates.
+    only: { type: 'string', default: 'raw,sustained,paced,fanout,drain,fairness' },
     rates: { type: 'string' },
     // Extra Node flags for the dispatcher (e.g. heap limits), space-separated.
     'dispatcher-node-args': { type: 'string', default: '' },
@@ -31,6 +31,14 @@ const SMOKE = args.smoke;
 const PLAN = SMOKE
   ? { rawSeconds: 1, sustainedSeconds: 2, pacedRates: [100], pacedSeconds: 2, fanoutMessages: 20, drainDeliveries: 500, producers: 8 }
   : { rawSeconds: 5, sustainedSeconds: 15, pacedRates: [500, 1000, 2000, 3000], pacedSeconds: 8, fanoutMessages: 1500, drainDeliveries: 50_000, producers: 256 };
+/**
+ * Fairness (issue 11): a noisy tenant whose endpoints accept connections and never answer
+ * sends a burst; once the burst is accepted, a quiet tenant with one healthy endpoint sends at
+ * a steady rate. Its latency is compared with the same rate while the noisy tenant is idle.
+ */
+const FAIRNESS = SMOKE
+  ? { noisyEndpoints: 2, noisyMessages: 40, quietRate: 10, quietSeconds: 3, idleSeconds: 2, timeoutMs: 1_000 }
+  : { noisyEndpoints: 20, noisyMessages: 4_000, quietRate: 50, quietSeconds: 30, idleSeconds: 10, timeoutMs: 5_000 };
 const PHASES = new Set(args.only.split(','));
 if (args.rates) PLAN.pacedRates = args.rates.split(',').map(Number);
 const CONCURRENCY = 200;
@@ -79,6 +87,8 @@ async function main(): Promise<void> {
     adminToken: ADMIN_TOKEN,
     masterKey: randomBytes(32).toString('base64'),
     concurrency: CONCURRENCY,
+    // The fairness phase's dead endpoints time out at this; healthy phases never reach it.
+    deliveryTimeoutMs: FAIRNESS.timeoutMs,
   });
   // Node 20 refuses --cpu-prof in NODE_OPTIONS: pass it on the command line.
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(logDir, 'profiles')}`] : [];
@@ -198,6 +208,7 @@ async function main(): Promise<void> {
       results['drain_deliveries_per_s'] = rate(drained, drained.firstAt);
     }
     results['persisted'] = await persistedCounts(databaseUrl);
+    if (PHASES.has('fairness')) results['fairness'] = await fairness(api, receiver, databaseUrl);
     results['ratio_deliveries_to_raw'] = Number(((results['deliveries_per_s'] as number) / (results['raw_http_per_s'] as number)).toFixed(3));
   } finally {
     clearInterval(rssSampler);
@@ -208,6 +219,79 @@ async function main(): Promise<void> {
   results['rss_mb'] = group.rssByName();
   printTable(results);
   process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+/** The fairness phase: quiet tenant latency, idle and under a noisy tenant's dead endpoints. */
+async function fairness(api: Api, receiver: Receiver, databaseUrl: string): Promise<Record<string, number>> {
+  const tenant = async (name: string): Promise<Api> => {
+    const created = await api.must<{ apiKey: { key: string } }>('POST', '/api/v1/admin/tenants', { name }, ADMIN_TOKEN);
+    return new Api(api.url, created.apiKey.key, API_CONNECTIONS);
+  };
+  const quiet = await tenant('fairness quiet');
+  const noisy = await tenant('fairness noisy');
+  try {
+    const quietApp = await quiet.must<{ id: string }>('POST', '/api/v1/app', { name: 'quiet' });
+    await quiet.must('POST', `/api/v1/app/${quietApp.id}/endpoint`, { url: `http://127.0.0.1:${receiver.port}/quiet` });
+    const noisyApp = await noisy.must<{ id: string }>('POST', '/api/v1/app', { name: 'noisy' });
+    for (let i = 0; i < FAIRNESS.noisyEndpoints; i++) await noisy.must('POST', `/api/v1/app/${noisyApp.id}/endpoint`, { url: `http://127.0.0.1:${receiver.port}/hang/noisy-${i}` });
+
+    // The quiet tenant alone.
+    await receiver.reset();
+    const idle = await paced(quiet, quietApp.id, FAIRNESS.quietRate, FAIRNESS.idleSeconds);
+    await receiver.waitFor(idle.sent, 30_000);
+    const idleLatencies = (await receiver.latencies()).sort((a, b) => a - b);
+
+    // The noisy burst, accepted by the API; then the quiet tenant's steady rate.
+    await receiver.reset();
+    let queued = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (queued < FAIRNESS.noisyMessages) {
+          queued += 1;
+          await sendMessage(noisy, noisyApp.id);
+        }
+      }),
+    );
+    log(`fairness: noisy burst of ${queued} messages (${queued * FAIRNESS.noisyEndpoints} deliveries to endpoints that never answer) accepted`);
+    const busy = await paced(quiet, quietApp.id, FAIRNESS.quietRate, FAIRNESS.quietSeconds);
+    const arrived = await receiver.waitFor(busy.sent, 60_000);
+    const latencies = (await receiver.latencies()).sort((a, b) => a - b);
+
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ total: string; ok: string; failed: string; attempted: string; open: string }>(
+        `SELECT (SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.app_id = $1) AS total,
+                (SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.app_id = $1 AND d.status IN ('success', 'pending')) AS ok,
+                (SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.app_id = $1 AND d.status = 'failed') AS failed,
+                (SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.app_id = $1 AND d.attempt_count > 0) AS attempted,
+                (SELECT count(*) FROM endpoints WHERE app_id = $1 AND circuit_state <> 'closed') AS open`,
+        [noisyApp.id],
+      );
+      const row = rows[0]!;
+      const result = {
+        quiet_idle_p50_ms: percentile(idleLatencies, 50),
+        quiet_idle_p99_ms: percentile(idleLatencies, 99),
+        quiet_p50_ms: percentile(latencies, 50),
+        quiet_p99_ms: percentile(latencies, 99),
+        quiet_arrived: arrived.unique,
+        quiet_sent: busy.sent,
+        noisy_deliveries: Number(row.total),
+        noisy_delivered_or_parked: Number(row.ok),
+        noisy_failed: Number(row.failed),
+        noisy_attempted: Number(row.attempted),
+        noisy_requests_received: arrived.hung,
+        noisy_circuits_open: Number(row.open),
+      };
+      log(`fairness: ${JSON.stringify(result)}`);
+      return result;
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await quiet.pool.close();
+    await noisy.pool.close();
+  }
 }
 
 /**
@@ -248,6 +332,12 @@ function printTable(r: Record<string, unknown>): void {
   for (const key of Object.keys(r).filter((k) => k.startsWith('paced_'))) {
     const p = r[key] as { e2e_p50_ms: number; e2e_p90_ms: number; e2e_p99_ms: number };
     rows.push([`paced ${key.slice(6)} msg/s latency p50/p90/p99`, `${p.e2e_p50_ms} / ${p.e2e_p90_ms} / ${p.e2e_p99_ms} ms`]);
+  }
+  const f = r['fairness'] as Record<string, number> | undefined;
+  if (f) {
+    rows.push(['fairness: quiet tenant p50/p99 alone', `${f['quiet_idle_p50_ms']} / ${f['quiet_idle_p99_ms']} ms`]);
+    rows.push(['fairness: quiet tenant p50/p99 under noise', `${f['quiet_p50_ms']} / ${f['quiet_p99_ms']} ms (${f['quiet_arrived']}/${f['quiet_sent']} arrived)`]);
+    rows.push(['fairness: noisy delivered or parked / total', `${f['noisy_delivered_or_parked']} / ${f['noisy_deliveries']} (failed ${f['noisy_failed']}, circuits open ${f['noisy_circuits_open']})`]);
   }
   for (const [name, mb] of Object.entries(r['rss_mb'] as Record<string, number>)) rows.push([`peak RSS ${name}`, `${mb} MB`]);
   const width = Math.max(...rows.map(([k]) => k.length));
