@@ -70,7 +70,7 @@ export class ApiKeyAuthService {
   /** The keys (with their tenant's deletion mark) for a batch of hashes, in the order asked. */
   private async findMany(hashes: Buffer[]): Promise<(KeyRow | undefined)[]> {
     const hex = [...new Set(hashes.map((h) => h.toString('hex')))];
-    const rows = await this.prisma.$queryRaw<KeyRow[]>`
+    const rows = await this.prisma.$queryRaw<KeyRow[]>`/* hot:api_keys */
       SELECT k.key_hash, k.id, k.tenant_id, k.scopes, k.app_id, a.uid AS app_uid, k.capabilities, k.expires_at, k.revoked_at, k.allowed_cidrs,
              t.deleted_at AS tenant_deleted_at
       FROM api_keys k

@@ -117,8 +117,12 @@ interface ClaimRow {
   available: number | null;
 }
 
-/** Writes of concurrent attempts share one statement (group commit; two batches at most in flight). */
-const WRITE_BATCH = { maxSize: 500, maxInFlight: 2 };
+/**
+ * Writes of concurrent attempts share one statement (group commit; two batches at most in
+ * flight). Nobody waits on a record to send the next delivery, so a batch lingers 5 ms for
+ * company: at high rates that is one statement for dozens of attempts instead of a few.
+ */
+const WRITE_BATCH = { maxSize: 500, maxInFlight: 2, lingerMs: 5 };
 
 /**
  * The deliveries table as the dispatcher uses it: endpoint lanes of due deliveries, claimed
@@ -149,7 +153,7 @@ export class DeliveryLaneRepository {
   async claim(leaseMs: number, maxBytes: number, requests: ClaimRequest[]): Promise<ClaimResult> {
     const owner = this.owner;
     if (requests.length === 0) return { claimed: [], nextDue: new Map(), available: new Map() };
-    const rows = await this.prisma.$queryRaw<ClaimRow[]>`
+    const rows = await this.prisma.$queryRaw<ClaimRow[]>`/* hot:claim */
       WITH req AS (
         SELECT r.tenant_id, r.endpoint_id, r.ord,
                LEAST(r.n, GREATEST(0, r.cap - (
@@ -223,7 +227,7 @@ export class DeliveryLaneRepository {
    * the number of lanes, not of deliveries.
    */
   async discoverLanes(after: string, limit: number): Promise<DiscoveredLane[]> {
-    const rows = await this.prisma.$queryRaw<{ endpoint_id: string; tenant_id: string; next_attempt_at: Date }[]>`
+    const rows = await this.prisma.$queryRaw<{ endpoint_id: string; tenant_id: string; next_attempt_at: Date }[]>`/* hot:lanes */
       WITH RECURSIVE lanes AS (
         (SELECT d.endpoint_id, d.tenant_id, d.next_attempt_at FROM deliveries d
          WHERE d.status = 'pending' AND d.endpoint_id > ${after}
@@ -346,7 +350,7 @@ export class DeliveryLaneRepository {
     // One statement, one round trip, atomic. A delivery already 'success' stays so (a late
     // duplicate's failure must not reopen it); a delivery another dispatcher claimed meanwhile
     // (its lease expired under us) keeps that claim.
-    const rows = await db.$queryRaw<{ id: string; tenant_id: string; app_id: string; from_state: CircuitState; to_state: CircuitState; failures: number; probe_at: Date | null }[]>`
+    const rows = await db.$queryRaw<{ id: string; tenant_id: string; app_id: string; from_state: CircuitState; to_state: CircuitState; failures: number; probe_at: Date | null }[]>`/* hot:record */
       WITH new_attempts AS (
         INSERT INTO attempts (id, tenant_id, app_id, message_id, endpoint_id, delivery_id, url, status, response_status,
                               response_enc, duration_ms, trigger_type, error, created_at)

@@ -28,6 +28,15 @@ const FAILING_NOTICE_AT = 4;
 
 type Outcome = { kind: 'success' } | RetryDecision;
 
+/** An attempt made and not yet recorded. */
+export interface SentAttempt {
+  delivery: ClaimedDelivery;
+  endpoint: EndpointContext;
+  result: DeliveryResult;
+  outcome: Outcome;
+  at: Date;
+}
+
 /** What one attempt did, for the scheduler. */
 export interface AttemptReport {
   ok: boolean;
@@ -58,7 +67,11 @@ export class DispatchService {
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  async attempt(delivery: ClaimedDelivery, endpoint: EndpointContext, shouldStop: () => boolean): Promise<AttemptReport> {
+  /**
+   * Signs and sends one claimed delivery and decides what comes next. Nothing is recorded
+   * yet: the caller frees the endpoint's slot as soon as this resolves, then records.
+   */
+  async send(delivery: ClaimedDelivery, endpoint: EndpointContext): Promise<SentAttempt> {
     const scope = tenantScope(delivery.tenantId);
     const attemptNo = delivery.attemptCount + 1;
     const now = Date.now();
@@ -75,15 +88,23 @@ export class DispatchService {
       const headers = { ...endpoint.headers, ...webhookHeaders({ msgId: delivery.messageId, timestamp: Math.floor(now / 1000), body, keys, svixHeaders: endpoint.sendSvixHeaders }) };
       result = await this.client.send({ url: endpoint.url, headers, body });
     }
-
     const outcome: Outcome = result.ok
       ? { kind: 'success' }
       : !delivery.payloadEnc
         ? { kind: 'exhausted' }
         : decideRetry(attemptNo, this.config.delivery.retryScheduleSeconds, failureOf(result));
-    const at = new Date();
-    const attemptId = newId('atmpt');
-    const events = await this.events(scope, delivery, endpoint, attemptNo, outcome, { id: attemptId, responseStatusCode: result.status, timestamp: at.toISOString() });
+    return { delivery, endpoint, result, outcome, at: new Date() };
+  }
+
+  /**
+   * Records a sent attempt: its row, the delivery's next state, the endpoint's streak and
+   * circuit, the operational events it causes — one commit, retried while PostgreSQL is away.
+   */
+  async record(sent: SentAttempt, shouldStop: () => boolean): Promise<AttemptReport> {
+    const { delivery, endpoint, result, outcome, at } = sent;
+    const scope = tenantScope(delivery.tenantId);
+    const attemptId = newId('atmpt', at);
+    const events = await this.events(scope, delivery, endpoint, delivery.attemptCount + 1, outcome, { id: attemptId, responseStatusCode: result.status, timestamp: at.toISOString() });
     const write: DispatchWrite = {
       attempt: {
         id: attemptId,
@@ -118,8 +139,13 @@ export class DispatchService {
     this.metrics.attempt(result.status, !result.ok, result.durationMs);
     this.metrics.outcomes.inc({ outcome: outcome.kind === 'success' ? 'success' : outcome.kind === 'retry' ? 'retry' : 'failed' });
     if (result.ok) this.metrics.ingestToDeliverySeconds.observe((at.getTime() - delivery.messageCreatedAt.getTime()) / 1000);
-    if (outcome.kind === 'gone') await this.health.disable(scope, endpoint, 'the endpoint answered 410 Gone');
-    if (transition && !endpoint.operational) await this.announceCircuit(scope, endpoint, transition);
+    // The outcome is recorded; what follows from it must not make it look unrecorded.
+    try {
+      if (outcome.kind === 'gone') await this.health.disable(scope, endpoint, 'the endpoint answered 410 Gone');
+      if (transition && !endpoint.operational) await this.announceCircuit(scope, endpoint, transition);
+    } catch (err) {
+      this.logger.error(`after recording ${delivery.id}: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+    }
     return { ok: result.ok, retryAt: write.delivery.nextAttemptAt, disabled: outcome.kind === 'gone', transition };
   }
 

@@ -3,7 +3,7 @@ import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { tenantScope } from '@herald/core';
 import { DeliveryLaneRepository, type ClaimedDelivery, type ClaimRequest, type LaneRef } from '@herald/deliveries';
 import { DispatchMetrics } from './dispatch.metrics';
-import { DispatchService } from './dispatch.service';
+import { DispatchService, type AttemptReport, type SentAttempt } from './dispatch.service';
 import { EndpointContextRepository, type EndpointContext } from './endpoint-context.repository';
 import { ThrottleRepository } from './throttle.repository';
 
@@ -16,6 +16,8 @@ const CLAIM_RETRY_MS = 250;
 const CLAIM_RETRY_MAX_MS = 5_000;
 /** A lease outlasts the delivery timeout by this much: time to record the attempt. */
 export const LEASE_MARGIN_MS = 5_000;
+/** After this many failed sends in a row, a lane claims nothing more until the circuit state is recorded. */
+const LOCAL_FAILURE_PAUSE_MS = 1_000;
 
 interface Lane extends LaneRef {
   key: string;
@@ -24,9 +26,14 @@ interface Lane extends LaneRef {
   due: boolean;
   /** Bumped by every wake-up: a short claim marks the lane idle only if none came meanwhile. */
   gen: number;
+  /** Requests in flight (the endpoint's slots). */
   inFlight: number;
+  /** Claimed and waiting for a slot: sent the moment one frees, with no claim in between. */
+  buffer: ClaimedDelivery[];
   /** Requested in claims not yet answered. */
   reserved: number;
+  /** Failed sends in a row, known before they are recorded. */
+  sendFailures: number;
   context: EndpointContext | null | undefined;
   loading: boolean;
   /** Sends the rate limit granted and not yet used, valid until `grantExpiresAt`. */
@@ -46,18 +53,23 @@ interface TenantQueue {
   lanes: Lane[];
   cursor: number;
   inFlight: number;
-  reserved: number;
+  /** Buffered and reserved deliveries of its lanes. */
+  held: number;
 }
 
 /**
  * The dispatcher's scheduler (docs/decisions/0010-dispatcher-v2.md). Each endpoint is a lane;
- * each tenant a queue of lanes. Slots (HERALD_DISPATCHER_CONCURRENCY) are requests in flight;
- * the scheduler fills free slots in rounds, going round the tenants with due lanes one quantum
- * each, and each tenant's lanes in turn, so a tenant with a million due deliveries and one with
- * ten both progress from the first round. Bounds, all enforced before anything is claimed:
- * per endpoint its in-flight cap (fleet-wide, counted in PostgreSQL) and its circuit breaker;
- * per tenant a share of the slots; per process the slots and payload bytes in flight. Work
- * beyond its share stays in PostgreSQL: it holds no slot, no connection and no memory here.
+ * each tenant a queue of lanes. Slots (HERALD_DISPATCHER_CONCURRENCY) are requests in flight.
+ * The scheduler claims in rounds, going round the tenants with due lanes one quantum each and
+ * each tenant's lanes in turn, so a tenant with a million due deliveries and one with ten both
+ * progress from the first round; it starts requests from small per-lane buffers the same way.
+ * Bounds, all enforced before anything is claimed: per endpoint its in-flight cap (fleet-wide,
+ * counted in PostgreSQL) and its circuit breaker; per tenant a share of the slots; per process
+ * the slots and the payload bytes held. Work beyond its share stays in PostgreSQL: it holds no
+ * slot, no connection and no memory here.
+ *
+ * A slot is freed as soon as the HTTP exchange ends; recording the attempt (a group-committed
+ * statement) happens after, so slots turn over at the endpoint's pace, not the database's.
  */
 @Injectable()
 export class LaneScheduler {
@@ -66,8 +78,10 @@ export class LaneScheduler {
   private readonly tenants = new Map<string, TenantQueue>();
   private tenantCursor = 0;
   private inFlight = 0;
-  private reserved = 0;
-  private bytesInFlight = 0;
+  /** Buffered + reserved deliveries, all lanes. */
+  private held = 0;
+  /** Payload bytes of deliveries buffered, in flight or being recorded. */
+  private bytesHeld = 0;
   /** Byte budgets handed to claims not yet answered. */
   private bytesReserved = 0;
   private claimsInFlight = 0;
@@ -79,6 +93,7 @@ export class LaneScheduler {
   private readonly slots: number;
   private readonly tenantSlots: number;
   private readonly leaseMs: number;
+  private readonly failureThreshold: number;
 
   constructor(
     private readonly repository: DeliveryLaneRepository,
@@ -90,9 +105,10 @@ export class LaneScheduler {
   ) {
     this.slots = config.delivery.concurrency;
     this.tenantSlots = Math.max(1, Math.floor(config.delivery.tenantShare * this.slots));
-    // Every wait of an attempt is inside the delivery timeout; the rest covers recording it.
-    // A dead dispatcher's deliveries are due again when their lease ends.
-    this.leaseMs = config.delivery.timeoutMs + LEASE_MARGIN_MS;
+    this.failureThreshold = config.delivery.circuit.failureThreshold;
+    // A buffered delivery waits at most one timeout for its slot, then has a timeout of its own;
+    // the margin covers recording it. A dead dispatcher's deliveries are due again when it ends.
+    this.leaseMs = 2 * config.delivery.timeoutMs + LEASE_MARGIN_MS;
     metrics.bindScheduler(() => this.snapshot());
   }
 
@@ -121,19 +137,24 @@ export class LaneScheduler {
   /** Forgets lanes with nothing to do (bounded memory with many endpoints). */
   forgetIdle(): void {
     for (const lane of this.lanes.values()) {
-      if (lane.due || lane.inFlight > 0 || lane.reserved > 0 || lane.timer || lane.loading || lane.throttling || lane.probing || lane.skipping) continue;
+      if (lane.due || lane.inFlight > 0 || lane.buffer.length > 0 || lane.reserved > 0 || lane.timer || lane.loading || lane.throttling || lane.probing || lane.skipping) continue;
       this.lanes.delete(lane.key);
       const tenant = lane.tenant;
       tenant.lanes = tenant.lanes.filter((l) => l !== lane);
-      if (tenant.lanes.length === 0 && tenant.inFlight === 0 && tenant.reserved === 0) this.tenants.delete(tenant.tenantId);
+      if (tenant.lanes.length === 0 && tenant.inFlight === 0 && tenant.held === 0) this.tenants.delete(tenant.tenantId);
     }
   }
 
-  /** Stops claiming and waits (bounded) for the attempts in flight to be recorded. */
+  /** Stops claiming, hands buffered deliveries back, waits (bounded) for attempts in flight to be recorded. */
   async stop(boundMs: number): Promise<void> {
     this.stopping = true;
     clearTimeout(this.retryTimer);
-    for (const lane of this.lanes.values()) clearTimeout(lane.timer);
+    const unsent: ClaimedDelivery[] = [];
+    for (const lane of this.lanes.values()) {
+      clearTimeout(lane.timer);
+      unsent.push(...this.takeBuffer(lane));
+    }
+    await this.giveBack(unsent);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), boundMs);
@@ -153,7 +174,7 @@ export class LaneScheduler {
     if (lane) return lane;
     let tenant = this.tenants.get(ref.tenantId);
     if (!tenant) {
-      tenant = { tenantId: ref.tenantId, lanes: [], cursor: 0, inFlight: 0, reserved: 0 };
+      tenant = { tenantId: ref.tenantId, lanes: [], cursor: 0, inFlight: 0, held: 0 };
       this.tenants.set(ref.tenantId, tenant);
     }
     lane = {
@@ -164,7 +185,9 @@ export class LaneScheduler {
       due: false,
       gen: 0,
       inFlight: 0,
+      buffer: [],
       reserved: 0,
+      sendFailures: 0,
       context: undefined,
       loading: false,
       granted: 0,
@@ -202,15 +225,39 @@ export class LaneScheduler {
     // Wake-ups and completions of the same tick share one round.
     setImmediate(() => {
       this.pumpScheduled = false;
+      this.startBuffered();
       this.pump();
     });
   }
 
-  /** One scheduling round: decide what to claim from which lanes, and claim it. */
+  /** Starts buffered deliveries into free slots, one per tenant per pass, round-robin. */
+  private startBuffered(): void {
+    if (this.stopping) return;
+    const tenants = [...this.tenants.values()];
+    for (let progress = true; progress && this.inFlight < this.slots; ) {
+      progress = false;
+      for (const tenant of tenants) {
+        if (this.inFlight >= this.slots) break;
+        if (tenant.inFlight >= this.tenantSlots) continue;
+        const n = tenant.lanes.length;
+        for (let i = 0; i < n; i++) {
+          const lane = tenant.lanes[(tenant.cursor + i) % n] as Lane;
+          if (lane.buffer.length === 0 || !lane.context || lane.inFlight >= lane.context.maxInFlight || lane.blockedUntil > Date.now()) continue;
+          tenant.cursor = (tenant.cursor + i + 1) % n;
+          this.start(lane, this.unbuffer(lane), false);
+          progress = true;
+          break;
+        }
+      }
+    }
+  }
+
+  /** One claim round: decide what to claim from which lanes, and claim it. */
   private pump(): void {
     if (this.stopping || this.claimsInFlight >= CLAIMS_IN_FLIGHT || this.retryTimer) return;
-    let free = this.slots - this.inFlight - this.reserved;
-    const bytesFree = this.config.delivery.maxInFlightBytes - this.bytesInFlight - this.bytesReserved;
+    // Deliveries held here (in flight, buffered, being claimed) at most twice the slots.
+    let free = 2 * this.slots - this.inFlight - this.held;
+    const bytesFree = this.config.delivery.maxInFlightBytes - this.bytesHeld - this.bytesReserved;
     if (free <= 0 || bytesFree <= 0) return;
 
     const now = Date.now();
@@ -222,22 +269,22 @@ export class LaneScheduler {
     this.tenantCursor = (start + 1) % order.length;
 
     const requests = new Map<Lane, number>();
-    const requestedOf = (t: TenantQueue): number => t.lanes.reduce((n, l) => n + (requests.get(l) ?? 0), 0);
-    // Round-robin over tenants, one lane and one quantum each per pass, until the slots are
-    // taken or nobody can take more: no tenant waits behind another's backlog.
+    const requested = new Map<TenantQueue, number>();
+    // Round-robin over tenants, one lane and one quantum each per pass, until the room is taken
+    // or nobody can take more: no tenant waits behind another's backlog.
     const quantum = Math.max(1, Math.floor(free / tenants.length));
     for (let progress = true; progress && free > 0; ) {
       progress = false;
       for (const tenant of tenants) {
         if (free <= 0) break;
-        const room = this.tenantSlots - tenant.inFlight - tenant.reserved - requestedOf(tenant);
+        const room = 2 * this.tenantSlots - tenant.inFlight - tenant.held - (requested.get(tenant) ?? 0);
         if (room <= 0) continue;
         const lane = this.nextLane(tenant, requests, now);
         if (!lane) continue;
-        const laneRoom = this.laneRoom(lane, now) - (requests.get(lane) ?? 0);
-        const n = Math.min(laneRoom, room, free, quantum);
+        const n = Math.min(this.laneRoom(lane, now) - (requests.get(lane) ?? 0), room, free, quantum);
         if (n <= 0) continue;
         requests.set(lane, (requests.get(lane) ?? 0) + n);
+        requested.set(tenant, (requested.get(tenant) ?? 0) + n);
         free -= n;
         progress = true;
       }
@@ -270,7 +317,7 @@ export class LaneScheduler {
     }
     const context = lane.context;
     if (!context || context.disabled) {
-      if (!lane.skipping) void this.skip(lane);
+      if (!lane.skipping && lane.inFlight === 0) void this.skip(lane);
       return false;
     }
     if (lane.blockedUntil > now || lane.probing || lane.skipping) return false;
@@ -281,7 +328,7 @@ export class LaneScheduler {
         this.setTimer(lane, probeAt);
         return false;
       }
-      void this.probe(lane);
+      if (lane.inFlight === 0) void this.probe(lane);
       return false;
     }
     if (context.throttleRate) {
@@ -292,11 +339,18 @@ export class LaneScheduler {
     return true;
   }
 
+  /**
+   * How many more deliveries the lane may take: its slots free, plus one slot-full of buffer.
+   * A lane with more than half a slot-full waiting claims nothing yet: refilling in bulk keeps
+   * claims to one statement per many deliveries, and the buffer covers the claim's round trip.
+   */
   private laneRoom(lane: Lane, now: number): number {
     const context = lane.context;
     if (!context) return 0;
-    let room = context.maxInFlight - lane.inFlight - lane.reserved;
-    if (context.throttleRate) room = Math.min(room, lane.grantExpiresAt > now ? lane.granted : 0);
+    if (lane.buffer.length + lane.reserved > context.maxInFlight / 2) return 0;
+    let room = 2 * context.maxInFlight - lane.inFlight - lane.buffer.length - lane.reserved;
+    // A rate-limited lane claims only what it may send now (no buffer beyond the grant).
+    if (context.throttleRate) room = Math.min(room, lane.grantExpiresAt > now ? lane.granted - lane.buffer.length - lane.reserved : 0);
     return room;
   }
 
@@ -325,6 +379,7 @@ export class LaneScheduler {
     lane.skipping = true;
     const gen = lane.gen;
     try {
+      await this.giveBack(this.takeBuffer(lane));
       const skipped = await this.dispatch.skip(tenantScope(lane.tenantId), lane.endpointId, SKIP_BATCH);
       if (skipped < SKIP_BATCH && lane.gen === gen) lane.due = false;
     } catch (err) {
@@ -343,6 +398,7 @@ export class LaneScheduler {
   private async probe(lane: Lane): Promise<void> {
     lane.probing = true;
     try {
+      await this.giveBack(this.takeBuffer(lane));
       if (!(await this.repository.acquireProbe(lane, this.leaseMs))) {
         // Another dispatcher probes, or the circuit moved on: look again in a moment.
         lane.context = undefined;
@@ -361,6 +417,7 @@ export class LaneScheduler {
         return;
       }
       this.metrics.probes.inc();
+      this.bytesHeld += delivery.payloadSize;
       // lane.probing stays set until the probe's outcome is recorded (see start()).
       this.start(lane, delivery, true);
     } catch (err) {
@@ -396,18 +453,18 @@ export class LaneScheduler {
     const asked = [...requests].map(([lane, count]) => ({ lane, count, gen: lane.gen }));
     for (const { lane, count } of asked) {
       lane.reserved += count;
-      lane.tenant.reserved += count;
-      this.reserved += count;
+      lane.tenant.held += count;
+      this.held += count;
     }
     const release = (): void => {
       this.bytesReserved -= bytesFree;
       for (const { lane, count } of asked) {
         lane.reserved -= count;
-        lane.tenant.reserved -= count;
-        this.reserved -= count;
+        lane.tenant.held -= count;
+        this.held -= count;
       }
     };
-    const claimRequests: ClaimRequest[] = asked.map(({ lane, count }) => ({ tenantId: lane.tenantId, endpointId: lane.endpointId, count, cap: lane.context?.maxInFlight ?? count }));
+    const claimRequests: ClaimRequest[] = asked.map(({ lane, count }) => ({ tenantId: lane.tenantId, endpointId: lane.endpointId, count, cap: 2 * (lane.context?.maxInFlight ?? count) }));
     try {
       const { claimed, nextDue, available } = await this.repository.claim(this.leaseMs, bytesFree, claimRequests);
       release();
@@ -423,7 +480,10 @@ export class LaneScheduler {
         if (!lane) continue;
         got.set(lane, (got.get(lane) ?? 0) + 1);
         if (lane.context?.throttleRate) lane.granted = Math.max(0, lane.granted - 1);
-        this.start(lane, delivery, false);
+        lane.buffer.push(delivery);
+        lane.tenant.held += 1;
+        this.held += 1;
+        this.bytesHeld += delivery.payloadSize;
       }
       this.metrics.claims.inc();
       this.metrics.claimed.inc(claimed.length);
@@ -451,47 +511,107 @@ export class LaneScheduler {
     }
   }
 
+  private unbuffer(lane: Lane): ClaimedDelivery {
+    const delivery = lane.buffer.shift() as ClaimedDelivery;
+    lane.tenant.held -= 1;
+    this.held -= 1;
+    return delivery;
+  }
+
+  /** Empties a lane's buffer (circuit opened, endpoint disabled, shutdown). */
+  private takeBuffer(lane: Lane): ClaimedDelivery[] {
+    const taken = lane.buffer.splice(0);
+    lane.tenant.held -= taken.length;
+    this.held -= taken.length;
+    for (const d of taken) this.bytesHeld -= d.payloadSize;
+    return taken;
+  }
+
+  /** Claimed, never sent: due again at once for whoever may send them (no attempt used). */
+  private async giveBack(deliveries: ClaimedDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    try {
+      await this.repository.releaseLeases(deliveries);
+    } catch (err) {
+      // Their leases end on their own; they are due again then.
+      this.logger.warn(`could not hand back ${deliveries.length} claimed deliveries: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   private start(lane: Lane, delivery: ClaimedDelivery, probe: boolean): void {
     const context = lane.context;
     this.inFlight += 1;
     lane.inFlight += 1;
     lane.tenant.inFlight += 1;
-    this.bytesInFlight += delivery.payloadSize;
+    let slotFreed = false;
+    const freeSlot = (): void => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.inFlight -= 1;
+      lane.inFlight -= 1;
+      lane.tenant.inFlight -= 1;
+      this.schedulePump();
+    };
     const run = (async () => {
       try {
         if (!context) throw new Error(`endpoint ${lane.endpointId} context missing`);
-        const report = await this.dispatch.attempt(delivery, context, () => this.stopping);
-        // This process scheduled the retry: it wakes the lane for it (others find it by sweeping).
-        if (report.retryAt) this.setTimer(lane, report.retryAt.getTime());
-        // Read the endpoint again before the next claim: it was just disabled.
-        if (report.disabled) lane.context = undefined;
-        if (report.transition) {
-          // This process learns its circuit's new state at once; others within the context TTL.
-          context.circuit = { state: report.transition.to, probeAt: report.transition.probeAt };
-          if (report.transition.to === 'open' && report.transition.probeAt) {
-            lane.blockedUntil = report.transition.probeAt.getTime();
-            this.setTimer(lane, lane.blockedUntil);
-          }
-          if (report.transition.to === 'closed') {
-            lane.blockedUntil = 0;
-            lane.due = true;
-            lane.gen += 1;
-          }
-        }
+        const sent = await this.dispatch.send(delivery, context);
+        this.noteSend(lane, sent);
+        freeSlot();
+        const report = await this.dispatch.record(sent, () => this.stopping);
+        await this.applyReport(lane, context, report);
       } catch (err) {
         // Not recorded: the lease runs out and the delivery goes again (at least once).
         this.logger.error(`attempt of ${delivery.id} failed: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
       } finally {
-        this.inFlight -= 1;
-        lane.inFlight -= 1;
-        lane.tenant.inFlight -= 1;
-        this.bytesInFlight -= delivery.payloadSize;
+        freeSlot();
+        this.bytesHeld -= delivery.payloadSize;
         if (probe) lane.probing = false;
         this.schedulePump();
       }
     })();
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
+  }
+
+  /** Failed sends in a row pause the lane before the circuit's state is even recorded. */
+  private noteSend(lane: Lane, sent: SentAttempt): void {
+    if (sent.result.ok) {
+      lane.sendFailures = 0;
+      return;
+    }
+    lane.sendFailures += 1;
+    if (lane.sendFailures >= this.failureThreshold) {
+      lane.blockedUntil = Math.max(lane.blockedUntil, Date.now() + LOCAL_FAILURE_PAUSE_MS);
+      this.setTimer(lane, lane.blockedUntil);
+    }
+  }
+
+  private async applyReport(lane: Lane, context: EndpointContext, report: AttemptReport): Promise<void> {
+    // This process scheduled the retry: it wakes the lane for it (others find it by sweeping).
+    if (report.retryAt) this.setTimer(lane, report.retryAt.getTime());
+    if (report.disabled) {
+      // Read the endpoint again before the next claim: it was just disabled.
+      lane.context = undefined;
+      await this.giveBack(this.takeBuffer(lane));
+    }
+    const t = report.transition;
+    if (!t) return;
+    // This process learns its circuit's new state at once; others within the context TTL.
+    context.circuit = { state: t.to, probeAt: t.probeAt };
+    if (t.to === 'open') {
+      if (t.probeAt) {
+        lane.blockedUntil = t.probeAt.getTime();
+        this.setTimer(lane, lane.blockedUntil);
+      }
+      // Parked: what was claimed for it goes back, unsent, no attempt used.
+      await this.giveBack(this.takeBuffer(lane));
+    } else if (t.to === 'closed') {
+      lane.blockedUntil = 0;
+      lane.sendFailures = 0;
+      lane.due = true;
+      lane.gen += 1;
+    }
   }
 
   private snapshot(): { inFlight: number; bytesInFlight: number; lanes: number; dueLanes: number; tenants: number; openCircuits: number } {
@@ -501,6 +621,6 @@ export class LaneScheduler {
       if (lane.due) dueLanes += 1;
       if (lane.context && lane.context.circuit.state !== 'closed') openCircuits += 1;
     }
-    return { inFlight: this.inFlight, bytesInFlight: this.bytesInFlight, lanes: this.lanes.size, dueLanes, tenants: this.tenants.size, openCircuits };
+    return { inFlight: this.inFlight, bytesInFlight: this.bytesHeld, lanes: this.lanes.size, dueLanes, tenants: this.tenants.size, openCircuits };
   }
 }

@@ -148,7 +148,7 @@ export class MessageRepository {
    * tenant), in one query: each input row is looked up by the same per-tenant lateral query.
    */
   private async loadContexts(keys: ContextKey[]): Promise<(IngestContext | null)[]> {
-    const rows = await this.prisma.$queryRaw<(IngestRow & { idx: bigint })[]>`
+    const rows = await this.prisma.$queryRaw<(IngestRow & { idx: bigint })[]>`/* hot:ingest_context */
       SELECT q.idx, c.*
       FROM unnest(${keys.map((k) => k.tenantId)}::text[], ${keys.map((k) => k.appIdOrUid)}::text[], ${keys.map((k) => k.eventType)}::text[])
         WITH ORDINALITY AS q(tenant_id, app, event_type, idx)
@@ -231,7 +231,7 @@ export class MessageRepository {
     }));
     let inserted: { id: string }[];
     try {
-      inserted = await this.prisma.$queryRaw<{ id: string }[]>`
+      inserted = await this.prisma.$queryRaw<{ id: string }[]>`/* hot:ingest */
         WITH input AS (
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
             id text, tenant_id text, app_id text, event_type text, event_id text, channels text[], tags text[],
