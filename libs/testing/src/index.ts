@@ -4,3 +4,4 @@ export * from './factories';
 export * from './webhook-receiver';
 export * from './dns-server';
 export * from './wakeup-recorder';
+export * from './private-services';
