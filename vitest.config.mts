@@ -18,7 +18,7 @@ export default defineConfig({
   test: {
     globals: false,
     environment: 'node',
-    include: ['apps/**/*.spec.ts', 'apps/**/*.int-spec.ts', 'libs/**/*.spec.ts', 'libs/**/*.int-spec.ts', 'bench/**/*.spec.ts', 'bench/**/*.int-spec.ts', 'scripts/**/*.spec.ts'],
+    include: ['apps/**/*.spec.ts', 'apps/**/*.int-spec.ts', 'libs/**/*.spec.ts', 'libs/**/*.int-spec.ts', 'bench/**/*.spec.ts', 'bench/**/*.int-spec.ts', 'scripts/**/*.spec.ts', 'deploy/**/*.int-spec.ts'],
     globalSetup: ['libs/testing/src/global-setup.ts'],
     env: { TZ: 'UTC', NODE_ENV: 'test' },
     pool: 'forks',
