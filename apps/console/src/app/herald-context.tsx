@@ -12,6 +12,9 @@ export interface Herald {
 
 const HeraldContext = createContext<Herald | null>(null);
 
+/** Provides a signed-in context directly (component tests). */
+export const HeraldProvider = HeraldContext.Provider;
+
 export function useHerald(): Herald {
   const value = useContext(HeraldContext);
   if (!value) throw new Error('useHerald outside a signed-in view');

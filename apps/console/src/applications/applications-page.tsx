@@ -92,7 +92,7 @@ export function ApplicationsPage() {
                       <tr>
                         <th scope="col">Name</th>
                         <th scope="col">UID</th>
-                        <th scope="col">Id</th>
+                        <th scope="col" className="hide-narrow">Id</th>
                         <th scope="col">Created</th>
                       </tr>
                     </thead>
@@ -103,7 +103,7 @@ export function ApplicationsPage() {
                             <Link to={`/applications/${app.id}`}>{app.name}</Link>
                           </td>
                           <td className="mono small">{app.uid ?? '—'}</td>
-                          <td className="mono small">{app.id}</td>
+                          <td className="mono small hide-narrow">{app.id}</td>
                           <td className="nowrap">{formatTime(app.createdAt)}</td>
                         </tr>
                       ))}

@@ -71,7 +71,7 @@ export function EndpointList({ appId, basePath, headingLevel = 1 }: { appId: str
                       <th scope="col">URL</th>
                       <th scope="col">Status</th>
                       <th scope="col">Success rate</th>
-                      <th scope="col">Event types</th>
+                      <th scope="col" className="hide-narrow">Event types</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -87,7 +87,7 @@ export function EndpointList({ appId, basePath, headingLevel = 1 }: { appId: str
                         <td>
                           <SuccessRate appId={appId} endpointId={ep.id} />
                         </td>
-                        <td className="small">{ep.eventTypes?.join(', ') ?? 'All'}</td>
+                        <td className="small hide-narrow">{ep.eventTypes?.join(', ') ?? 'All'}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -50,6 +50,7 @@ export function StatsChart({ days }: { days: DayStats[] }) {
           );
         })}
       </svg>
+      {total === 0 && days.every((d) => d.stats.pending + d.stats.sending === 0) ? <p className="muted small">No deliveries in these days.</p> : null}
       <figcaption>
         <span className="legend legend-ok">Succeeded</span> <span className="legend legend-bad">Failed</span> <span className="legend legend-warn">Pending</span>
       </figcaption>

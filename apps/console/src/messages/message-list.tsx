@@ -117,7 +117,7 @@ export function MessageList({ appId, basePath, headingLevel = 1 }: { appId: stri
                       <th scope="col">Message</th>
                       <th scope="col">Event type</th>
                       <th scope="col">Time</th>
-                      <th scope="col">Channels</th>
+                      <th scope="col" className="hide-narrow">Channels</th>
                       {filters.endpointId ? <th scope="col">Status</th> : null}
                     </tr>
                   </thead>
@@ -129,7 +129,7 @@ export function MessageList({ appId, basePath, headingLevel = 1 }: { appId: stri
                         </td>
                         <td className="mono small">{m.eventType}</td>
                         <td className="nowrap">{formatTime(m.timestamp)}</td>
-                        <td className="small">{m.channels?.join(', ') ?? '—'}</td>
+                        <td className="small hide-narrow">{m.channels?.join(', ') ?? '—'}</td>
                         {filters.endpointId ? <td>{m.deliveryStatus !== undefined ? <AttemptStatus status={m.deliveryStatus} /> : '—'}</td> : null}
                       </tr>
                     ))}

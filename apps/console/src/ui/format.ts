@@ -16,7 +16,8 @@ export function successRate(stats: { success: number; fail: number }): number | 
 export function formatRate(rate: number | null): string {
   if (rate === null) return '—';
   const pct = rate * 100;
-  return `${pct === 100 || pct === 0 ? pct.toFixed(0) : pct.toFixed(1)}%`;
+  const rounded = Math.round(pct * 10) / 10;
+  return `${Number.isInteger(rounded) ? rounded.toFixed(0) : rounded.toFixed(1)}%`;
 }
 
 /** "a, b , ,c" → ["a", "b", "c"]. */
