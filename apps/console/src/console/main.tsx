@@ -1,4 +1,4 @@
-import { StrictMode, useState } from 'react';
+import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { createBrowserRouter, RouterProvider } from 'react-router';
@@ -9,6 +9,12 @@ import { ErrorMessage } from '../ui/states';
 import { consoleRoutes } from './console-app';
 import { SignIn } from './sign-in';
 import '../ui/styles.css';
+
+/** A refused key: forget it (a reload must not retry it) and ask again, saying why. */
+function SignInAgain({ error, onSignIn }: { error: unknown; onSignIn: (key: string) => void }) {
+  useEffect(() => window.sessionStorage.removeItem(CONSOLE_KEY), []);
+  return <SignIn onSignIn={onSignIn} problem={<ErrorMessage title="Sign-in failed" error={error} />} />;
+}
 
 /** Signed out: the sign-in form. Signed in: the console, for as long as the API accepts the key. */
 function ConsoleRoot() {
@@ -30,12 +36,7 @@ function ConsoleRoot() {
   return (
     <SessionGate
       token={key}
-      rejected={(error) => (
-        <SignIn
-          onSignIn={signIn}
-          problem={<ErrorMessage title="Sign-in failed" error={error} />}
-        />
-      )}
+      rejected={(error) => <SignInAgain error={error} onSignIn={signIn} />}
     >
       <RouterProvider router={router} />
     </SessionGate>
