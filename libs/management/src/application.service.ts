@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
-import { AuditService, ConflictError, NotFoundError, type Db, type ListResponse } from '@herald/core';
+import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
+import { AuditService, ConflictError, NotFoundError, type Db } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { AppAccessService } from './app-access.service';
 import { AppPortalRepository } from './app-portal.repository';
 import { ApplicationRepository, type ApplicationData, type ApplicationRow } from './application.repository';
 import type { ApplicationIn, ApplicationListQuery, ApplicationPatch } from './application.schemas';
-import { pageQuery, toPage } from './list-page';
 import { toApplicationOut, type ApplicationOut } from './management.mappers';
 import { requestedRateLimit } from './management.schemas';
 
@@ -35,12 +34,12 @@ export class ApplicationService {
 
   async list(ctx: RequestContext, query: ApplicationListQuery): Promise<ListResponse<ApplicationOut>> {
     // Svix lists applications oldest first unless asked otherwise.
-    const page = pageQuery(query.limit, query.iterator, query.order ?? 'ascending');
-    const rows = await this.apps.list(ctx.scope, page, {
+    const plan = planPage(query, 'ascending');
+    const rows = await this.apps.list(ctx.scope, plan, {
       excludeWithoutEndpoints: query.exclude_apps_with_no_endpoints,
       excludeWithDisabledEndpoints: query.exclude_apps_with_disabled_endpoints,
     });
-    return toPage(rows, page, (r) => r.id, toApplicationOut);
+    return toListResponse(rows, plan, (r) => r.id, toApplicationOut);
   }
 
   async get(ctx: RequestContext, appIdOrUid: string): Promise<ApplicationOut> {

@@ -1,5 +1,6 @@
+import { lastQueryValues, listQueryFields, orderQuery, rfc3339DateTime } from '@herald/api-core';
 import { z } from 'zod';
-import { dateTime, lastQueryValues, listQueryFields, metadataSchema, rateLimitFields, sameRateLimit, svixName } from './management.schemas';
+import { metadataSchema, rateLimitFields, sameRateLimit, svixName } from './management.schemas';
 
 /**
  * Endpoint bodies. The event filter is `eventTypes` in the 1.1.1 spec and `filterTypes` in
@@ -66,7 +67,7 @@ export const endpointPatchSchema = z
   .superRefine(endpointRefinements);
 export type EndpointPatch = z.output<typeof endpointPatchSchema>;
 
-export const endpointListQuerySchema = z.preprocess(lastQueryValues, z.object(listQueryFields));
+export const endpointListQuerySchema = z.preprocess(lastQueryValues, z.object({ ...listQueryFields('ep'), order: orderQuery }));
 export type EndpointListQuery = z.output<typeof endpointListQuerySchema>;
 
 /** The body is optional: no body = generate a new secret, default grace period. */
@@ -91,6 +92,6 @@ export type EndpointHeadersPatchIn = z.output<typeof endpointHeadersPatchInSchem
 
 export const endpointStatsQuerySchema = z.preprocess(
   lastQueryValues,
-  z.object({ since: dateTime.optional(), until: dateTime.optional() }),
+  z.object({ since: rfc3339DateTime.optional(), until: rfc3339DateTime.optional() }),
 );
 export type EndpointStatsQuery = z.output<typeof endpointStatsQuerySchema>;

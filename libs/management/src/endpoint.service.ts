@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
+import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, NotFoundError, TenantKeysService, ValidationError, type Db, type ListResponse, type TenantScope, type ValidationIssue } from '@herald/core';
+import { AuditService, NotFoundError, TenantKeysService, ValidationError, type Db, type TenantScope, type ValidationIssue } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { checkWebhookUrl } from '@herald/netguard';
 import { AppAccessService } from './app-access.service';
@@ -20,7 +20,6 @@ import type {
   EndpointUpdate,
 } from './endpoint.schemas';
 import { EventTypeRepository } from './event-type.repository';
-import { pageQuery, toPage } from './list-page';
 import { toEndpointOut, type EndpointOut } from './management.mappers';
 import { requestedRateLimit } from './management.schemas';
 import { OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
@@ -77,9 +76,9 @@ export class EndpointService {
   async list(ctx: RequestContext, appIdOrUid: string, query: EndpointListQuery): Promise<ListResponse<EndpointOut>> {
     const app = await this.access.resolve(ctx, appIdOrUid);
     // Svix lists endpoints newest first unless asked otherwise.
-    const page = pageQuery(query.limit, query.iterator, query.order ?? 'descending');
-    const rows = await this.endpoints.list(ctx.scope, app.id, page);
-    return toPage(rows, page, (r) => r.id, toEndpointOut);
+    const plan = planPage(query, 'descending');
+    const rows = await this.endpoints.list(ctx.scope, app.id, plan);
+    return toListResponse(rows, plan, (r) => r.id, toEndpointOut);
   }
 
   async get(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointOut> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { keyRange, type PagePlan } from '@herald/api-core';
 import type { Db, TenantScope } from '@herald/core';
 import { Prisma, PrismaService } from '@herald/db';
-import { cursorBounds, type PageQuery } from './list-page';
 import { mapWriteErrors } from './prisma-errors';
 
 export interface EventTypeRow {
@@ -54,12 +54,10 @@ export class EventTypeRepository {
   }
 
   /** Event types are listed by name, and the iterator is a name (as in Svix). */
-  async list(scope: TenantScope, page: PageQuery, includeArchived: boolean): Promise<EventTypeRow[]> {
-    const { op, sort } = cursorBounds(page);
-    const where: Prisma.EventTypeWhereInput = { tenantId: scope.tenantId };
+  async list(scope: TenantScope, plan: PagePlan, includeArchived: boolean): Promise<EventTypeRow[]> {
+    const where: Prisma.EventTypeWhereInput = { tenantId: scope.tenantId, name: keyRange(plan) };
     if (!includeArchived) where.archived = false;
-    if (page.cursor) where.name = { [op]: page.cursor };
-    return this.prisma.eventType.findMany({ where, select: SELECT, orderBy: { name: sort }, take: page.limit + 1 });
+    return this.prisma.eventType.findMany({ where, select: SELECT, orderBy: { name: plan.sort }, take: plan.limit + 1 });
   }
 
   /** Which of `names` exist and are not archived. */

@@ -1,5 +1,6 @@
+import { lastQueryValues, listQueryFields, orderQuery, queryBool } from '@herald/api-core';
 import { z } from 'zod';
-import { lastQueryValues, listQueryFields, queryBool, svixName } from './management.schemas';
+import { svixName } from './management.schemas';
 
 /**
  * Event type bodies. `featureFlags` and `groupName` come from the svix client (the 1.1.1 spec
@@ -35,7 +36,7 @@ export type EventTypePatch = z.output<typeof eventTypePatchSchema>;
 
 export const eventTypeListQuerySchema = z.preprocess(
   lastQueryValues,
-  z.object({ ...listQueryFields, include_archived: queryBool(false), with_content: queryBool(false) }),
+  z.object({ ...listQueryFields('name'), order: orderQuery, include_archived: queryBool(false), with_content: queryBool(false) }),
 );
 export type EventTypeListQuery = z.output<typeof eventTypeListQuerySchema>;
 

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
-import { AuditService, NotFoundError, ValidationError, type ListResponse } from '@herald/core';
+import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
+import { AuditService, NotFoundError, ValidationError } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { EventTypeRepository, type EventTypeData, type EventTypeRow } from './event-type.repository';
 import { requestedFeatureFlag, type EventTypeIn, type EventTypeListQuery, type EventTypePatch, type EventTypeUpdate } from './event-type.schemas';
 import { jsonSchemaIssues } from './json-schema.rules';
-import { pageQuery, toPage } from './list-page';
 import { toEventTypeOut, type EventTypeOut } from './management.mappers';
 import type { Outcome } from './application.service';
 
@@ -19,9 +18,9 @@ export class EventTypeService {
 
   /** Listed by name; schemas only `with_content` (they can be large). */
   async list(ctx: RequestContext, query: EventTypeListQuery): Promise<ListResponse<EventTypeOut>> {
-    const page = pageQuery(query.limit, query.iterator, query.order ?? 'ascending');
-    const rows = await this.eventTypes.list(ctx.scope, page, query.include_archived);
-    return toPage(rows, page, (r) => r.name, (r) => toEventTypeOut(r, query.with_content));
+    const plan = planPage(query, 'ascending');
+    const rows = await this.eventTypes.list(ctx.scope, plan, query.include_archived);
+    return toListResponse(rows, plan, (r) => r.name, (r) => toEventTypeOut(r, query.with_content));
   }
 
   async get(ctx: RequestContext, name: string): Promise<EventTypeOut> {

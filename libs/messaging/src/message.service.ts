@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ApiMetrics, type RequestContext } from '@herald/api-core';
+import { ApiMetrics, listResponse, planNewestFirst, takePage, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, type ListResponse } from '@herald/core';
+import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { routeMessage, type Route } from './endpoint-routing';
-import { pageRows, toMessageOut, toPage } from './message.mappers';
+import { toMessageOut } from './message.mappers';
 import type { MessageOut } from './message.responses';
 import { MessageRepository, type IngestContext, type NewDelivery } from './message.repository';
 import type { EventExampleIn, MessageIn, MessageListQuery } from './message.schemas';
@@ -110,19 +110,11 @@ export class MessageService {
 
   async list(ctx: RequestContext, appIdOrUid: string, query: MessageListQuery): Promise<ListResponse<MessageOut>> {
     const app = await this.lookup.app(ctx, appIdOrUid);
-    const rows = await this.messages.list(ctx.scope, {
-      appId: app.id,
-      limit: query.limit,
-      iterator: query.iterator,
-      before: query.before,
-      after: query.after,
-      channel: query.channel,
-      tag: query.tag,
-      eventTypes: query.event_types,
-    });
-    const page = pageRows(rows, query.limit, query.iterator);
-    const data = await Promise.all(page.map(async (m) => toMessageOut(m, await this.lookup.payload(ctx.scope, m.payloadEnc, query.with_content))));
-    return toPage(rows, query.limit, query.iterator, data);
+    const plan = planNewestFirst(query, 'msg');
+    const rows = await this.messages.list(ctx.scope, { appId: app.id, plan, channel: query.channel, tag: query.tag, eventTypes: query.event_types });
+    const page = takePage(rows, plan);
+    const data = await Promise.all(page.rows.map(async (m) => toMessageOut(m, await this.lookup.payload(ctx.scope, m.payloadEnc, query.with_content))));
+    return listResponse(page, (m) => m.id, data);
   }
 
   async get(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string, withContent: boolean): Promise<MessageOut> {

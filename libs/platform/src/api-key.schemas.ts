@@ -1,6 +1,6 @@
 import { isValidCidr } from '@herald/api-core';
 import { z } from 'zod';
-import { nameText } from './list.schemas';
+import { nameText } from './platform.schemas';
 
 export const API_KEY_SCOPES = ['all', 'read', 'send'] as const;
 export const MAX_ALLOWED_CIDRS = 100;
