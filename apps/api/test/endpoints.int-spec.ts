@@ -291,7 +291,7 @@ describe('endpoint API', () => {
     expect((await api.call('POST', epPath(`${ep.id}/secret/rotate`), { token: tenant.apiKey, body: { key: chosen, gracePeriodSeconds: 60 } })).status).toBe(204);
     expect((await api.call<{ key: string }>('GET', epPath(`${ep.id}/secret`), { token: tenant.apiKey })).body.key).toBe(chosen);
 
-    for (let i = 0; i < 11; i += 1) await api.call('POST', epPath(`${ep.id}/secret/rotate`), { token: tenant.apiKey });
+    for (let i = 0; i < 11; i += 1) await api.call('POST', epPath(`${ep.id}/secret/rotate`), { token: tenant.apiKey, body: {} });
     const after = await prisma.endpointSecret.findMany({ where: { endpointId: ep.id } });
     expect(after.filter((s) => s.expiresAt === null)).toHaveLength(1);
     expect(after.filter((s) => s.expiresAt !== null)).toHaveLength(10);

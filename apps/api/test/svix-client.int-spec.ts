@@ -28,7 +28,8 @@ describe('svix client against the management API', () => {
     expect(list.data.map((a) => a.id)).toContain(created.id);
     expect(list.done).toBe(true);
 
-    const updated = await svix.application.update('client-app', { name: 'Renamed', throttleRate: 3 });
+    // PUT replaces the application: the uid stays only when given again.
+    const updated = await svix.application.update('client-app', { name: 'Renamed', throttleRate: 3, uid: 'client-app' });
     expect(updated).toMatchObject({ name: 'Renamed', rateLimit: 3, uid: 'client-app' });
     const patched = await svix.application.patch(created.id, { metadata: { a: 'b' } });
     expect(patched.metadata).toEqual({ a: 'b' });

@@ -16,5 +16,6 @@ export {
   endpointStatsQuerySchema,
 } from './endpoint.schemas';
 export { appPortalAccessInSchema } from './app-portal.schemas';
+export { assertSameUid } from './application.service';
 export type { EndpointSecretOut, EndpointHeadersOut, EndpointStatsOut } from './endpoint.service';
 export type { AppPortalAccessOut } from './app-portal.service';

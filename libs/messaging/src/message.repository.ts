@@ -170,6 +170,12 @@ export class MessageRepository {
     return keys.map((_, i) => toIngestContext(byIndex.get(i + 1)));
   }
 
+  /** The tenant's payload retention setting (null: the operator default). */
+  async tenantPayloadRetentionDays(scope: TenantScope): Promise<number | null> {
+    const row = await this.prisma.tenantSettings.findUnique({ where: { tenantId: scope.tenantId }, select: { payloadRetentionDays: true } });
+    return row?.payloadRetentionDays ?? null;
+  }
+
   async findApp(scope: TenantScope, appIdOrUid: string): Promise<AppRef | null> {
     const apps = await this.prisma.application.findMany({
       where: { tenantId: scope.tenantId, kind: 'customer', OR: [{ id: appIdOrUid }, { uid: appIdOrUid }] },

@@ -8,8 +8,8 @@ import { z } from 'zod';
  */
 
 const NAME_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
-/** Svix 1.1.1 allows 5 channels per message, later versions 10: accept the larger. */
-export const MAX_MESSAGE_CHANNELS = 10;
+/** Svix 1.1.1: 1–5 channels per message. */
+export const MAX_MESSAGE_CHANNELS = 5;
 export const MAX_MESSAGE_TAGS = 10;
 
 const name = (max: number): z.ZodString => z.string().min(1).max(max).regex(NAME_PATTERN, `must match ${NAME_PATTERN.source}`);
@@ -22,9 +22,46 @@ const jsonObject = z.custom<Record<string, unknown>>(
   'must be a JSON object',
 );
 
-const uniqueNames = (max: number, maxItems: number) =>
+/**
+ * Where a JSON value holds a number beyond ±(2^53 − 1): JSON.parse has already rounded it, so
+ * delivering it would silently change it (an id of 9007199254740993 would arrive as …992).
+ * Herald refuses such payloads; producers send big integers as strings.
+ */
+export function unsafeNumberPath(value: unknown): (string | number)[] | null {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const item = stack.pop() as { value: unknown; path: (string | number)[] };
+    if (typeof item.value === 'number') {
+      if (Math.abs(item.value) > Number.MAX_SAFE_INTEGER) return item.path;
+    } else if (Array.isArray(item.value)) {
+      item.value.forEach((v: unknown, i) => {
+        if (typeof v === 'number' || (typeof v === 'object' && v !== null)) stack.push({ value: v, path: [...item.path, i] });
+      });
+    } else if (typeof item.value === 'object' && item.value !== null) {
+      for (const [k, v] of Object.entries(item.value)) {
+        if (typeof v === 'number' || (typeof v === 'object' && v !== null)) stack.push({ value: v, path: [...item.path, k] });
+      }
+    }
+  }
+  return null;
+}
+
+const payload = jsonObject.superRefine((value, ctx) => {
+  const path = unsafeNumberPath(value);
+  if (path) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `numbers beyond ±${Number.MAX_SAFE_INTEGER} (2^53 − 1) cannot be kept exactly; send them as strings`,
+    });
+  }
+});
+
+/** A set of names: minItems..maxItems given, duplicates dropped. */
+const uniqueNames = (max: number, minItems: number, maxItems: number) =>
   z
     .array(name(max))
+    .min(minItems)
     .max(maxItems)
     .transform((items) => [...new Set(items)]);
 
@@ -38,10 +75,10 @@ export const applicationInSchema = z.object({
 export const messageInSchema = z
   .object({
     eventType: name(256),
-    payload: jsonObject,
+    payload,
     eventId: name(256).nullish(),
-    channels: uniqueNames(128, MAX_MESSAGE_CHANNELS).nullish(),
-    tags: uniqueNames(128, MAX_MESSAGE_TAGS).nullish(),
+    channels: uniqueNames(128, 1, MAX_MESSAGE_CHANNELS).nullish(),
+    tags: uniqueNames(128, 0, MAX_MESSAGE_TAGS).nullish(),
     payloadRetentionPeriod: z.number().int().min(5).max(90).nullish(),
     payloadRetentionHours: z.number().int().min(1).max(90 * 24).nullish(),
     deliverAt: rfc3339DateTime.nullish(),

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiMetrics, listResponse, planNewestFirst, takePage, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService } from '@herald/core';
+import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
+import { assertSameUid } from '@herald/management';
 import { routeMessage, type Route } from './endpoint-routing';
 import { toMessageOut } from './message.mappers';
 import type { MessageOut } from './message.responses';
@@ -31,6 +32,8 @@ interface IngestPlan {
   retentionMs: number;
   deliverAt: Date | null;
   routes: Route[];
+  /** When the request arrived: the message's time and id. */
+  now: Date;
 }
 
 /**
@@ -53,13 +56,19 @@ export class MessageService {
 
   async create(ctx: RequestContext, appIdOrUid: string, input: MessageIn, withContent: boolean): Promise<MessageOut> {
     const payloadJson = this.serialize(input.payload);
+    const now = new Date();
+    const retentionMs = messageRetentionMs(input);
     let context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
     // Only a uid creates: a path shaped like an id names another tenant's app (or a deleted one).
     if (!context && input.application && !APP_ID_SHAPE.test(appIdOrUid)) {
-      const uid = await this.createApplication(ctx, appIdOrUid, input.application);
-      context = await this.messages.loadIngestContext(ctx.scope, uid, input.eventType);
+      assertSameUid(appIdOrUid, input.application.uid);
+      // Checked before the application is created, so a refused message creates nothing.
+      this.assertDeliverAt(input.deliverAt, now, retentionMs, await this.messages.tenantPayloadRetentionDays(ctx.scope));
+      await this.createApplication(ctx, appIdOrUid, input.application);
+      context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
     }
     if (!context) throw new NotFoundError('Application');
+    this.assertDeliverAt(input.deliverAt, now, retentionMs, context.payloadRetentionDays);
     if (context.eventType) {
       const { id, updatedAt } = context.eventType;
       await this.validator.validate(
@@ -68,8 +77,6 @@ export class MessageService {
       );
     }
     const channels = input.channels ?? [];
-    const retentionMs =
-      input.payloadRetentionHours != null ? input.payloadRetentionHours * HOUR_MS : (input.payloadRetentionPeriod ?? DEFAULT_MESSAGE_RETENTION_DAYS) * DAY_MS;
     const out = await this.ingest(ctx, {
       context,
       eventType: input.eventType,
@@ -81,6 +88,7 @@ export class MessageService {
       retentionMs,
       deliverAt: input.deliverAt ?? null,
       routes: routeMessage(context.endpoints, input.eventType, channels),
+      now,
     });
     return withContent ? out : { ...out, payload: {} };
   }
@@ -103,6 +111,7 @@ export class MessageService {
       tags: [],
       retentionMs: DEFAULT_MESSAGE_RETENTION_DAYS * DAY_MS,
       deliverAt: null,
+      now: new Date(),
       // The example goes to the endpoint that asked for it, whatever its filters.
       routes: context.endpoints.map((e) => ({ endpointId: e.id, status: e.disabled ? 'skipped' : 'pending' })),
     });
@@ -146,12 +155,26 @@ export class MessageService {
     return json;
   }
 
+  /**
+   * `deliverAt` must fall within the payload's retention (the message's own, capped by the
+   * tenant's): a delivery due after its payload is erased could never be sent.
+   */
+  private assertDeliverAt(deliverAt: Date | null | undefined, now: Date, messageRetentionMs: number, tenantRetentionDays: number | null): void {
+    if (!deliverAt) return;
+    const retentionMs = this.effectiveRetentionMs(messageRetentionMs, tenantRetentionDays);
+    if (deliverAt.getTime() > now.getTime() + retentionMs) {
+      throw ValidationError.single(['body', 'deliverAt'], `must not be later than the payload's retention (${Math.round(retentionMs / HOUR_MS)} hours from now)`);
+    }
+  }
+
+  private effectiveRetentionMs(messageRetentionMs: number, tenantRetentionDays: number | null): number {
+    return Math.min(messageRetentionMs, (tenantRetentionDays ?? this.config.retention.defaultPayloadRetentionDays) * DAY_MS);
+  }
+
   private async ingest(ctx: RequestContext, plan: IngestPlan): Promise<MessageOut> {
-    const { payloadJson } = plan;
+    const { payloadJson, now } = plan;
     const payloadSize = Buffer.byteLength(payloadJson, 'utf8');
-    const now = new Date();
-    const tenantRetentionDays = plan.context.payloadRetentionDays ?? this.config.retention.defaultPayloadRetentionDays;
-    const retentionMs = Math.min(plan.retentionMs, tenantRetentionDays * DAY_MS);
+    const retentionMs = this.effectiveRetentionMs(plan.retentionMs, plan.context.payloadRetentionDays);
     const deliverAt = plan.deliverAt && plan.deliverAt.getTime() > now.getTime() ? plan.deliverAt : null;
     const messageId = newId('msg', now);
     const deliveries: NewDelivery[] = plan.routes.map((r) => ({
@@ -187,9 +210,8 @@ export class MessageService {
     return out;
   }
 
-  /** Svix creates the application alongside its first message when the body describes it. */
-  private async createApplication(ctx: RequestContext, appIdOrUid: string, app: NonNullable<MessageIn['application']>): Promise<string> {
-    const uid = app.uid ?? appIdOrUid;
+  /** Svix creates the application alongside its first message when the body describes it (its uid is the path's). */
+  private async createApplication(ctx: RequestContext, uid: string, app: NonNullable<MessageIn['application']>): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const id = await this.messages.insertApplication(tx, ctx.scope, {
         id: newId('app'),
@@ -207,9 +229,14 @@ export class MessageService {
         });
       }
     });
-    return uid;
   }
 }
+
+/** The payload retention a message asks for (its hours or days; Svix's default is 90 days). */
+function messageRetentionMs(input: Pick<MessageIn, 'payloadRetentionHours' | 'payloadRetentionPeriod'>): number {
+  return input.payloadRetentionHours != null ? input.payloadRetentionHours * HOUR_MS : (input.payloadRetentionPeriod ?? DEFAULT_MESSAGE_RETENTION_DAYS) * DAY_MS;
+}
+
 
 /** The event type's example payload: `examples[index]` of its latest schema, or `{}`. */
 export function exampleOf(schemas: unknown, index: number): Record<string, unknown> {
