@@ -78,12 +78,12 @@ describe('svix client against the management API', () => {
     const patched = await svix.endpoint.patch(app.id, ep.id, { disabled: true, rateLimit: null });
     expect(patched).toMatchObject({ disabled: true, rateLimit: null });
 
-    expect(await svix.endpoint.getHeaders(app.id, ep.id)).toEqual({ headers: { 'x-static': 'yes' }, sensitive: [] });
+    expect(await svix.endpoint.getHeaders(app.id, ep.id)).toEqual({ headers: { 'X-Static': 'yes' }, sensitive: [] });
     await svix.endpoint.updateHeaders(app.id, ep.id, { headers: { 'X-One': '1', 'X-Two': '2', Authorization: 'Bearer hidden' } });
     await svix.endpoint.patchHeaders(app.id, ep.id, { headers: { 'X-Three': '3' }, deleteHeaders: ['X-One'] });
     const headers = await svix.endpoint.getHeaders(app.id, ep.id);
-    expect(headers.headers).toEqual({ 'x-two': '2', 'x-three': '3' });
-    expect(headers.sensitive).toEqual(['authorization']);
+    expect(headers.headers).toEqual({ 'X-Two': '2', 'X-Three': '3' });
+    expect(headers.sensitive).toEqual(['Authorization']);
 
     const secret = await svix.endpoint.getSecret(app.id, ep.id);
     expect(secret.key).toMatch(/^whsec_/);

@@ -60,6 +60,7 @@ export class AppPortalService {
         keyHash: material.hash,
         keyPrefix: material.prefix,
         capabilities,
+        featureFlags: [...new Set(input.featureFlags ?? [])],
         sessionId: input.sessionId ?? null,
         expiresAt,
       });

@@ -34,7 +34,7 @@ const RESERVED_PREFIXES = ['proxy-', 'webhook-', 'svix-', 'content-'];
 const SENSITIVE_NAMES = new Set(['authorization', 'cookie', 'x-api-key']);
 const SENSITIVE_PARTS = ['token', 'secret', 'key', 'auth'];
 
-/** Header names are case-insensitive: Herald stores and returns them lower-cased. */
+/** Header names compare case-insensitively (reserved names, duplicates); they are stored and returned as given. */
 export function normalizeHeaderName(name: string): string {
   return name.toLowerCase();
 }

@@ -190,10 +190,15 @@ export class EndpointRepository {
     return rows.map((r) => ({ ...r, valueEnc: Buffer.from(r.valueEnc) }));
   }
 
-  /** Writes `upserts` and removes `deletes` (names are already normalised). */
+  /**
+   * Writes `upserts` and removes `deletes`. Names match case-insensitively (a unique index on
+   * lower(name) holds them to it): an upsert replaces a stored name of any case.
+   */
   async writeHeaders(tx: Db, scope: TenantScope, endpointId: string, upserts: StoredHeader[], deletes: string[]): Promise<void> {
-    const names = [...deletes, ...upserts.map((h) => h.name)];
-    if (names.length > 0) await tx.endpointHeader.deleteMany({ where: { tenantId: scope.tenantId, endpointId, name: { in: names } } });
+    const lowered = [...deletes, ...upserts.map((h) => h.name)].map((n) => n.toLowerCase());
+    if (lowered.length > 0) {
+      await tx.$executeRaw`DELETE FROM endpoint_headers WHERE tenant_id = ${scope.tenantId} AND endpoint_id = ${endpointId} AND lower(name) = ANY(${lowered}::text[])`;
+    }
     if (upserts.length > 0) {
       await tx.endpointHeader.createMany({
         data: upserts.map((h) => ({ endpointId, tenantId: scope.tenantId, name: h.name, valueEnc: new Uint8Array(h.valueEnc), sensitive: h.sensitive })),

@@ -161,7 +161,7 @@ export class EndpointService {
     const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     const given = input.key != null ? this.checkedSecret(input.key, ['body', 'key']) : null;
     const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
-    await this.prisma.$transaction(async (tx) => {
+    const events = await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
       // Without a key, the new secret is of the current one's kind.
       const next = given ?? generateSecret((await this.endpoints.currentSecret(ctx.scope, endpoint.id, tx))?.kind === 'ed25519' ? 'ed25519' : 'hmac');
@@ -171,7 +171,10 @@ export class EndpointService {
         target: { type: 'endpoint', id: endpoint.id },
         details: { appId: app.id, kind: next.kind, gracePeriodSeconds: grace },
       });
+      // A new secret changes the endpoint for its receiver: Svix reports it as endpoint.updated.
+      return this.announce(tx, ctx.scope, 'endpoint.updated', app, endpoint);
     });
+    this.operationalEvents.wake(events);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -215,12 +218,13 @@ export class EndpointService {
     const upserts = await this.sealHeaders(ctx.scope, changes);
     const deletes = Object.entries(changes)
       .filter(([, v]) => v === null)
-      .map(([n]) => normalizeHeaderName(n));
+      .map(([n]) => n);
     await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
-      const names = new Set((await this.endpoints.headers(ctx.scope, endpoint.id, tx)).map((h) => h.name));
-      for (const n of deletes) names.delete(n);
-      for (const h of upserts) names.add(h.name);
+      // Names compare case-insensitively: `X-Foo` replaces or deletes a stored `x-foo`.
+      const names = new Set((await this.endpoints.headers(ctx.scope, endpoint.id, tx)).map((h) => normalizeHeaderName(h.name)));
+      for (const n of deletes) names.delete(normalizeHeaderName(n));
+      for (const h of upserts) names.add(normalizeHeaderName(h.name));
       if (names.size > MAX_ENDPOINT_HEADERS) throw ValidationError.single(['body', 'headers'], `an endpoint has at most ${MAX_ENDPOINT_HEADERS} custom headers`);
       await this.endpoints.writeHeaders(tx, ctx.scope, endpoint.id, upserts, deletes);
       await this.recordHeaders(tx, ctx, endpoint.id, upserts.map((h) => h.name), deletes);
@@ -364,12 +368,12 @@ export class EndpointService {
     return this.sealHeaders(scope, headers);
   }
 
-  /** Header values are stored only encrypted; names are lower-cased. */
+  /** Header values are stored only encrypted; names as given (Svix keeps their capitalization). */
   private async sealHeaders(scope: TenantScope, headers: Record<string, string | null>): Promise<StoredHeader[]> {
     const out: StoredHeader[] = [];
     for (const [name, value] of Object.entries(headers)) {
       if (value === null) continue;
-      out.push({ name: normalizeHeaderName(name), valueEnc: await this.keys.encrypt(scope, value), sensitive: isSensitiveHeader(name) });
+      out.push({ name, valueEnc: await this.keys.encrypt(scope, value), sensitive: isSensitiveHeader(name) });
     }
     return out;
   }

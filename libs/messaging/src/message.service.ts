@@ -16,6 +16,9 @@ import { latestSchema, PayloadSchemaValidator } from './payload-schema.validator
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const DEFAULT_MESSAGE_RETENTION_DAYS = 90;
+/** Svix's built-in test event: `send-example` delivers it without a defined event type. */
+export const PING_EVENT_TYPE = 'svix.ping';
+const PING_PAYLOAD = Object.freeze({ success: true });
 /** An application id (not a uid): one that is not the caller's is never created, only 404. */
 const APP_ID_SHAPE = /^app_[0-9A-Za-z]{27}$/;
 
@@ -99,8 +102,11 @@ export class MessageService {
     const endpoint = await this.lookup.endpoint(ctx, app.id, endpointIdOrUid);
     const context = await this.messages.loadIngestContext(ctx.scope, app.id, input.eventType, endpoint.id);
     if (!context) throw new NotFoundError('Application');
-    if (!context.eventType) throw new NotFoundError('Event type');
-    const payload = exampleOf(await this.messages.findEventTypeSchemas(ctx.scope, context.eventType.id), input.exampleIndex ?? 0);
+    let payload: Record<string, unknown>;
+    // Svix's ping needs no event type of the tenant's: its example is always {"success": true}.
+    if (input.eventType === PING_EVENT_TYPE) payload = { ...PING_PAYLOAD };
+    else if (!context.eventType) throw new NotFoundError('Event type');
+    else payload = exampleOf(await this.messages.findEventTypeSchemas(ctx.scope, context.eventType.id), input.exampleIndex ?? 0);
     return this.ingest(ctx, {
       context,
       eventType: input.eventType,
