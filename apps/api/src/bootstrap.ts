@@ -23,7 +23,7 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
-    maxParamLength: MAX_PATH_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // Malformed URLs and over-long path parameters, in the API's error shape.
     frameworkErrors: answerFrameworkError,
   });
