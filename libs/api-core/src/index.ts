@@ -11,6 +11,7 @@ export * from './idempotency.repository';
 export * from './idempotency-sealer';
 export * from './input.schemas';
 export * from './json-body.parser';
+export * from './json-walk';
 export * from './list.paging';
 export * from './list.schemas';
 export * from './openapi.builder';

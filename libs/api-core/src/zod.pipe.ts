@@ -1,6 +1,7 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ValidationError, type ValidationIssue } from '@herald/core';
 import type { z } from 'zod';
+import { findInJson } from './json-walk';
 
 /**
  * Validates a body, query or path value with its zod schema; failures become Svix-shaped
@@ -33,38 +34,19 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
   }
 }
 
-// A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
+// Any NUL or surrogate (cheap, and rare in real text); then whether a surrogate is unpaired.
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 // eslint-disable-next-line no-control-regex -- finding NUL is the point
 const BAD_STRING = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_STRING_ISSUES = 20;
 
-/** Where `value` holds a string with a NUL or an unpaired surrogate (at most 20 places). */
-export function badStringIssues(value: unknown, loc: (string | number)[]): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const visit = (v: unknown, at: () => (string | number)[], stack: { value: object; loc: (string | number)[] }[]): void => {
-    if (typeof v === 'string') {
-      if (BAD_STRING.test(v)) issues.push(badString(at()));
-    } else if (typeof v === 'object' && v !== null) {
-      stack.push({ value: v, loc: at() });
-    }
-  };
-  // Iterative: JSON bodies are at most 64 levels deep, but nothing here relies on it.
-  const stack: { value: object; loc: (string | number)[] }[] = [];
-  visit(value, () => loc, stack);
-  while (stack.length > 0 && issues.length < MAX_STRING_ISSUES) {
-    const item = stack.pop() as { value: object; loc: (string | number)[] };
-    if (Array.isArray(item.value)) {
-      item.value.forEach((v: unknown, i) => visit(v, () => [...item.loc, i], stack));
-    } else {
-      for (const [key, v] of Object.entries(item.value)) {
-        if (BAD_STRING.test(key)) issues.push(badString(item.loc));
-        visit(v, () => [...item.loc, key], stack);
-      }
-    }
-  }
-  return issues.slice(0, MAX_STRING_ISSUES);
+function isBadString(s: string): boolean {
+  return SUSPECT.test(s) && BAD_STRING.test(s);
 }
 
-function badString(loc: (string | number)[]): ValidationIssue {
-  return { loc, msg: 'must not contain NUL characters or unpaired UTF-16 surrogates', type: 'value_error.str' };
+/** Where `value` holds a string (or an object key) with a NUL or an unpaired surrogate (at most 20 places). */
+export function badStringIssues(value: unknown, loc: (string | number)[]): ValidationIssue[] {
+  const paths = findInJson(value, { value: (v) => typeof v === 'string' && isBadString(v), key: isBadString }, MAX_STRING_ISSUES);
+  return paths.map((path) => ({ loc: [...loc, ...path], msg: 'must not contain NUL characters or unpaired UTF-16 surrogates', type: 'value_error.str' }));
 }

@@ -1,4 +1,4 @@
-import { listQueryFields, normalizeQuery, queryBool, rfc3339DateTime, timeRangeQueryFields } from '@herald/api-core';
+import { findInJson, listQueryFields, normalizeQuery, queryBool, rfc3339DateTime, timeRangeQueryFields } from '@herald/api-core';
 import { z } from 'zod';
 
 /**
@@ -28,22 +28,7 @@ const jsonObject = z.custom<Record<string, unknown>>(
  * Herald refuses such payloads; producers send big integers as strings.
  */
 export function unsafeNumberPath(value: unknown): (string | number)[] | null {
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
-  while (stack.length > 0) {
-    const item = stack.pop() as { value: unknown; path: (string | number)[] };
-    if (typeof item.value === 'number') {
-      if (Math.abs(item.value) > Number.MAX_SAFE_INTEGER) return item.path;
-    } else if (Array.isArray(item.value)) {
-      item.value.forEach((v: unknown, i) => {
-        if (typeof v === 'number' || (typeof v === 'object' && v !== null)) stack.push({ value: v, path: [...item.path, i] });
-      });
-    } else if (typeof item.value === 'object' && item.value !== null) {
-      for (const [k, v] of Object.entries(item.value)) {
-        if (typeof v === 'number' || (typeof v === 'object' && v !== null)) stack.push({ value: v, path: [...item.path, k] });
-      }
-    }
-  }
-  return null;
+  return findInJson(value, { value: (v) => typeof v === 'number' && Math.abs(v) > Number.MAX_SAFE_INTEGER }, 1)[0] ?? null;
 }
 
 const payload = jsonObject.superRefine((value, ctx) => {
