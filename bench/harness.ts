@@ -206,7 +206,7 @@ export async function waitForHealth(api: Api, logDir: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     try {
-      const res = await api.call<{ workers?: { dispatcher: number } }>('GET', '/api/v1/health');
+      const res = await api.call<{ workers?: { dispatcher: number } }>('GET', '/api/v1/health/ready');
       if (res.status === 200 && (res.body.workers?.dispatcher ?? 0) > 0) return;
     } catch {
       // not up yet

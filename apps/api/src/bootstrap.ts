@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { installJsonBodyParser } from '@herald/api-core';
+import { answerFrameworkError, installJsonBodyParser, MAX_PATH_PARAM_LENGTH } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
 import { createLogger, PinoNestLogger } from '@herald/observability';
 import { ApiModule } from './app.module';
@@ -24,6 +24,9 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Malformed URLs and over-long path parameters, in the API's error shape.
+    frameworkErrors: answerFrameworkError,
   });
   // Herald's own JSON-only parser (UTF-8, depth, size) replaces Nest's and Fastify's.
   installJsonBodyParser(adapter.getInstance());

@@ -1,24 +1,29 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
-import { Public } from '@herald/api-core';
+import { ApiOperation, Public } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { PrismaService } from '@herald/db';
 import { liveInstances } from '@herald/observability';
 import { REDIS } from '@herald/queue';
+import { z } from 'zod';
 
-type Status = 'ok' | 'error';
-export interface HealthReport {
-  status: Status;
-  database: Status;
-  redis: Status;
-  workers: { dispatcher: number; retention: number };
-}
+const status = z.enum(['ok', 'error']);
+type Status = z.output<typeof status>;
+export const healthReportSchema = z.object({
+  status,
+  database: status,
+  redis: status,
+  workers: z.object({ dispatcher: z.number().int(), retention: z.number().int() }),
+});
+export type HealthReport = z.output<typeof healthReportSchema>;
 
 /**
- * Svix answers 204 here; Herald answers 200 with a report (the official SDKs ignore the
- * body) and 503 when PostgreSQL or Redis is unreachable. Worker counts are informational:
- * a stopped dispatcher does not make the API unhealthy.
+ * Health as Svix answers it: `GET`/`HEAD /api/v1/health` and `/api/v1/health/ping` are 204
+ * with no body while the process serves requests (liveness; the official SDKs call these).
+ * Operators' readiness report is `/api/v1/health/ready`: 200 with PostgreSQL and Redis
+ * reachable, else 503. Worker counts are informational: a stopped dispatcher does not make
+ * the API unready. (Fastify answers HEAD from each GET handler: same status, no body.)
  */
 @Controller('api/v1/health')
 export class HealthController {
@@ -28,10 +33,26 @@ export class HealthController {
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  // Fastify answers HEAD from this GET handler (same status, no body).
   @Get()
   @Public()
-  async get(@Res() reply: FastifyReply): Promise<void> {
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Liveness (204, no body), as Svix', tag: 'Health' })
+  health(): void {
+    // Answering at all is the check.
+  }
+
+  @Get('ping')
+  @Public()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Liveness (204, no body), as Svix', tag: 'Health' })
+  ping(): void {
+    // Answering at all is the check.
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis reachable (200), else 503; live worker counts', tag: 'Health', response: healthReportSchema })
+  async ready(@Res() reply: FastifyReply): Promise<void> {
     const report = await this.check();
     await reply.status(report.status === 'ok' ? 200 : 503).send(report);
   }
@@ -53,7 +74,7 @@ export class HealthController {
 
 async function probe(check: () => Promise<unknown>): Promise<Status> {
   try {
-    // Bounded so a hung dependency cannot hang the health check.
+    // Bounded so a hung dependency cannot hang the readiness check.
     await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
     return 'ok';
   } catch {

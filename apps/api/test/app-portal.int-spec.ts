@@ -284,7 +284,7 @@ describe('app-portal access', () => {
   });
 
   it('creates the application from `application` when the path names none', async () => {
-    const res = await api.call<AccessOut>('POST', '/api/v1/auth/app-portal-access/portal-created', { token: tenant.apiKey, body: { application: { name: 'Made by portal' } } });
+    const res = await api.call<AccessOut>('POST', '/api/v1/auth/app-portal-access/portal-created', { token: tenant.apiKey, body: { application: { name: 'Made by portal', uid: 'portal-created' } } });
     expect(res.status).toBe(200);
     const created = await prisma.application.findFirst({ where: { tenantId: tenant.tenantId, uid: 'portal-created' } });
     expect(created).toMatchObject({ name: 'Made by portal' });
@@ -300,7 +300,7 @@ describe('app-portal access', () => {
     }
     for (const ref of [app.id, 'customer-1']) {
       expect((await api.call('POST', `/api/v1/auth/app-portal-access/${ref}`, { token: other.apiKey, body: {} })).status).toBe(404);
-      expect((await api.call('POST', `/api/v1/auth/app-portal-access/${ref}`, { token: other.apiKey, body: { application: { name: 'x' } } })).status).toBe(ref === app.id ? 404 : 200);
+      expect((await api.call('POST', `/api/v1/auth/app-portal-access/${ref}`, { token: other.apiKey, body: { application: { name: 'x', uid: ref } } })).status).toBe(ref === app.id ? 404 : 200);
     }
     // The other tenant's "customer-1" is its own new application, not ours.
     const theirs = await prisma.application.findFirst({ where: { tenantId: other.tenantId, uid: 'customer-1' } });

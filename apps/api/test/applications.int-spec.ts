@@ -55,8 +55,11 @@ describe('application API', () => {
 
     const put = await api.call<AppOut>('PUT', '/api/v1/app/acme-1', { token: tenant.apiKey, body: { name: 'Acme Inc', throttleRate: 5 } });
     expect(put.status).toBe(200);
-    // PUT replaces: metadata back to {}, the uid kept (it was not given).
-    expect(put.body).toMatchObject({ id: created.body.id, name: 'Acme Inc', uid: 'acme-1', throttleRate: 5, rateLimit: 5, metadata: {} });
+    // PUT replaces the whole application (as Svix): metadata back to {}, and without `uid` it has none.
+    expect(put.body).toMatchObject({ id: created.body.id, name: 'Acme Inc', uid: null, throttleRate: 5, rateLimit: 5, metadata: {} });
+    expect((await api.call('GET', '/api/v1/app/acme-1', { token: tenant.apiKey })).status).toBe(404);
+    const withUid = await api.call<AppOut>('PUT', `/api/v1/app/${created.body.id}`, { token: tenant.apiKey, body: { name: 'Acme Inc', uid: 'acme-1', throttleRate: 5 } });
+    expect(withUid.body).toMatchObject({ id: created.body.id, uid: 'acme-1' });
 
     const patched = await api.call<AppOut>('PATCH', `/api/v1/app/${created.body.id}`, { token: tenant.apiKey, body: { metadata: { a: 'b' }, rateLimit: null } });
     expect(patched.status).toBe(200);

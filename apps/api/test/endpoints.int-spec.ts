@@ -205,14 +205,16 @@ describe('endpoint API', () => {
     });
     expect(put.status).toBe(204);
     const got = await api.call<{ headers: Record<string, string>; sensitive: string[] }>('GET', epPath(`${ep.id}/headers`), { token: tenant.apiKey });
-    expect(got.body.headers).toEqual({ 'x-tenant': 'acme' });
-    expect([...got.body.sensitive].sort()).toEqual(['authorization', 'x-api-key']);
+    // Names keep the capitalization they were given (as Svix).
+    expect(got.body.headers).toEqual({ 'X-Tenant': 'acme' });
+    expect([...got.body.sensitive].sort()).toEqual(['Authorization', 'X-Api-Key']);
     expect(got.text).not.toContain('sensitive-auth-value');
 
     const patch = await api.call('PATCH', epPath(`${ep.id}/headers`), { token: tenant.apiKey, body: { headers: { 'x-tenant': null, 'X-Region': 'eu' } } });
     expect(patch.status).toBe(204);
     const merged = await api.call<{ headers: Record<string, string>; sensitive: string[] }>('GET', epPath(`${ep.id}/headers`), { token: tenant.apiKey });
-    expect(merged.body.headers).toEqual({ 'x-region': 'eu' });
+    // `x-tenant: null` removed `X-Tenant`: names compare case-insensitively.
+    expect(merged.body.headers).toEqual({ 'X-Region': 'eu' });
     expect(merged.body.sensitive).toHaveLength(2);
 
     const invalid: Record<string, string>[] = [
@@ -291,7 +293,7 @@ describe('endpoint API', () => {
     expect((await api.call('POST', epPath(`${ep.id}/secret/rotate`), { token: tenant.apiKey, body: { key: chosen, gracePeriodSeconds: 60 } })).status).toBe(204);
     expect((await api.call<{ key: string }>('GET', epPath(`${ep.id}/secret`), { token: tenant.apiKey })).body.key).toBe(chosen);
 
-    for (let i = 0; i < 11; i += 1) await api.call('POST', epPath(`${ep.id}/secret/rotate`), { token: tenant.apiKey });
+    for (let i = 0; i < 11; i += 1) await api.call('POST', epPath(`${ep.id}/secret/rotate`), { token: tenant.apiKey, body: {} });
     const after = await prisma.endpointSecret.findMany({ where: { endpointId: ep.id } });
     expect(after.filter((s) => s.expiresAt === null)).toHaveLength(1);
     expect(after.filter((s) => s.expiresAt !== null)).toHaveLength(10);

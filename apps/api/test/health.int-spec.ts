@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { Svix } from 'svix';
 import { startTestApi, type TestApi } from './harness';
 
 /**
@@ -32,7 +33,7 @@ async function startPgRelay(): Promise<{ port: number; cut(): Promise<void> }> {
   };
 }
 
-describe('GET /api/v1/health', () => {
+describe('health: /api/v1/health, /health/ping (Svix) and /health/ready (operators)', () => {
   let api: TestApi;
   let relay: Awaited<ReturnType<typeof startPgRelay>>;
 
@@ -46,23 +47,38 @@ describe('GET /api/v1/health', () => {
     await api.close();
   });
 
-  it('answers 200 with both dependencies up, without authentication, for GET and HEAD', async () => {
-    const res = await api.call<{ status: string; database: string; redis: string }>('GET', '/api/v1/health');
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'ok', database: 'ok', redis: 'ok' });
-    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  it('answers 204 with no body on GET and HEAD of /health and /health/ping, without authentication (as Svix)', async () => {
+    for (const path of ['/api/v1/health', '/api/v1/health/ping']) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await api.call(method, path);
+        expect(res.status, `${method} ${path}`).toBe(204);
+        expect(res.text).toBe('');
+        expect(res.headers['content-length'] ?? '0').toBe('0');
+        expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+    }
     // A well-formed client request id is kept; a malformed one is replaced.
     expect((await api.call('GET', '/api/v1/health', { headers: { 'x-request-id': 'trace-42' } })).headers['x-request-id']).toBe('trace-42');
     expect((await api.call('GET', '/api/v1/health', { headers: { 'x-request-id': 'not a valid id; '.repeat(20) } })).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    const head = await api.call('HEAD', '/api/v1/health');
+    // The official SDK's health call is satisfied by it.
+    await new Svix('unused', { serverUrl: api.url }).health.get();
+  });
+
+  it('reports readiness on /health/ready: 200 with both dependencies up, for GET and HEAD', async () => {
+    const res = await api.call<{ status: string; database: string; redis: string }>('GET', '/api/v1/health/ready');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', database: 'ok', redis: 'ok', workers: { dispatcher: expect.any(Number), retention: expect.any(Number) } });
+    const head = await api.call('HEAD', '/api/v1/health/ready');
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
   });
 
-  it('answers 503 naming PostgreSQL when the database goes away', async () => {
+  it('answers 503 naming PostgreSQL on /health/ready when the database goes away; liveness stays 204', async () => {
     await relay.cut();
-    const res = await api.call<{ status: string; database: string; redis: string }>('GET', '/api/v1/health');
+    const res = await api.call<{ status: string; database: string; redis: string }>('GET', '/api/v1/health/ready');
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ status: 'error', database: 'error', redis: 'ok' });
+    expect((await api.call('HEAD', '/api/v1/health/ready')).status).toBe(503);
+    expect((await api.call('GET', '/api/v1/health')).status).toBe(204);
   });
 });

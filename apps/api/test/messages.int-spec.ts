@@ -170,7 +170,7 @@ describe('message API', () => {
   });
 
   it('creates the application alongside the message when the body describes it, else 404', async () => {
-    const res = await post('inline-app-uid', { eventType: 'a.b', payload: {}, application: { name: 'Inline app' } });
+    const res = await post('inline-app-uid', { eventType: 'a.b', payload: {}, application: { name: 'Inline app', uid: 'inline-app-uid' } });
     expect(res.status).toBe(202);
     const app = await s.prisma.application.findFirst({ where: { tenantId: tenant.tenantId, uid: 'inline-app-uid' } });
     expect(app?.name).toBe('Inline app');

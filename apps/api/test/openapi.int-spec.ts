@@ -73,6 +73,25 @@ describe('GET /api/v1/openapi.json and /docs', () => {
     expect(revoke.responses['204']).toEqual({ description: 'No content' });
   });
 
+  it('documents the list queries (order where Svix has it, before/after on time-ordered lists) and health', () => {
+    const params = (path: string) => doc.paths[path]!['get']!.parameters!.map((p) => p.name);
+    expect(params('/api/v1/app')).toEqual(expect.arrayContaining(['limit', 'iterator', 'order']));
+    expect(params('/api/v1/app/{app_id}/endpoint')).toEqual(expect.arrayContaining(['limit', 'iterator', 'order']));
+    expect(params('/api/v1/event-type')).toEqual(expect.arrayContaining(['limit', 'iterator', 'order', 'include_archived', 'with_content']));
+    for (const path of ['/api/v1/app/{app_id}/msg', '/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}', '/api/v1/app/{app_id}/attempt/msg/{msg_id}', '/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg']) {
+      expect(params(path), path).toEqual(expect.arrayContaining(['limit', 'iterator', 'before', 'after']));
+      expect(params(path), path).not.toContain('order');
+    }
+    expect(params('/api/v1/app/{app_id}/msg/{msg_id}/endpoint')).toEqual(expect.arrayContaining(['limit', 'iterator']));
+    for (const path of ['/api/v1/health', '/api/v1/health/ping']) {
+      expect(doc.paths[path]!['get']!['x-herald-access']).toBe('public');
+      expect(doc.paths[path]!['get']!.responses['204']).toEqual({ description: 'No content' });
+    }
+    const ready = doc.paths['/api/v1/health/ready']!['get']!;
+    expect(ready['x-herald-access']).toBe('public');
+    expect(Object.keys(ready.responses['200']!.content!['application/json'].schema.properties!)).toEqual(['status', 'database', 'redis', 'workers']);
+  });
+
   it('lists routes without @ApiOperation too, with the schemas of their pipes', () => {
     // The messaging routes carry no @ApiOperation: method, path and access are still there.
     const send = doc.paths['/api/v1/app/{app_id}/msg']?.['post'];

@@ -75,7 +75,7 @@ describe('the three processes', () => {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       try {
-        const res = await request(`http://127.0.0.1:${port}/api/v1/health`);
+        const res = await request(`http://127.0.0.1:${port}/api/v1/health/ready`);
         report = (await res.body.json()) as typeof report;
         if (res.statusCode === 200 && report.workers?.dispatcher && report.workers.retention) break;
       } catch {

@@ -28,7 +28,8 @@ describe('svix client against the management API', () => {
     expect(list.data.map((a) => a.id)).toContain(created.id);
     expect(list.done).toBe(true);
 
-    const updated = await svix.application.update('client-app', { name: 'Renamed', throttleRate: 3 });
+    // PUT replaces the application: the uid stays only when given again.
+    const updated = await svix.application.update('client-app', { name: 'Renamed', throttleRate: 3, uid: 'client-app' });
     expect(updated).toMatchObject({ name: 'Renamed', rateLimit: 3, uid: 'client-app' });
     const patched = await svix.application.patch(created.id, { metadata: { a: 'b' } });
     expect(patched.metadata).toEqual({ a: 'b' });
@@ -77,12 +78,12 @@ describe('svix client against the management API', () => {
     const patched = await svix.endpoint.patch(app.id, ep.id, { disabled: true, rateLimit: null });
     expect(patched).toMatchObject({ disabled: true, rateLimit: null });
 
-    expect(await svix.endpoint.getHeaders(app.id, ep.id)).toEqual({ headers: { 'x-static': 'yes' }, sensitive: [] });
+    expect(await svix.endpoint.getHeaders(app.id, ep.id)).toEqual({ headers: { 'X-Static': 'yes' }, sensitive: [] });
     await svix.endpoint.updateHeaders(app.id, ep.id, { headers: { 'X-One': '1', 'X-Two': '2', Authorization: 'Bearer hidden' } });
     await svix.endpoint.patchHeaders(app.id, ep.id, { headers: { 'X-Three': '3' }, deleteHeaders: ['X-One'] });
     const headers = await svix.endpoint.getHeaders(app.id, ep.id);
-    expect(headers.headers).toEqual({ 'x-two': '2', 'x-three': '3' });
-    expect(headers.sensitive).toEqual(['authorization']);
+    expect(headers.headers).toEqual({ 'X-Two': '2', 'X-Three': '3' });
+    expect(headers.sensitive).toEqual(['Authorization']);
 
     const secret = await svix.endpoint.getSecret(app.id, ep.id);
     expect(secret.key).toMatch(/^whsec_/);

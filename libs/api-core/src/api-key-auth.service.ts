@@ -17,6 +17,7 @@ interface KeyRow {
   app_id: string | null;
   app_uid: string | null;
   capabilities: string[];
+  feature_flags: string[];
   expires_at: Date | null;
   revoked_at: Date | null;
   allowed_cidrs: string[];
@@ -61,6 +62,7 @@ export class ApiKeyAuthService {
         appId: key.app_id,
         appUid: key.app_uid,
         capabilities: key.capabilities.filter((c): c is PortalCapability => KNOWN_CAPABILITIES.has(c)),
+        featureFlags: key.feature_flags,
         expiresAt: key.expires_at,
       };
     }
@@ -71,7 +73,7 @@ export class ApiKeyAuthService {
   private async findMany(hashes: Buffer[]): Promise<(KeyRow | undefined)[]> {
     const hex = [...new Set(hashes.map((h) => h.toString('hex')))];
     const rows = await this.prisma.$queryRaw<KeyRow[]>`/* hot:api_keys */
-      SELECT k.key_hash, k.id, k.tenant_id, k.scopes, k.app_id, a.uid AS app_uid, k.capabilities, k.expires_at, k.revoked_at, k.allowed_cidrs,
+      SELECT k.key_hash, k.id, k.tenant_id, k.scopes, k.app_id, a.uid AS app_uid, k.capabilities, k.feature_flags, k.expires_at, k.revoked_at, k.allowed_cidrs,
              t.deleted_at AS tenant_deleted_at
       FROM api_keys k
       JOIN tenants t ON t.id = k.tenant_id

@@ -1,4 +1,4 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, Logger, NotFoundException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HeraldError, ValidationError } from '@herald/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -44,6 +44,11 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
     const headers: Record<string, string> = exception.retryAfterSeconds === undefined ? {} : { 'retry-after': String(exception.retryAfterSeconds) };
     return { status: exception.status, body: { code: exception.code, detail: exception.detail }, headers };
   }
+  // Nest's router answers an unknown route with "Cannot GET /path?query": never repeat the
+  // query string (it may carry a token someone pasted there).
+  if (exception instanceof NotFoundException) {
+    return { status: 404, body: { code: 'not_found', detail: exception.message.replace(/\?.*$/s, '') }, headers: {} };
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     return { status, body: { code: codeForStatus(status), detail: exception.message }, headers: {} };
@@ -55,6 +60,26 @@ export function errorResponse(exception: unknown, requestId: string): ErrorRespo
     return { status, body: { code: codeForStatus(status), detail: fastifyError.message ?? 'Bad request' }, headers: {} };
   }
   return { status: 500, body: { code: 'internal_error', detail: `Internal error (request ${requestId})` }, headers: {} };
+}
+
+/** Longest path parameter the router accepts (uids and names are at most 256 characters; longer ones get their 422). */
+export const MAX_PATH_PARAM_LENGTH = 1024;
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any route (or Nest) sees the
+ * request — a URL that is not valid percent-encoded UTF-8, a path parameter beyond
+ * {@link MAX_PATH_PARAM_LENGTH} — answered in the API's error shape, without repeating the URL.
+ */
+export function answerFrameworkError(error: FastifyLikeError, request: FastifyRequest, reply: FastifyReply): void {
+  let response: ErrorResponse;
+  if (error.code === 'FST_ERR_BAD_URL') {
+    response = { status: 400, body: { code: 'bad_request', detail: 'Malformed URL: not valid percent-encoded UTF-8' }, headers: {} };
+  } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    response = { status: 414, body: { code: 'uri_too_long', detail: `A path parameter is longer than ${MAX_PATH_PARAM_LENGTH} characters` }, headers: {} };
+  } else {
+    response = errorResponse(error, String(request.id));
+  }
+  void reply.code(response.status).header('x-request-id', request.id).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(response.body));
 }
 
 function codeForStatus(status: number): string {
@@ -73,6 +98,8 @@ function codeForStatus(status: number): string {
       return 'conflict';
     case 413:
       return 'payload_too_large';
+    case 414:
+      return 'uri_too_long';
     case 415:
       return 'unsupported_media_type';
     case 429:

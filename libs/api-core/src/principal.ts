@@ -16,6 +16,8 @@ export type Principal =
       /** The application's uid when the token was checked (paths may name the app by it). */
       appUid: string | null;
       capabilities: PortalCapability[];
+      /** Svix feature flags the token was issued with: which flagged event types it sees. */
+      featureFlags: string[];
       expiresAt: Date | null;
     };
 

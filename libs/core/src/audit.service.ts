@@ -145,42 +145,36 @@ export class AuditService {
   }
 
   /**
-   * Newest first. `iterator` is an entry id: the page continues after it (older entries), or,
-   * prefixed with '-', before it (newer entries, still returned newest first). Paging follows
-   * the chain's `seq`, not the id (ids are ordered by second only).
+   * One read of a page of entries in chain order (`seq`): up to `limit + 1` entries newer or
+   * older than the entries named by id, in `sort` order. The chain order, not the id, decides:
+   * entries written by several processes in one millisecond keep their chain order.
    */
-  async list(scope: TenantScope, limit: number, iterator?: string): Promise<{ rows: AuditEntryView[]; hasMore: boolean }> {
-    const backwards = iterator?.startsWith('-') ?? false;
-    const cursorId = iterator?.replace(/^-/, '');
-    let seqBound: { lt: bigint } | { gt: bigint } | undefined;
-    if (cursorId) {
-      const cursor = await this.prisma.auditLogEntry.findFirst({ where: { tenantId: scope.tenantId, id: cursorId }, select: { seq: true } });
-      if (!cursor) return { rows: [], hasMore: false };
-      seqBound = backwards ? { gt: cursor.seq } : { lt: cursor.seq };
+  async list(scope: TenantScope, page: { limit: number; sort: 'asc' | 'desc'; newerThan?: string; olderThan?: string }): Promise<AuditEntryView[]> {
+    const seq: { gt?: bigint; lt?: bigint } = {};
+    for (const [bound, id] of [['gt', page.newerThan], ['lt', page.olderThan]] as const) {
+      if (id === undefined) continue;
+      const cursor = await this.prisma.auditLogEntry.findFirst({ where: { tenantId: scope.tenantId, id }, select: { seq: true } });
+      // An entry this tenant does not have: nothing follows it.
+      if (!cursor) return [];
+      seq[bound] = cursor.seq;
     }
     const found = await this.prisma.auditLogEntry.findMany({
-      where: { tenantId: scope.tenantId, ...(seqBound ? { seq: seqBound } : {}) },
-      orderBy: { seq: backwards ? 'asc' : 'desc' },
-      take: limit + 1,
+      where: { tenantId: scope.tenantId, ...(seq.gt !== undefined || seq.lt !== undefined ? { seq } : {}) },
+      orderBy: { seq: page.sort },
+      take: page.limit + 1,
     });
-    const hasMore = found.length > limit;
-    const page = found.slice(0, limit);
-    if (backwards) page.reverse();
-    return {
-      rows: page.map((r) => ({
-        id: r.id,
-        action: r.action,
-        actor: { type: r.actorType as AuditActor['type'], id: r.actorId },
-        target: { type: r.targetType, id: r.targetId },
-        ip: r.ip,
-        requestId: r.requestId,
-        details: (r.details as Record<string, unknown> | null) ?? null,
-        createdAt: r.createdAt.toISOString(),
-        prevHash: r.prevHash,
-        hash: r.hash,
-      })),
-      hasMore,
-    };
+    return found.map((r) => ({
+      id: r.id,
+      action: r.action,
+      actor: { type: r.actorType as AuditActor['type'], id: r.actorId },
+      target: { type: r.targetType, id: r.targetId },
+      ip: r.ip,
+      requestId: r.requestId,
+      details: (r.details as Record<string, unknown> | null) ?? null,
+      createdAt: r.createdAt.toISOString(),
+      prevHash: r.prevHash,
+      hash: r.hash,
+    }));
   }
 
   /** Recomputes the chain from the first entry; names the first entry that does not fit. */

@@ -13,7 +13,11 @@ function findMigrationsDir(start: string): string {
   }
 }
 
-/** Creates the database named in `url` if it does not exist (first run on a fresh machine). */
+/**
+ * Creates the database named in `url` if it does not exist (first run on a fresh machine).
+ * Its collation is "C": ids are base62 and sort by creation time only in byte order (a
+ * linguistic collation such as en_US orders 'a' before 'B' and would scramble every list).
+ */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
@@ -24,7 +28,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name}" TEMPLATE template0 LC_COLLATE 'C'`);
   } catch (err) {
     // Two processes racing to create it is fine; anything else is not.
     if (!(err instanceof Error && 'code' in err && err.code === '42P04')) throw err;

@@ -8,6 +8,7 @@ export interface NewAppPortalKey {
   keyHash: Buffer;
   keyPrefix: string;
   capabilities: string[];
+  featureFlags: string[];
   sessionId: string | null;
   expiresAt: Date;
 }
@@ -26,6 +27,7 @@ export class AppPortalRepository {
         keyPrefix: key.keyPrefix,
         scopes: [],
         capabilities: key.capabilities,
+        featureFlags: key.featureFlags,
         sessionId: key.sessionId,
         expiresAt: key.expiresAt,
         allowedCidrs: [],

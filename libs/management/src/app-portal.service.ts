@@ -5,7 +5,7 @@ import { newId, PrismaService } from '@herald/db';
 import { AppPortalRepository } from './app-portal.repository';
 import { DEFAULT_PORTAL_TOKEN_SECONDS, type AppPortalAccessIn, type ApplicationTokenExpireIn } from './app-portal.schemas';
 import { ApplicationRepository, type ApplicationRow } from './application.repository';
-import { ApplicationService, looksLikeAppId, newApplicationData } from './application.service';
+import { ApplicationService, assertSameUid, looksLikeAppId, newApplicationData } from './application.service';
 import type { AppPortalAccessOut, SessionOut } from './management.responses';
 
 /** What a token without explicit capabilities may do: everything a customer may. */
@@ -29,6 +29,7 @@ export class AppPortalService {
   async createAccess(ctx: RequestContext, appIdOrUid: string, input: AppPortalAccessIn, baseUrl: string): Promise<AppPortalAccessOut> {
     const existing = await this.apps.find(ctx.scope, appIdOrUid);
     if (!existing && (!input.application || looksLikeAppId(appIdOrUid))) throw new NotFoundError('Application');
+    if (!existing && input.application) assertSameUid(appIdOrUid, input.application.uid);
     const capabilities = portalCapabilities(input);
     const expiresAt = new Date(Date.now() + (input.expiry ?? DEFAULT_PORTAL_TOKEN_SECONDS) * 1000);
     const material = generateApiKey();
@@ -36,7 +37,7 @@ export class AppPortalService {
     await this.prisma.$transaction(async (tx) => {
       let app: ApplicationRow | null = existing;
       // Svix: `application` creates the app when the path names none (else it is ignored).
-      if (!app && input.application) app = await this.applications.insert(tx, ctx, newApplicationData(input.application, input.application.uid ?? appIdOrUid));
+      if (!app && input.application) app = await this.applications.insert(tx, ctx, newApplicationData(input.application, appIdOrUid));
       if (!app) throw new NotFoundError('Application');
       await this.portalKeys.create(tx, ctx.scope, {
         id: keyId,
@@ -45,6 +46,7 @@ export class AppPortalService {
         keyHash: material.hash,
         keyPrefix: material.prefix,
         capabilities,
+        featureFlags: [...new Set(input.featureFlags ?? [])],
         sessionId: input.sessionId ?? null,
         expiresAt,
       });

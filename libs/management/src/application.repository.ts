@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { keyRange, type PagePlan } from '@herald/api-core';
 import type { Db, TenantScope } from '@herald/core';
 import { newId, PrismaService, type Prisma } from '@herald/db';
-import { cursorBounds, type PageQuery } from './list-page';
 import { mapWriteErrors } from './prisma-errors';
 
 export interface ApplicationRow {
@@ -50,15 +50,14 @@ export class ApplicationRepository {
     return rows.find((a) => a.id === idOrUid) ?? rows[0] ?? null;
   }
 
-  async list(scope: TenantScope, page: PageQuery, filter: ApplicationListFilter): Promise<ApplicationRow[]> {
-    const { op, sort } = cursorBounds(page);
-    const where: Prisma.ApplicationWhereInput = { tenantId: scope.tenantId, kind: CUSTOMER_APP };
-    if (page.cursor) where.id = { [op]: page.cursor };
+  /** A page of applications by id (creation time): `limit + 1` rows as the plan says. */
+  async list(scope: TenantScope, plan: PagePlan, filter: ApplicationListFilter): Promise<ApplicationRow[]> {
+    const where: Prisma.ApplicationWhereInput = { tenantId: scope.tenantId, kind: CUSTOMER_APP, id: keyRange(plan) };
     const endpointFilters: Prisma.ApplicationWhereInput[] = [];
     if (filter.excludeWithoutEndpoints) endpointFilters.push({ endpoints: { some: {} } });
     if (filter.excludeWithDisabledEndpoints) endpointFilters.push({ endpoints: { none: { disabled: true } } });
     if (endpointFilters.length > 0) where.AND = endpointFilters;
-    return this.prisma.application.findMany({ where, select: SELECT, orderBy: { id: sort }, take: page.limit + 1 });
+    return this.prisma.application.findMany({ where, select: SELECT, orderBy: { id: plan.sort }, take: plan.limit + 1 });
   }
 
   async create(tx: Db, scope: TenantScope, id: string, data: ApplicationData): Promise<ApplicationRow> {

@@ -1,5 +1,6 @@
+import { lastQueryValues, listQueryFields, orderQuery, queryBool } from '@herald/api-core';
 import { z } from 'zod';
-import { lastQueryValues, listQueryFields, metadataSchema, queryBool, rateLimitFields, sameRateLimit, svixName } from './management.schemas';
+import { metadataSchema, rateLimitFields, sameRateLimit, svixName } from './management.schemas';
 
 /** ApplicationIn (POST /app, PUT /app/{app_id}, and inside app-portal/message bodies). */
 export const applicationInSchema = z
@@ -28,7 +29,8 @@ export type ApplicationCreateQuery = z.output<typeof applicationCreateQuerySchem
 export const applicationListQuerySchema = z.preprocess(
   lastQueryValues,
   z.object({
-    ...listQueryFields,
+    ...listQueryFields('app'),
+    order: orderQuery,
     // Sent by the svix client's list options.
     exclude_apps_with_no_endpoints: queryBool(false),
     exclude_apps_with_disabled_endpoints: queryBool(false),

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
-import { AuditService, ConflictError, NotFoundError, type Db, type ListResponse } from '@herald/core';
+import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
+import { AuditService, ConflictError, NotFoundError, ValidationError, type Db } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { AppAccessService } from './app-access.service';
 import { AppPortalRepository } from './app-portal.repository';
 import { ApplicationRepository, type ApplicationData, type ApplicationRow } from './application.repository';
 import type { ApplicationIn, ApplicationListQuery, ApplicationPatch } from './application.schemas';
-import { pageQuery, toPage } from './list-page';
 import { toApplicationOut } from './management.mappers';
 import type { ApplicationOut } from './management.responses';
 import { requestedRateLimit } from './management.schemas';
@@ -36,12 +35,12 @@ export class ApplicationService {
 
   async list(ctx: RequestContext, query: ApplicationListQuery): Promise<ListResponse<ApplicationOut>> {
     // Svix lists applications oldest first unless asked otherwise.
-    const page = pageQuery(query.limit, query.iterator, query.order ?? 'ascending');
-    const rows = await this.apps.list(ctx.scope, page, {
+    const plan = planPage(query, 'ascending');
+    const rows = await this.apps.list(ctx.scope, plan, {
       excludeWithoutEndpoints: query.exclude_apps_with_no_endpoints,
       excludeWithDisabledEndpoints: query.exclude_apps_with_disabled_endpoints,
     });
-    return toPage(rows, page, (r) => r.id, toApplicationOut);
+    return toListResponse(rows, plan, (r) => r.id, toApplicationOut);
   }
 
   async get(ctx: RequestContext, appIdOrUid: string): Promise<ApplicationOut> {
@@ -83,13 +82,13 @@ export class ApplicationService {
       const row = await this.prisma.$transaction((tx) => this.insert(tx, ctx, newApplicationData(input, input.uid ?? appIdOrUid)));
       return { status: 201, body: toApplicationOut(row) };
     }
-    const data: Partial<ApplicationData> = {
+    // A PUT replaces the whole application: without `uid` it has none afterwards (as in Svix).
+    const data: ApplicationData = {
       name: input.name,
+      uid: input.uid ?? null,
       throttleRate: requestedRateLimit(input) ?? null,
       metadata: input.metadata ?? {},
     };
-    // A PUT without `uid` keeps the application's uid: it is how clients address it.
-    if (input.uid !== undefined) data.uid = input.uid;
     return { status: 200, body: toApplicationOut(await this.updateRow(ctx, existing.id, data)) };
   }
 
@@ -133,4 +132,18 @@ export class ApplicationService {
 
 export function newApplicationData(input: ApplicationIn, uid: string | null): ApplicationData {
   return { name: input.name, uid, throttleRate: requestedRateLimit(input) ?? null, metadata: input.metadata ?? {} };
+}
+
+/**
+ * An application created from another request's body (message create, app-portal access) must
+ * carry the path's uid, as Svix requires: otherwise the next request to the same path would
+ * not find it.
+ */
+export function assertSameUid(pathUid: string, bodyUid: string | null | undefined): void {
+  if (bodyUid == null) {
+    throw ValidationError.single(['body', 'application', 'uid'], 'must be given, and equal the uid in the path, to create the application', 'application_uid_missing');
+  }
+  if (bodyUid !== pathUid) {
+    throw ValidationError.single(['body', 'application', 'uid'], 'must equal the uid in the path', 'application_uid_mismatch');
+  }
 }

@@ -4,6 +4,8 @@ import { headerIssues, isSensitiveHeader } from './endpoint-header.rules';
 describe('endpoint header rules', () => {
   it('accepts ordinary headers and tokens', () => {
     expect(headerIssues({ 'X-Tenant': 'acme', authorization: 'Bearer x', "x-odd!#$%&'*+.^_`|~": 'v\twith tab' }, ['body', 'headers'])).toEqual([]);
+    // obs-text: 0x80–0xFF are sent as Latin-1 bytes.
+    expect(headerIssues({ 'x-latin1': 'caf\u00e9 \u00ff \u0080' }, ['body', 'headers'])).toEqual([]);
   });
 
   it.each([
@@ -11,6 +13,10 @@ describe('endpoint header rules', () => {
     ['space in name', 'x y', 'v'],
     ['CR LF in value', 'x-a', 'v\r\nInjected: 1'],
     ['NUL in value', 'x-a', 'v\u0000'],
+    ['DEL in value', 'x-a', 'v\u007f'],
+    ['unit separator in value', 'x-a', 'v\u001f'],
+    ['character beyond U+00FF in value', 'x-a', 'price \u20ac'],
+    ['emoji in value', 'x-a', '\u{1F600}'],
     ['hop-by-hop', 'Connection', 'close'],
     ['hop-by-hop', 'transfer-encoding', 'chunked'],
     ['proxy header', 'Proxy-Authorization', 'x'],

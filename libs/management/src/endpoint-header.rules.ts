@@ -11,11 +11,16 @@ const MAX_VALUE_LENGTH = 8_192;
 
 // RFC 7230 §3.2.6 token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Field values: visible characters, spaces and tabs; no CR, LF, NUL or other controls. */
-function hasControlCharacter(value: string): boolean {
+/**
+ * Field values (RFC 9110 §5.5): tab, visible ASCII and space, and obs-text (0x80–0xFF, sent
+ * as Latin-1 bytes). Anything else — CR, LF, NUL, other controls, DEL, characters beyond
+ * U+00FF — has no single meaning on the wire.
+ */
+function hasInvalidValueCharacter(value: string): boolean {
   for (let i = 0; i < value.length; i += 1) {
     const code = value.charCodeAt(i);
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+    const ok = code === 0x09 || (code >= 0x20 && code <= 0x7e) || (code >= 0x80 && code <= 0xff);
+    if (!ok) return true;
   }
   return false;
 }
@@ -29,7 +34,7 @@ const RESERVED_PREFIXES = ['proxy-', 'webhook-', 'svix-', 'content-'];
 const SENSITIVE_NAMES = new Set(['authorization', 'cookie', 'x-api-key']);
 const SENSITIVE_PARTS = ['token', 'secret', 'key', 'auth'];
 
-/** Header names are case-insensitive: Herald stores and returns them lower-cased. */
+/** Header names compare case-insensitively (reserved names, duplicates); they are stored and returned as given. */
 export function normalizeHeaderName(name: string): string {
   return name.toLowerCase();
 }
@@ -52,7 +57,7 @@ export function headerNameIssue(name: string): string | null {
 
 export function headerValueIssue(value: string): string | null {
   if (value.length > MAX_VALUE_LENGTH) return `header values are at most ${MAX_VALUE_LENGTH} characters`;
-  if (hasControlCharacter(value)) return 'header values must not contain CR, LF, NUL or other control characters';
+  if (hasInvalidValueCharacter(value)) return 'header values may hold tabs, spaces, visible ASCII and 0x80–0xFF only (no CR, LF, NUL, other controls or characters beyond U+00FF)';
   return null;
 }
 

@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiOperation, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
-import type { ListResponse } from '@herald/core';
+import { ApiOperation, Ctx, type ListResponse, type RequestContext, RequireAccess, ZodPipe } from '@herald/api-core';
 import type { FastifyReply } from 'fastify';
 import {
   endpointHeadersInSchema,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { keyRange, type PagePlan } from '@herald/api-core';
 import type { Db, TenantScope } from '@herald/core';
 import { PrismaService, type Prisma } from '@herald/db';
-import { cursorBounds, type PageQuery } from './list-page';
 import { mapWriteErrors } from './prisma-errors';
 
 export interface EndpointRow {
@@ -102,11 +102,10 @@ export class EndpointRepository {
     return db.endpoint.findFirst({ where: { tenantId: scope.tenantId, appId, uid }, select: { ...SELECT, disabledReason: true } });
   }
 
-  async list(scope: TenantScope, appId: string, page: PageQuery): Promise<EndpointRow[]> {
-    const { op, sort } = cursorBounds(page);
-    const where: Prisma.EndpointWhereInput = { tenantId: scope.tenantId, appId };
-    if (page.cursor) where.id = { [op]: page.cursor };
-    return this.prisma.endpoint.findMany({ where, select: SELECT, orderBy: { id: sort }, take: page.limit + 1 });
+  /** A page of the app's endpoints by id (creation time): `limit + 1` rows as the plan says. */
+  async list(scope: TenantScope, appId: string, plan: PagePlan): Promise<EndpointRow[]> {
+    const where: Prisma.EndpointWhereInput = { tenantId: scope.tenantId, appId, id: keyRange(plan) };
+    return this.prisma.endpoint.findMany({ where, select: SELECT, orderBy: { id: plan.sort }, take: plan.limit + 1 });
   }
 
   /** The endpoint with its first secret and its headers, in one statement. */
@@ -191,10 +190,15 @@ export class EndpointRepository {
     return rows.map((r) => ({ ...r, valueEnc: Buffer.from(r.valueEnc) }));
   }
 
-  /** Writes `upserts` and removes `deletes` (names are already normalised). */
+  /**
+   * Writes `upserts` and removes `deletes`. Names match case-insensitively (a unique index on
+   * lower(name) holds them to it): an upsert replaces a stored name of any case.
+   */
   async writeHeaders(tx: Db, scope: TenantScope, endpointId: string, upserts: StoredHeader[], deletes: string[]): Promise<void> {
-    const names = [...deletes, ...upserts.map((h) => h.name)];
-    if (names.length > 0) await tx.endpointHeader.deleteMany({ where: { tenantId: scope.tenantId, endpointId, name: { in: names } } });
+    const lowered = [...deletes, ...upserts.map((h) => h.name)].map((n) => n.toLowerCase());
+    if (lowered.length > 0) {
+      await tx.$executeRaw`DELETE FROM endpoint_headers WHERE tenant_id = ${scope.tenantId} AND endpoint_id = ${endpointId} AND lower(name) = ANY(${lowered}::text[])`;
+    }
     if (upserts.length > 0) {
       await tx.endpointHeader.createMany({
         data: upserts.map((h) => ({ endpointId, tenantId: scope.tenantId, name: h.name, valueEnc: new Uint8Array(h.valueEnc), sensitive: h.sensitive })),

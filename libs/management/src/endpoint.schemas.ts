@@ -1,5 +1,6 @@
+import { lastQueryValues, listQueryFields, orderQuery, rfc3339DateTime } from '@herald/api-core';
 import { z } from 'zod';
-import { dateTime, lastQueryValues, listQueryFields, metadataSchema, rateLimitFields, sameRateLimit, svixName } from './management.schemas';
+import { metadataSchema, rateLimitFields, sameRateLimit, svixName } from './management.schemas';
 
 /**
  * Endpoint bodies. The event filter is `eventTypes` in the 1.1.1 spec and `filterTypes` in
@@ -9,8 +10,9 @@ import { dateTime, lastQueryValues, listQueryFields, metadataSchema, rateLimitFi
 
 export const MAX_ENDPOINT_CHANNELS = 10;
 
+/** A set of names (1..maxItems, no repeats); `null` or absent = none. */
 const uniqueList = (item: z.ZodString, maxItems?: number) => {
-  const list = maxItems === undefined ? z.array(item) : z.array(item).max(maxItems);
+  const list = maxItems === undefined ? z.array(item).min(1) : z.array(item).min(1).max(maxItems);
   return list.refine((items) => new Set(items).size === items.length, 'items must be unique').nullish();
 };
 
@@ -66,16 +68,16 @@ export const endpointPatchSchema = z
   .superRefine(endpointRefinements);
 export type EndpointPatch = z.output<typeof endpointPatchSchema>;
 
-export const endpointListQuerySchema = z.preprocess(lastQueryValues, z.object(listQueryFields));
+export const endpointListQuerySchema = z.preprocess(lastQueryValues, z.object({ ...listQueryFields('ep'), order: orderQuery }));
 export type EndpointListQuery = z.output<typeof endpointListQuerySchema>;
 
-/** The body is optional: no body = generate a new secret, default grace period. */
-export const endpointSecretRotateInSchema = z.preprocess(
-  (v) => v ?? {},
-  z.object({
+/** A JSON object, as Svix requires (`{}`: generate a new secret, default grace period). */
+export const endpointSecretRotateInSchema = z.object(
+  {
     key: secret,
     gracePeriodSeconds: z.number().int().min(0).max(7 * 86_400).nullish(),
-  }),
+  },
+  { error: 'must be a JSON object, e.g. {}' },
 );
 export type EndpointSecretRotateIn = z.output<typeof endpointSecretRotateInSchema>;
 
@@ -91,6 +93,6 @@ export type EndpointHeadersPatchIn = z.output<typeof endpointHeadersPatchInSchem
 
 export const endpointStatsQuerySchema = z.preprocess(
   lastQueryValues,
-  z.object({ since: dateTime.optional(), until: dateTime.optional() }),
+  z.object({ since: rfc3339DateTime.optional(), until: rfc3339DateTime.optional() }),
 );
 export type EndpointStatsQuery = z.output<typeof endpointStatsQuerySchema>;

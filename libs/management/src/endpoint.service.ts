@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
+import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, NotFoundError, TenantKeysService, ValidationError, type Db, type ListResponse, type TenantScope, type ValidationIssue } from '@herald/core';
+import { AuditService, NotFoundError, TenantKeysService, ValidationError, type Db, type TenantScope, type ValidationIssue } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { checkWebhookUrl } from '@herald/netguard';
 import { AppAccessService } from './app-access.service';
@@ -20,7 +20,6 @@ import type {
   EndpointUpdate,
 } from './endpoint.schemas';
 import { EventTypeRepository } from './event-type.repository';
-import { pageQuery, toPage } from './list-page';
 import { toEndpointOut } from './management.mappers';
 import type { EndpointHeadersOut, EndpointOut, EndpointSecretOut, EndpointStatsOut } from './management.responses';
 import { requestedRateLimit } from './management.schemas';
@@ -54,9 +53,9 @@ export class EndpointService {
   async list(ctx: RequestContext, appIdOrUid: string, query: EndpointListQuery): Promise<ListResponse<EndpointOut>> {
     const app = await this.access.resolve(ctx, appIdOrUid);
     // Svix lists endpoints newest first unless asked otherwise.
-    const page = pageQuery(query.limit, query.iterator, query.order ?? 'descending');
-    const rows = await this.endpoints.list(ctx.scope, app.id, page);
-    return toPage(rows, page, (r) => r.id, toEndpointOut);
+    const plan = planPage(query, 'descending');
+    const rows = await this.endpoints.list(ctx.scope, app.id, plan);
+    return toListResponse(rows, plan, (r) => r.id, toEndpointOut);
   }
 
   async get(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointOut> {
@@ -139,7 +138,7 @@ export class EndpointService {
     const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
     const given = input.key != null ? this.checkedSecret(input.key, ['body', 'key']) : null;
     const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
-    await this.prisma.$transaction(async (tx) => {
+    const events = await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
       // Without a key, the new secret is of the current one's kind.
       const next = given ?? generateSecret((await this.endpoints.currentSecret(ctx.scope, endpoint.id, tx))?.kind === 'ed25519' ? 'ed25519' : 'hmac');
@@ -149,7 +148,10 @@ export class EndpointService {
         target: { type: 'endpoint', id: endpoint.id },
         details: { appId: app.id, kind: next.kind, gracePeriodSeconds: grace },
       });
+      // A new secret changes the endpoint for its receiver: Svix reports it as endpoint.updated.
+      return this.announce(tx, ctx.scope, 'endpoint.updated', app, endpoint);
     });
+    this.operationalEvents.wake(events);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -193,12 +195,13 @@ export class EndpointService {
     const upserts = await this.sealHeaders(ctx.scope, changes);
     const deletes = Object.entries(changes)
       .filter(([, v]) => v === null)
-      .map(([n]) => normalizeHeaderName(n));
+      .map(([n]) => n);
     await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
-      const names = new Set((await this.endpoints.headers(ctx.scope, endpoint.id, tx)).map((h) => h.name));
-      for (const n of deletes) names.delete(n);
-      for (const h of upserts) names.add(h.name);
+      // Names compare case-insensitively: `X-Foo` replaces or deletes a stored `x-foo`.
+      const names = new Set((await this.endpoints.headers(ctx.scope, endpoint.id, tx)).map((h) => normalizeHeaderName(h.name)));
+      for (const n of deletes) names.delete(normalizeHeaderName(n));
+      for (const h of upserts) names.add(normalizeHeaderName(h.name));
       if (names.size > MAX_ENDPOINT_HEADERS) throw ValidationError.single(['body', 'headers'], `an endpoint has at most ${MAX_ENDPOINT_HEADERS} custom headers`);
       await this.endpoints.writeHeaders(tx, ctx.scope, endpoint.id, upserts, deletes);
       await this.recordHeaders(tx, ctx, endpoint.id, upserts.map((h) => h.name), deletes);
@@ -342,12 +345,12 @@ export class EndpointService {
     return this.sealHeaders(scope, headers);
   }
 
-  /** Header values are stored only encrypted; names are lower-cased. */
+  /** Header values are stored only encrypted; names as given (Svix keeps their capitalization). */
   private async sealHeaders(scope: TenantScope, headers: Record<string, string | null>): Promise<StoredHeader[]> {
     const out: StoredHeader[] = [];
     for (const [name, value] of Object.entries(headers)) {
       if (value === null) continue;
-      out.push({ name: normalizeHeaderName(name), valueEnc: await this.keys.encrypt(scope, value), sensitive: isSensitiveHeader(name) });
+      out.push({ name, valueEnc: await this.keys.encrypt(scope, value), sensitive: isSensitiveHeader(name) });
     }
     return out;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { keyRange, type PagePlan } from '@herald/api-core';
 import type { Db, TenantScope } from '@herald/core';
 import { Prisma, PrismaService } from '@herald/db';
-import { cursorBounds, type PageQuery } from './list-page';
 import { mapWriteErrors } from './prisma-errors';
 
 export interface EventTypeRow {
@@ -10,7 +10,7 @@ export interface EventTypeRow {
   description: string;
   archived: boolean;
   deprecated: boolean;
-  featureFlag: string | null;
+  featureFlags: string[];
   groupName: string | null;
   schemas: unknown;
   createdAt: Date;
@@ -21,7 +21,7 @@ export interface EventTypeData {
   description: string;
   archived: boolean;
   deprecated: boolean;
-  featureFlag: string | null;
+  featureFlags: string[];
   groupName: string | null;
   schemas: Record<string, unknown> | null;
 }
@@ -32,13 +32,18 @@ const SELECT = {
   description: true,
   archived: true,
   deprecated: true,
-  featureFlag: true,
+  featureFlags: true,
   groupName: true,
   schemas: true,
   createdAt: true,
   updatedAt: true,
 } as const;
 const DUPLICATE = 'An event type with this name already exists';
+
+function flagFilter(visibleFlags: string[] | null): Prisma.EventTypeWhereInput {
+  if (visibleFlags === null) return {};
+  return { OR: [{ featureFlags: { isEmpty: true } }, { featureFlags: { hasSome: visibleFlags } }] };
+}
 
 function jsonColumn(schemas: Record<string, unknown> | null | undefined): Prisma.InputJsonValue | typeof Prisma.DbNull | undefined {
   if (schemas === undefined) return undefined;
@@ -49,17 +54,16 @@ function jsonColumn(schemas: Record<string, unknown> | null | undefined): Prisma
 export class EventTypeRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async find(scope: TenantScope, name: string): Promise<EventTypeRow | null> {
-    return this.prisma.eventType.findFirst({ where: { tenantId: scope.tenantId, name }, select: SELECT });
+  /** `visibleFlags`: only event types without feature flags or with one of these (null: all). */
+  async find(scope: TenantScope, name: string, visibleFlags: string[] | null = null): Promise<EventTypeRow | null> {
+    return this.prisma.eventType.findFirst({ where: { tenantId: scope.tenantId, name, ...flagFilter(visibleFlags) }, select: SELECT });
   }
 
   /** Event types are listed by name, and the iterator is a name (as in Svix). */
-  async list(scope: TenantScope, page: PageQuery, includeArchived: boolean): Promise<EventTypeRow[]> {
-    const { op, sort } = cursorBounds(page);
-    const where: Prisma.EventTypeWhereInput = { tenantId: scope.tenantId };
+  async list(scope: TenantScope, plan: PagePlan, includeArchived: boolean, visibleFlags: string[] | null): Promise<EventTypeRow[]> {
+    const where: Prisma.EventTypeWhereInput = { tenantId: scope.tenantId, name: keyRange(plan), ...flagFilter(visibleFlags) };
     if (!includeArchived) where.archived = false;
-    if (page.cursor) where.name = { [op]: page.cursor };
-    return this.prisma.eventType.findMany({ where, select: SELECT, orderBy: { name: sort }, take: page.limit + 1 });
+    return this.prisma.eventType.findMany({ where, select: SELECT, orderBy: { name: plan.sort }, take: plan.limit + 1 });
   }
 
   /** Which of `names` exist and are not archived. */

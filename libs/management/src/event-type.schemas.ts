@@ -1,10 +1,13 @@
+import { lastQueryValues, listQueryFields, orderQuery, queryBool } from '@herald/api-core';
 import { z } from 'zod';
-import { lastQueryValues, listQueryFields, queryBool, svixName } from './management.schemas';
+import { svixName } from './management.schemas';
 
 /**
- * Event type bodies. `featureFlags` and `groupName` come from the svix client (the 1.1.1 spec
- * has one `featureFlag`); Herald stores one flag, so `featureFlags` may hold at most one.
+ * Event type bodies. `featureFlags` and `groupName` come from the svix client; the 1.1.1 spec
+ * has one `featureFlag` (stored as a list of one).
  */
+export const MAX_EVENT_TYPE_FEATURE_FLAGS = 10;
+
 const schemasField = z.record(z.string(), z.unknown()).nullish();
 
 const commonFields = {
@@ -12,15 +15,14 @@ const commonFields = {
   archived: z.boolean().optional(),
   deprecated: z.boolean().optional(),
   featureFlag: svixName(256).nullish(),
-  featureFlags: z.array(svixName(256)).max(1, 'Herald supports one feature flag per event type').nullish(),
+  featureFlags: z.array(svixName(256)).max(MAX_EVENT_TYPE_FEATURE_FLAGS).nullish(),
   groupName: svixName(256).nullish(),
   schemas: schemasField,
 };
 
 function oneFeatureFlag(body: { featureFlag?: string | null; featureFlags?: string[] | null }, ctx: z.RefinementCtx): void {
-  const fromList = body.featureFlags?.[0];
-  if (body.featureFlag != null && fromList !== undefined && fromList !== body.featureFlag) {
-    ctx.addIssue({ code: 'custom', path: ['featureFlags'], message: 'featureFlag and featureFlags disagree' });
+  if (body.featureFlag != null && body.featureFlags != null && !body.featureFlags.includes(body.featureFlag)) {
+    ctx.addIssue({ code: 'custom', path: ['featureFlags'], message: 'featureFlag and featureFlags disagree (featureFlags must include featureFlag)' });
   }
 }
 
@@ -35,16 +37,16 @@ export type EventTypePatch = z.output<typeof eventTypePatchSchema>;
 
 export const eventTypeListQuerySchema = z.preprocess(
   lastQueryValues,
-  z.object({ ...listQueryFields, include_archived: queryBool(false), with_content: queryBool(false) }),
+  z.object({ ...listQueryFields('name'), order: orderQuery, include_archived: queryBool(false), with_content: queryBool(false) }),
 );
 export type EventTypeListQuery = z.output<typeof eventTypeListQuerySchema>;
 
 export const eventTypeDeleteQuerySchema = z.preprocess(lastQueryValues, z.object({ expunge: queryBool(false) }));
 export type EventTypeDeleteQuery = z.output<typeof eventTypeDeleteQuerySchema>;
 
-/** The feature flag a body sets: undefined = not given, null = none. */
-export function requestedFeatureFlag(body: { featureFlag?: string | null; featureFlags?: string[] | null }): string | null | undefined {
-  if (body.featureFlag !== undefined) return body.featureFlag;
-  if (body.featureFlags === undefined) return undefined;
-  return body.featureFlags?.[0] ?? null;
+/** The feature flags a body sets (either spelling): undefined = not given, [] = none. */
+export function requestedFeatureFlags(body: { featureFlag?: string | null; featureFlags?: string[] | null }): string[] | undefined {
+  if (body.featureFlags !== undefined) return [...new Set(body.featureFlags ?? [])];
+  if (body.featureFlag !== undefined) return body.featureFlag === null ? [] : [body.featureFlag];
+  return undefined;
 }

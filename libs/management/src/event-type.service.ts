@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
-import { AuditService, NotFoundError, ValidationError, type ListResponse } from '@herald/core';
+import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
+import { AuditService, NotFoundError, ValidationError } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { EventTypeRepository, type EventTypeData, type EventTypeRow } from './event-type.repository';
-import { requestedFeatureFlag, type EventTypeIn, type EventTypeListQuery, type EventTypePatch, type EventTypeUpdate } from './event-type.schemas';
+import { requestedFeatureFlags, type EventTypeIn, type EventTypeListQuery, type EventTypePatch, type EventTypeUpdate } from './event-type.schemas';
 import { jsonSchemaIssues } from './json-schema.rules';
-import { pageQuery, toPage } from './list-page';
 import { toEventTypeOut } from './management.mappers';
 import type { EventTypeOut } from './management.responses';
 import type { Outcome } from './application.service';
@@ -20,13 +19,15 @@ export class EventTypeService {
 
   /** Listed by name; schemas only `with_content` (they can be large). */
   async list(ctx: RequestContext, query: EventTypeListQuery): Promise<ListResponse<EventTypeOut>> {
-    const page = pageQuery(query.limit, query.iterator, query.order ?? 'ascending');
-    const rows = await this.eventTypes.list(ctx.scope, page, query.include_archived);
-    return toPage(rows, page, (r) => r.name, (r) => toEventTypeOut(r, query.with_content));
+    const plan = planPage(query, 'ascending');
+    const rows = await this.eventTypes.list(ctx.scope, plan, query.include_archived, visibleFlags(ctx));
+    return toListResponse(rows, plan, (r) => r.name, (r) => toEventTypeOut(r, query.with_content));
   }
 
   async get(ctx: RequestContext, name: string): Promise<EventTypeOut> {
-    return toEventTypeOut(await this.find(ctx, name), true);
+    const row = await this.eventTypes.find(ctx.scope, name, visibleFlags(ctx));
+    if (!row) throw new NotFoundError('Event type');
+    return toEventTypeOut(row, true);
   }
 
   async create(ctx: RequestContext, input: EventTypeIn): Promise<EventTypeOut> {
@@ -52,8 +53,8 @@ export class EventTypeService {
     if (input.description !== undefined) data.description = input.description;
     if (input.archived !== undefined) data.archived = input.archived;
     if (input.deprecated !== undefined) data.deprecated = input.deprecated;
-    const flag = requestedFeatureFlag(input);
-    if (flag !== undefined) data.featureFlag = flag;
+    const flags = requestedFeatureFlags(input);
+    if (flags !== undefined) data.featureFlags = flags;
     if (input.groupName !== undefined) data.groupName = input.groupName;
     if (input.schemas !== undefined) data.schemas = checkedSchemas(input.schemas);
     const existing = await this.find(ctx, name);
@@ -98,7 +99,7 @@ function fullData(input: EventTypeUpdate): EventTypeData {
     description: input.description,
     archived: input.archived ?? false,
     deprecated: input.deprecated ?? false,
-    featureFlag: requestedFeatureFlag(input) ?? null,
+    featureFlags: requestedFeatureFlags(input) ?? [],
     groupName: input.groupName ?? null,
     schemas: checkedSchemas(input.schemas ?? null),
   };
@@ -109,4 +110,12 @@ function checkedSchemas(schemas: Record<string, unknown> | null): Record<string,
   const issues = jsonSchemaIssues(schemas, ['body', 'schemas']);
   if (issues.length > 0) throw new ValidationError(issues);
   return schemas;
+}
+
+/**
+ * Which feature-flagged event types the caller sees (as Svix): an app-portal token those
+ * without flags and those sharing a flag with the token; API keys everything (null).
+ */
+function visibleFlags(ctx: RequestContext): string[] | null {
+  return ctx.principal.kind === 'app_portal' ? ctx.principal.featureFlags : null;
 }

@@ -22,8 +22,9 @@ export function toEventTypeOut(row: EventTypeRow, withSchemas: boolean): EventTy
     description: row.description,
     archived: row.archived,
     deprecated: row.deprecated,
-    featureFlag: row.featureFlag,
-    featureFlags: row.featureFlag ? [row.featureFlag] : null,
+    // The 1.1.1 spec's single flag, and the svix client's list.
+    featureFlag: row.featureFlags[0] ?? null,
+    featureFlags: row.featureFlags.length > 0 ? row.featureFlags : null,
     groupName: row.groupName,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

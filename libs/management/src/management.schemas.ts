@@ -1,4 +1,3 @@
-import { MAX_LIST_LIMIT } from '@herald/core';
 import { z } from 'zod';
 
 /**
@@ -8,7 +7,6 @@ import { z } from 'zod';
  */
 
 export const NAME_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
-export const DEFAULT_LIST_LIMIT = 50;
 /** Svix's throttle rates are uint16. */
 export const MAX_THROTTLE_RATE = 65_535;
 
@@ -40,39 +38,6 @@ export function requestedRateLimit(body: { throttleRate?: number | null; rateLim
   // PATCH bodies may carry 0 (uint16 minimum in the spec): no limit.
   return value === 0 ? null : value;
 }
-
-export const queryBool = (defaultValue: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .optional()
-    .transform((v) => (v === undefined ? defaultValue : v === 'true' || v === '1'));
-
-/** Fastify gives a repeated query key as an array: keep its last value. */
-export function lastQueryValues(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null) return raw;
-  return Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, Array.isArray(v) ? v[v.length - 1] : v]));
-}
-
-const limit = z
-  .string()
-  .regex(/^\d{1,9}$/, 'must be a non-negative integer')
-  .optional()
-  // Svix caps list pages at 250; a larger limit is clamped, not refused.
-  .transform((v) => (v === undefined ? DEFAULT_LIST_LIMIT : Math.min(Math.max(Number(v), 1), MAX_LIST_LIMIT)));
-
-export const listQueryFields = {
-  limit,
-  iterator: z
-    .string()
-    .regex(/^-?[a-zA-Z0-9\-_.]{1,256}$/, 'invalid iterator')
-    .optional(),
-  order: z.enum(['ascending', 'descending']).optional(),
-};
-
-export const dateTime = z
-  .string()
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an RFC 3339 date-time')
-  .transform((value) => new Date(value));
 
 export const appPathSchema = z.object({ app_id: idOrUid });
 export type AppPath = z.output<typeof appPathSchema>;

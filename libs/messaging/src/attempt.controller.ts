@@ -1,12 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
-import type { ListResponse } from '@herald/core';
+import { ApiOperation, Ctx, type ListResponse, listResponseSchema, type RequestContext, RequireAccess, ZodPipe } from '@herald/api-core';
 import { AttemptService } from './attempt.service';
 import { DeliveryService } from './delivery.service';
 import {
   emptyResponseSchema,
   endpointMessageOutSchema,
-  listResponseSchema,
   messageAttemptOutSchema,
   messageEndpointOutSchema,
   messageOutSchema,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { sqlKeyRange, sqlSort, type PagePlan } from '@herald/api-core';
 import type { Db, TenantScope } from '@herald/core';
 import { Prisma, PrismaService } from '@herald/db';
 
@@ -20,10 +21,8 @@ export interface AttemptFilter {
   appId: string;
   messageId?: string;
   endpointId?: string;
-  limit: number;
-  iterator?: string;
-  before?: Date;
-  after?: Date;
+  /** The page: its id bounds (iterator, before/after) and direction. */
+  plan: PagePlan;
   status?: number;
   /** Inclusive lower and exclusive upper bound of response_status. */
   responseStatusRange?: [number, number];
@@ -43,18 +42,12 @@ const ATTEMPT_COLUMNS = Prisma.sql`
 export class AttemptRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Newest first; `iterator` is an attempt id ('-' prefix = towards newer). */
+  /** A page of attempts by id (creation time): `limit + 1` rows as the plan says. */
   async list(scope: TenantScope, filter: AttemptFilter): Promise<AttemptRow[]> {
-    const backwards = filter.iterator?.startsWith('-') ?? false;
-    const cursor = filter.iterator?.replace(/^-/, '');
-    const conditions: Prisma.Sql[] = [Prisma.sql`a.tenant_id = ${scope.tenantId}`, Prisma.sql`a.app_id = ${filter.appId}`];
+    const { plan } = filter;
+    const conditions: Prisma.Sql[] = [Prisma.sql`a.tenant_id = ${scope.tenantId}`, Prisma.sql`a.app_id = ${filter.appId}`, ...sqlKeyRange(Prisma.sql`a.id`, plan)];
     if (filter.messageId) conditions.push(Prisma.sql`a.message_id = ${filter.messageId}`);
     if (filter.endpointId) conditions.push(Prisma.sql`a.endpoint_id = ${filter.endpointId}`);
-    if (cursor) conditions.push(backwards ? Prisma.sql`a.id > ${cursor}` : Prisma.sql`a.id < ${cursor}`);
-    else {
-      if (filter.before) conditions.push(Prisma.sql`a.created_at < ${filter.before}`);
-      if (filter.after) conditions.push(Prisma.sql`a.created_at > ${filter.after}`);
-    }
     if (filter.status !== undefined) conditions.push(Prisma.sql`a.status = ${filter.status}`);
     if (filter.responseStatusRange) {
       const [low, high] = filter.responseStatusRange;
@@ -69,13 +62,12 @@ export class AttemptRepository {
         SELECT 1 FROM messages m
         WHERE m.id = a.message_id AND m.tenant_id = ${scope.tenantId} AND ${Prisma.join(messageConditions, ' AND ')})`);
     }
-    const rows = await this.prisma.$queryRaw<AttemptRow[]>`
+    return this.prisma.$queryRaw<AttemptRow[]>`
       SELECT ${ATTEMPT_COLUMNS}
       FROM attempts a
       WHERE ${Prisma.join(conditions, ' AND ')}
-      ORDER BY a.id ${backwards ? Prisma.sql`ASC` : Prisma.sql`DESC`}
-      LIMIT ${filter.limit + 1}`;
-    return backwards ? rows.reverse() : rows;
+      ORDER BY a.id ${sqlSort(plan)}
+      LIMIT ${plan.limit + 1}`;
   }
 
   async find(scope: TenantScope, appId: string, messageId: string, attemptId: string): Promise<AttemptRow | null> {

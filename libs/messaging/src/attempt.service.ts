@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
-import { AuditService, NotFoundError, type ListResponse } from '@herald/core';
+import { listResponse, planNewestFirst, planPage, takePage, type ListResponse, type PagePlan, type RequestContext } from '@herald/api-core';
+import { AuditService, NotFoundError } from '@herald/core';
 import { PrismaService } from '@herald/db';
 import { AttemptRepository, type AttemptFilter } from './attempt.repository';
 import { DeliveryRepository } from './delivery.repository';
 import { deliveryStatusesFor } from './message-status';
-import { pageRows, toAttemptOut, toEndpointMessageOut, toMessageEndpointOut, toMessageOut, toPage } from './message.mappers';
+import { toAttemptOut, toEndpointMessageOut, toMessageEndpointOut, toMessageOut } from './message.mappers';
 import type { EndpointMessageOut, MessageAttemptOut, MessageEndpointOut, MessageOut } from './message.responses';
 import { MessageRepository, type MessageRow } from './message.repository';
 import type { AttemptListQuery, EndpointMessageListQuery, MessageEndpointListQuery } from './message.schemas';
@@ -36,16 +36,18 @@ export class AttemptService {
     if (query.endpoint_id) {
       const endpoint = await this.deliveries.findEndpoint(ctx.scope, app.id, query.endpoint_id);
       // An unknown endpoint has no attempts: an empty page, as for any filter that matches nothing.
-      if (!endpoint) return toPage([], query.limit, query.iterator, []);
+      if (!endpoint) return { data: [], iterator: null, prevIterator: null, done: true };
       endpointId = endpoint.id;
     }
-    return this.listAttempts(ctx, { ...this.filterOf(app.id, query), messageId: message.id, endpointId }, query, false);
+    const plan = planNewestFirst(query, 'atmpt');
+    return this.listAttempts(ctx, { ...this.filterOf(app.id, plan, query), messageId: message.id, endpointId }, query, false);
   }
 
   async listByEndpoint(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, query: AttemptListQuery): Promise<ListResponse<MessageAttemptOut>> {
     const app = await this.lookup.app(ctx, appIdOrUid);
     const endpoint = await this.lookup.endpoint(ctx, app.id, endpointIdOrUid);
-    return this.listAttempts(ctx, { ...this.filterOf(app.id, query), endpointId: endpoint.id }, query, query.with_msg);
+    const plan = planNewestFirst(query, 'atmpt');
+    return this.listAttempts(ctx, { ...this.filterOf(app.id, plan, query), endpointId: endpoint.id }, query, query.with_msg);
   }
 
   async get(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string, attemptId: string): Promise<MessageAttemptOut> {
@@ -76,41 +78,36 @@ export class AttemptService {
   async listEndpointMessages(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, query: EndpointMessageListQuery): Promise<ListResponse<EndpointMessageOut>> {
     const app = await this.lookup.app(ctx, appIdOrUid);
     const endpoint = await this.lookup.endpoint(ctx, app.id, endpointIdOrUid);
+    const plan = planNewestFirst(query, 'msg');
     const rows = await this.deliveries.listEndpointMessages(ctx.scope, {
       appId: app.id,
       endpointId: endpoint.id,
-      limit: query.limit,
-      iterator: query.iterator,
-      before: query.before,
-      after: query.after,
+      plan,
       statuses: query.status === undefined ? undefined : deliveryStatusesFor(query.status, query.expanded_statuses),
       channel: query.channel,
       tag: query.tag,
       eventTypes: query.event_types,
     });
-    const page = pageRows(rows, query.limit, query.iterator);
+    const page = takePage(rows, plan);
     const data = await Promise.all(
-      page.map(async (row) => toEndpointMessageOut(row, await this.lookup.payload(ctx.scope, row.payloadEnc, query.with_content), query.expanded_statuses)),
+      page.rows.map(async (row) => toEndpointMessageOut(row, await this.lookup.payload(ctx.scope, row.payloadEnc, query.with_content), query.expanded_statuses)),
     );
-    return toPage(rows, query.limit, query.iterator, data);
+    return listResponse(page, (row) => row.id, data);
   }
 
-  /** Endpoints a message was routed to, each with its delivery's state. */
+  /** Endpoints a message was routed to, each with its delivery's state, in endpoint creation order (as Svix). */
   async listMessageEndpoints(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string, query: MessageEndpointListQuery): Promise<ListResponse<MessageEndpointOut>> {
     const app = await this.lookup.app(ctx, appIdOrUid);
     const message = await this.lookup.message(ctx, app.id, msgIdOrEventId);
-    const rows = await this.deliveries.listMessageEndpoints(ctx.scope, app.id, message.id, query.limit, query.iterator);
-    const data = pageRows(rows, query.limit, query.iterator).map((row) => toMessageEndpointOut(row, query.expanded_statuses));
-    return toPage(rows, query.limit, query.iterator, data);
+    const plan = planPage(query, 'ascending');
+    const page = takePage(await this.deliveries.listMessageEndpoints(ctx.scope, app.id, message.id, plan), plan);
+    return listResponse(page, (row) => row.id, page.rows.map((row) => toMessageEndpointOut(row, query.expanded_statuses)));
   }
 
-  private filterOf(appId: string, query: AttemptListQuery): AttemptFilter {
+  private filterOf(appId: string, plan: PagePlan, query: AttemptListQuery): AttemptFilter {
     return {
       appId,
-      limit: query.limit,
-      iterator: query.iterator,
-      before: query.before,
-      after: query.after,
+      plan,
       // Attempts are either sent or failed; 4 (canceled) matches none.
       status: query.status === 4 ? -1 : query.status,
       responseStatusRange: statusRange(query.status_code_class),
@@ -121,16 +118,15 @@ export class AttemptService {
   }
 
   private async listAttempts(ctx: RequestContext, filter: AttemptFilter, query: AttemptListQuery, withMsg: boolean): Promise<ListResponse<MessageAttemptOut>> {
-    const rows = await this.attempts.list(ctx.scope, filter);
-    const page = pageRows(rows, query.limit, query.iterator);
+    const page = takePage(await this.attempts.list(ctx.scope, filter), filter.plan);
     const messages = new Map<string, MessageOut>();
     if (withMsg) {
-      const found: MessageRow[] = await this.messages.findByIds(ctx.scope, [...new Set(page.map((a) => a.messageId))]);
+      const found: MessageRow[] = await this.messages.findByIds(ctx.scope, [...new Set(page.rows.map((a) => a.messageId))]);
       await Promise.all(found.map(async (m) => messages.set(m.id, toMessageOut(m, await this.lookup.payload(ctx.scope, m.payloadEnc, query.with_content)))));
     }
     const data = await Promise.all(
-      page.map(async (a) => toAttemptOut(a, await this.lookup.response(ctx.scope, a, query.with_content), messages.get(a.messageId))),
+      page.rows.map(async (a) => toAttemptOut(a, await this.lookup.response(ctx.scope, a, query.with_content), messages.get(a.messageId))),
     );
-    return toPage(rows, query.limit, query.iterator, data);
+    return listResponse(page, (a) => a.id, data);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { sqlKeyRange, sqlSort, type PagePlan } from '@herald/api-core';
 import type { Db, TenantScope } from '@herald/core';
 import { Prisma, PrismaService } from '@herald/db';
 import type { DeliveryStatus } from './message-status';
@@ -37,10 +38,8 @@ export interface MessageEndpointRow extends EndpointRow {
 export interface EndpointMessageFilter {
   appId: string;
   endpointId: string;
-  limit: number;
-  iterator?: string;
-  before?: Date;
-  after?: Date;
+  /** The page: bounds on message ids (iterator, before/after) and direction. */
+  plan: PagePlan;
   statuses?: DeliveryStatus[];
   channel?: string;
   tag?: string;
@@ -67,49 +66,45 @@ export class DeliveryRepository {
     return rows[0] ?? null;
   }
 
-  /** Messages routed to an endpoint with that delivery's state, newest message first. */
+  /** A page of the messages routed to an endpoint, by message id (creation time), with that delivery's state. */
   async listEndpointMessages(scope: TenantScope, filter: EndpointMessageFilter): Promise<EndpointMessageRow[]> {
-    const backwards = filter.iterator?.startsWith('-') ?? false;
-    const cursor = filter.iterator?.replace(/^-/, '');
+    const { plan } = filter;
     const conditions: Prisma.Sql[] = [
       Prisma.sql`d.tenant_id = ${scope.tenantId}`,
       Prisma.sql`d.app_id = ${filter.appId}`,
       Prisma.sql`d.endpoint_id = ${filter.endpointId}`,
       Prisma.sql`m.tenant_id = ${scope.tenantId}`,
+      ...sqlKeyRange(Prisma.sql`d.message_id`, plan),
     ];
-    if (cursor) conditions.push(backwards ? Prisma.sql`d.message_id > ${cursor}` : Prisma.sql`d.message_id < ${cursor}`);
-    else {
-      if (filter.before) conditions.push(Prisma.sql`m.created_at < ${filter.before}`);
-      if (filter.after) conditions.push(Prisma.sql`m.created_at > ${filter.after}`);
-    }
     if (filter.statuses) conditions.push(Prisma.sql`d.status = ANY(${filter.statuses}::text[])`);
     if (filter.channel) conditions.push(Prisma.sql`${filter.channel} = ANY(m.channels)`);
     if (filter.tag) conditions.push(Prisma.sql`${filter.tag} = ANY(m.tags)`);
     if (filter.eventTypes?.length) conditions.push(Prisma.sql`m.event_type = ANY(${filter.eventTypes}::text[])`);
-    const rows = await this.prisma.$queryRaw<EndpointMessageRow[]>`
+    return this.prisma.$queryRaw<EndpointMessageRow[]>`
       SELECT m.id, m.event_type AS "eventType", m.event_id AS "eventId", m.channels, m.tags, m.payload_enc AS "payloadEnc",
              m.created_at AS "createdAt", d.status AS "deliveryStatus", d.next_attempt_at AS "nextAttemptAt"
       FROM deliveries d
       JOIN messages m ON m.id = d.message_id
       WHERE ${Prisma.join(conditions, ' AND ')}
-      ORDER BY d.message_id ${backwards ? Prisma.sql`ASC` : Prisma.sql`DESC`}
-      LIMIT ${filter.limit + 1}`;
-    return backwards ? rows.reverse() : rows;
+      ORDER BY d.message_id ${sqlSort(plan)}
+      LIMIT ${plan.limit + 1}`;
   }
 
-  /** Endpoints a message was routed to with that delivery's state, by endpoint id ascending. */
-  async listMessageEndpoints(scope: TenantScope, appId: string, messageId: string, limit: number, iterator?: string): Promise<MessageEndpointRow[]> {
-    const backwards = iterator?.startsWith('-') ?? false;
-    const cursor = iterator?.replace(/^-/, '');
-    const bound = cursor ? (backwards ? Prisma.sql`AND e.id < ${cursor}` : Prisma.sql`AND e.id > ${cursor}`) : Prisma.empty;
-    const rows = await this.prisma.$queryRaw<MessageEndpointRow[]>`
+  /** A page of the endpoints a message was routed to, by endpoint id (creation time), with that delivery's state. */
+  async listMessageEndpoints(scope: TenantScope, appId: string, messageId: string, plan: PagePlan): Promise<MessageEndpointRow[]> {
+    const conditions = [
+      Prisma.sql`d.tenant_id = ${scope.tenantId}`,
+      Prisma.sql`d.app_id = ${appId}`,
+      Prisma.sql`d.message_id = ${messageId}`,
+      ...sqlKeyRange(Prisma.sql`e.id`, plan),
+    ];
+    return this.prisma.$queryRaw<MessageEndpointRow[]>`
       SELECT ${ENDPOINT_COLUMNS}, d.status AS "deliveryStatus", d.next_attempt_at AS "nextAttemptAt"
       FROM deliveries d
       JOIN endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
-      WHERE d.tenant_id = ${scope.tenantId} AND d.app_id = ${appId} AND d.message_id = ${messageId} ${bound}
-      ORDER BY e.id ${backwards ? Prisma.sql`DESC` : Prisma.sql`ASC`}
-      LIMIT ${limit + 1}`;
-    return backwards ? rows.reverse() : rows;
+      WHERE ${Prisma.join(conditions, ' AND ')}
+      ORDER BY e.id ${sqlSort(plan)}
+      LIMIT ${plan.limit + 1}`;
   }
 
   /** Puts the message × endpoint delivery (new or existing) back to 'pending, due now', as a manual attempt. */

@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
-import type { ListResponse } from '@herald/core';
-import { listResponseSchema, messageOutSchema, type MessageOut } from './message.responses';
+import { ApiOperation, Ctx, type ListResponse, listResponseSchema, type RequestContext, RequireAccess, ZodPipe } from '@herald/api-core';
+import { messageOutSchema, type MessageOut } from './message.responses';
 import {
   appPathSchema,
   messageInSchema,

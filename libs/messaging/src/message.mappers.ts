@@ -1,4 +1,3 @@
-import type { ListResponse } from '@herald/core';
 import type { AttemptRow } from './attempt.repository';
 import type { EndpointMessageRow, EndpointRow } from './delivery.repository';
 import { deliveryApiStatus, statusText } from './message-status';
@@ -77,28 +76,4 @@ export function toMessageEndpointOut(row: EndpointRow & { deliveryStatus: string
     statusText: statusText(status),
     nextAttempt: nextAttemptOf(row.deliveryStatus, row.nextAttemptAt),
   };
-}
-
-/**
- * Svix list envelope for rows fetched with one extra row (limit + 1). Lists walk away from the
- * iterator; an iterator starting with '-' (a `prevIterator`) walks back, and its rows come
- * in display order with the extra row first.
- */
-export function toPage<T extends { id: string }, O>(rows: T[], limit: number, iterator: string | undefined, data: O[]): ListResponse<O> {
-  const hasMore = rows.length > limit;
-  const page = pageRows(rows, limit, iterator);
-  const first = page[0];
-  const last = page[page.length - 1];
-  return {
-    data,
-    iterator: last ? last.id : (iterator?.replace(/^-/, '') ?? null),
-    prevIterator: first ? `-${first.id}` : null,
-    done: !hasMore,
-  };
-}
-
-/** The rows of the page (without the extra one): map these, then pass them to `toPage`. */
-export function pageRows<T>(rows: T[], limit: number, iterator: string | undefined): T[] {
-  if (rows.length <= limit) return rows;
-  return iterator?.startsWith('-') ? rows.slice(rows.length - limit) : rows.slice(0, limit);
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { keyRange, type PagePlan } from '@herald/api-core';
 import { tenantScope, type Db, type TenantScope } from '@herald/core';
 import { GroupCommit, Prisma, PrismaService } from '@herald/db';
 import type { RoutableEndpoint } from './endpoint-routing';
@@ -49,11 +50,8 @@ export interface MessageRow {
 
 export interface MessageListFilter {
   appId: string;
-  limit: number;
-  /** Exclusive id bound; '-' prefix = walk towards newer rows. */
-  iterator?: string;
-  before?: Date;
-  after?: Date;
+  /** The page: its id bounds (iterator, before/after) and direction. */
+  plan: PagePlan;
   channel?: string;
   tag?: string;
   eventTypes?: string[];
@@ -170,6 +168,12 @@ export class MessageRepository {
       ) c`;
     const byIndex = new Map(rows.map((r) => [Number(r.idx), r]));
     return keys.map((_, i) => toIngestContext(byIndex.get(i + 1)));
+  }
+
+  /** The tenant's payload retention setting (null: the operator default). */
+  async tenantPayloadRetentionDays(scope: TenantScope): Promise<number | null> {
+    const row = await this.prisma.tenantSettings.findUnique({ where: { tenantId: scope.tenantId }, select: { payloadRetentionDays: true } });
+    return row?.payloadRetentionDays ?? null;
   }
 
   async findApp(scope: TenantScope, appIdOrUid: string): Promise<AppRef | null> {
@@ -295,22 +299,14 @@ export class MessageRepository {
     return (rows[0]?.inserted ?? 0) > 0;
   }
 
+  /** A page of the app's messages by id (creation time): `limit + 1` rows as the plan says. */
   async list(scope: TenantScope, filter: MessageListFilter): Promise<MessageRow[]> {
-    const backwards = filter.iterator?.startsWith('-') ?? false;
-    const cursor = filter.iterator?.replace(/^-/, '');
-    const where: Prisma.MessageWhereInput = { tenantId: scope.tenantId, appId: filter.appId };
-    if (cursor) where.id = backwards ? { gt: cursor } : { lt: cursor };
-    else if (filter.before || filter.after) where.createdAt = { ...(filter.before ? { lt: filter.before } : {}), ...(filter.after ? { gt: filter.after } : {}) };
+    const { plan } = filter;
+    const where: Prisma.MessageWhereInput = { tenantId: scope.tenantId, appId: filter.appId, id: keyRange(plan) };
     if (filter.channel) where.channels = { has: filter.channel };
     if (filter.tag) where.tags = { has: filter.tag };
     if (filter.eventTypes?.length) where.eventType = { in: filter.eventTypes };
-    const rows = await this.prisma.message.findMany({
-      where,
-      select: MESSAGE_SELECT,
-      orderBy: { id: backwards ? 'asc' : 'desc' },
-      take: filter.limit + 1,
-    });
-    return backwards ? rows.reverse() : rows;
+    return this.prisma.message.findMany({ where, select: MESSAGE_SELECT, orderBy: { id: plan.sort }, take: plan.limit + 1 });
   }
 
   /** By id or by `eventId`, within the app. */

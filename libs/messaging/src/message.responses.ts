@@ -73,12 +73,3 @@ export const recoverOutSchema = z.object({
 export type RecoverOut = z.output<typeof recoverOutSchema>;
 
 export const emptyResponseSchema = z.object({}).strict();
-
-export function listResponseSchema<T extends z.ZodType>(item: T) {
-  return z.object({
-    data: z.array(item),
-    iterator: z.string().nullable(),
-    prevIterator: z.string().nullable(),
-    done: z.boolean(),
-  });
-}

@@ -1,4 +1,4 @@
-import { MAX_LIST_LIMIT } from '@herald/core';
+import { findInJson, listQueryFields, normalizeQuery, queryBool, rfc3339DateTime, timeRangeQueryFields } from '@herald/api-core';
 import { z } from 'zod';
 
 /**
@@ -8,9 +8,8 @@ import { z } from 'zod';
  */
 
 const NAME_PATTERN = /^[a-zA-Z0-9\-_.]+$/;
-const DEFAULT_LIST_LIMIT = 50;
-/** Svix 1.1.1 allows 5 channels per message, later versions 10: accept the larger. */
-export const MAX_MESSAGE_CHANNELS = 10;
+/** Svix 1.1.1: 1–5 channels per message. */
+export const MAX_MESSAGE_CHANNELS = 5;
 export const MAX_MESSAGE_TAGS = 10;
 
 const name = (max: number): z.ZodString => z.string().min(1).max(max).regex(NAME_PATTERN, `must match ${NAME_PATTERN.source}`);
@@ -23,14 +22,31 @@ const jsonObject = z.custom<Record<string, unknown>>(
   'must be a JSON object',
 );
 
-const dateTime = z
-  .string()
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an RFC 3339 date-time')
-  .transform((value) => new Date(value));
+/**
+ * Where a JSON value holds a number beyond ±(2^53 − 1): JSON.parse has already rounded it, so
+ * delivering it would silently change it (an id of 9007199254740993 would arrive as …992).
+ * Herald refuses such payloads; producers send big integers as strings.
+ */
+export function unsafeNumberPath(value: unknown): (string | number)[] | null {
+  return findInJson(value, { value: (v) => typeof v === 'number' && Math.abs(v) > Number.MAX_SAFE_INTEGER }, 1)[0] ?? null;
+}
 
-const uniqueNames = (max: number, maxItems: number) =>
+const payload = jsonObject.superRefine((value, ctx) => {
+  const path = unsafeNumberPath(value);
+  if (path) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `numbers beyond ±${Number.MAX_SAFE_INTEGER} (2^53 − 1) cannot be kept exactly; send them as strings`,
+    });
+  }
+});
+
+/** A set of names: minItems..maxItems given, duplicates dropped. */
+const uniqueNames = (max: number, minItems: number, maxItems: number) =>
   z
     .array(name(max))
+    .min(minItems)
     .max(maxItems)
     .transform((items) => [...new Set(items)]);
 
@@ -44,13 +60,13 @@ export const applicationInSchema = z.object({
 export const messageInSchema = z
   .object({
     eventType: name(256),
-    payload: jsonObject,
+    payload,
     eventId: name(256).nullish(),
-    channels: uniqueNames(128, MAX_MESSAGE_CHANNELS).nullish(),
-    tags: uniqueNames(128, MAX_MESSAGE_TAGS).nullish(),
+    channels: uniqueNames(128, 1, MAX_MESSAGE_CHANNELS).nullish(),
+    tags: uniqueNames(128, 0, MAX_MESSAGE_TAGS).nullish(),
     payloadRetentionPeriod: z.number().int().min(5).max(90).nullish(),
     payloadRetentionHours: z.number().int().min(1).max(90 * 24).nullish(),
-    deliverAt: dateTime.nullish(),
+    deliverAt: rfc3339DateTime.nullish(),
     application: applicationInSchema.nullish(),
   })
   .refine((m) => m.payloadRetentionPeriod == null || m.payloadRetentionHours == null, {
@@ -60,8 +76,8 @@ export const messageInSchema = z
 export type MessageIn = z.output<typeof messageInSchema>;
 
 export const recoverInSchema = z.object({
-  since: dateTime,
-  until: dateTime.nullish(),
+  since: rfc3339DateTime,
+  until: rfc3339DateTime.nullish(),
 });
 export type RecoverIn = z.output<typeof recoverInSchema>;
 
@@ -88,24 +104,6 @@ export type AttemptPath = z.output<typeof attemptPathSchema>;
 // ---------------------------------------------------------------------------------------------
 // Query strings
 
-const queryBool = (defaultValue: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .optional()
-    .transform((v) => (v === undefined ? defaultValue : v === 'true' || v === '1'));
-
-const limit = z
-  .string()
-  .regex(/^\d{1,9}$/, 'must be a non-negative integer')
-  .optional()
-  // Svix caps list pages at 250; a larger limit is clamped, not refused.
-  .transform((v) => (v === undefined ? DEFAULT_LIST_LIMIT : Math.min(Math.max(Number(v), 1), MAX_LIST_LIMIT)));
-
-const iterator = z
-  .string()
-  .regex(/^-?[A-Za-z0-9_]{1,64}$/, 'invalid iterator')
-  .optional();
-
 /** Svix `MessageStatus` (4 = canceled, with `expanded_statuses`). */
 const messageStatus = z
   .enum(['0', '1', '2', '3', '4'])
@@ -121,38 +119,14 @@ const eventTypes = z.array(name(256)).max(100).optional();
 
 export type ApiMessageStatus = 0 | 1 | 2 | 3 | 4;
 
-/**
- * Fastify gives a repeated key as an array; clients spell a list `k=a&k=b`, `k[]=a` or (the
- * svix client) `k=a,b`. Normalise `event_types` to one array and keep the last value of any
- * other repeated key.
- */
-function normalizeQuery(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null) return raw;
-  const out: Record<string, unknown> = {};
-  const types: string[] = [];
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    const values = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
-    if (key === 'event_types' || key === 'event_types[]') {
-      for (const v of values) types.push(...v.split(',').filter((s) => s.length > 0));
-    } else {
-      out[key] = values[values.length - 1];
-    }
-  }
-  if (types.length > 0) out['event_types'] = [...new Set(types)];
-  return out;
-}
-
-const listBase = {
-  limit,
-  iterator,
-  before: dateTime.optional(),
-  after: dateTime.optional(),
-};
+/** `event_types` may be given as `k=a&k=b`, `k[]=a` or (the svix client) `k=a,b`. */
+const normalize = (raw: unknown): unknown => normalizeQuery(raw, ['event_types']);
 
 export const messageListQuerySchema = z.preprocess(
-  normalizeQuery,
+  normalize,
   z.object({
-    ...listBase,
+    ...listQueryFields('msg'),
+    ...timeRangeQueryFields,
     channel: name(128).optional(),
     tag: name(128).optional(),
     event_types: eventTypes,
@@ -161,16 +135,17 @@ export const messageListQuerySchema = z.preprocess(
 );
 export type MessageListQuery = z.output<typeof messageListQuerySchema>;
 
-export const withContentQuerySchema = z.preprocess(normalizeQuery, z.object({ with_content: queryBool(true) }));
+export const withContentQuerySchema = z.preprocess(normalize, z.object({ with_content: queryBool(true) }));
 export type WithContentQuery = z.output<typeof withContentQuerySchema>;
 
-export const expandedStatusesQuerySchema = z.preprocess(normalizeQuery, z.object({ expanded_statuses: queryBool(false) }));
+export const expandedStatusesQuerySchema = z.preprocess(normalize, z.object({ expanded_statuses: queryBool(false) }));
 export type ExpandedStatusesQuery = z.output<typeof expandedStatusesQuerySchema>;
 
 export const attemptListQuerySchema = z.preprocess(
-  normalizeQuery,
+  normalize,
   z.object({
-    ...listBase,
+    ...listQueryFields('atmpt'),
+    ...timeRangeQueryFields,
     status: messageStatus,
     status_code_class: statusCodeClass,
     channel: name(128).optional(),
@@ -185,9 +160,10 @@ export const attemptListQuerySchema = z.preprocess(
 export type AttemptListQuery = z.output<typeof attemptListQuerySchema>;
 
 export const endpointMessageListQuerySchema = z.preprocess(
-  normalizeQuery,
+  normalize,
   z.object({
-    ...listBase,
+    ...listQueryFields('msg'),
+    ...timeRangeQueryFields,
     status: messageStatus,
     channel: name(128).optional(),
     tag: name(128).optional(),
@@ -199,7 +175,7 @@ export const endpointMessageListQuerySchema = z.preprocess(
 export type EndpointMessageListQuery = z.output<typeof endpointMessageListQuerySchema>;
 
 export const messageEndpointListQuerySchema = z.preprocess(
-  normalizeQuery,
-  z.object({ limit, iterator, expanded_statuses: queryBool(false) }),
+  normalize,
+  z.object({ ...listQueryFields('ep'), expanded_statuses: queryBool(false) }),
 );
 export type MessageEndpointListQuery = z.output<typeof messageEndpointListQuerySchema>;

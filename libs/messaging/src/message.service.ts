@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ApiMetrics, type RequestContext } from '@herald/api-core';
+import { ApiMetrics, listResponse, planNewestFirst, takePage, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, type ListResponse } from '@herald/core';
+import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
+import { assertSameUid } from '@herald/management';
 import { routeMessage, type Route } from './endpoint-routing';
-import { pageRows, toMessageOut, toPage } from './message.mappers';
+import { toMessageOut } from './message.mappers';
 import type { MessageOut } from './message.responses';
 import { MessageRepository, type IngestContext, type NewDelivery } from './message.repository';
 import type { EventExampleIn, MessageIn, MessageListQuery } from './message.schemas';
@@ -15,6 +16,9 @@ import { latestSchema, PayloadSchemaValidator } from './payload-schema.validator
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const DEFAULT_MESSAGE_RETENTION_DAYS = 90;
+/** Svix's built-in test event: `send-example` delivers it without a defined event type. */
+export const PING_EVENT_TYPE = 'svix.ping';
+const PING_PAYLOAD = Object.freeze({ success: true });
 /** An application id (not a uid): one that is not the caller's is never created, only 404. */
 const APP_ID_SHAPE = /^app_[0-9A-Za-z]{27}$/;
 
@@ -31,6 +35,8 @@ interface IngestPlan {
   retentionMs: number;
   deliverAt: Date | null;
   routes: Route[];
+  /** When the request arrived: the message's time and id. */
+  now: Date;
 }
 
 /**
@@ -53,13 +59,19 @@ export class MessageService {
 
   async create(ctx: RequestContext, appIdOrUid: string, input: MessageIn, withContent: boolean): Promise<MessageOut> {
     const payloadJson = this.serialize(input.payload);
+    const now = new Date();
+    const retentionMs = messageRetentionMs(input);
     let context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
     // Only a uid creates: a path shaped like an id names another tenant's app (or a deleted one).
     if (!context && input.application && !APP_ID_SHAPE.test(appIdOrUid)) {
-      const uid = await this.createApplication(ctx, appIdOrUid, input.application);
-      context = await this.messages.loadIngestContext(ctx.scope, uid, input.eventType);
+      assertSameUid(appIdOrUid, input.application.uid);
+      // Checked before the application is created, so a refused message creates nothing.
+      this.assertDeliverAt(input.deliverAt, now, retentionMs, await this.messages.tenantPayloadRetentionDays(ctx.scope));
+      await this.createApplication(ctx, appIdOrUid, input.application);
+      context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
     }
     if (!context) throw new NotFoundError('Application');
+    this.assertDeliverAt(input.deliverAt, now, retentionMs, context.payloadRetentionDays);
     if (context.eventType) {
       const { id, updatedAt } = context.eventType;
       await this.validator.validate(
@@ -68,8 +80,6 @@ export class MessageService {
       );
     }
     const channels = input.channels ?? [];
-    const retentionMs =
-      input.payloadRetentionHours != null ? input.payloadRetentionHours * HOUR_MS : (input.payloadRetentionPeriod ?? DEFAULT_MESSAGE_RETENTION_DAYS) * DAY_MS;
     const out = await this.ingest(ctx, {
       context,
       eventType: input.eventType,
@@ -81,6 +91,7 @@ export class MessageService {
       retentionMs,
       deliverAt: input.deliverAt ?? null,
       routes: routeMessage(context.endpoints, input.eventType, channels),
+      now,
     });
     return withContent ? out : { ...out, payload: {} };
   }
@@ -91,8 +102,11 @@ export class MessageService {
     const endpoint = await this.lookup.endpoint(ctx, app.id, endpointIdOrUid);
     const context = await this.messages.loadIngestContext(ctx.scope, app.id, input.eventType, endpoint.id);
     if (!context) throw new NotFoundError('Application');
-    if (!context.eventType) throw new NotFoundError('Event type');
-    const payload = exampleOf(await this.messages.findEventTypeSchemas(ctx.scope, context.eventType.id), input.exampleIndex ?? 0);
+    let payload: Record<string, unknown>;
+    // Svix's ping needs no event type of the tenant's: its example is always {"success": true}.
+    if (input.eventType === PING_EVENT_TYPE) payload = { ...PING_PAYLOAD };
+    else if (!context.eventType) throw new NotFoundError('Event type');
+    else payload = exampleOf(await this.messages.findEventTypeSchemas(ctx.scope, context.eventType.id), input.exampleIndex ?? 0);
     return this.ingest(ctx, {
       context,
       eventType: input.eventType,
@@ -103,6 +117,7 @@ export class MessageService {
       tags: [],
       retentionMs: DEFAULT_MESSAGE_RETENTION_DAYS * DAY_MS,
       deliverAt: null,
+      now: new Date(),
       // The example goes to the endpoint that asked for it, whatever its filters.
       routes: context.endpoints.map((e) => ({ endpointId: e.id, status: e.disabled ? 'skipped' : 'pending' })),
     });
@@ -110,19 +125,11 @@ export class MessageService {
 
   async list(ctx: RequestContext, appIdOrUid: string, query: MessageListQuery): Promise<ListResponse<MessageOut>> {
     const app = await this.lookup.app(ctx, appIdOrUid);
-    const rows = await this.messages.list(ctx.scope, {
-      appId: app.id,
-      limit: query.limit,
-      iterator: query.iterator,
-      before: query.before,
-      after: query.after,
-      channel: query.channel,
-      tag: query.tag,
-      eventTypes: query.event_types,
-    });
-    const page = pageRows(rows, query.limit, query.iterator);
-    const data = await Promise.all(page.map(async (m) => toMessageOut(m, await this.lookup.payload(ctx.scope, m.payloadEnc, query.with_content))));
-    return toPage(rows, query.limit, query.iterator, data);
+    const plan = planNewestFirst(query, 'msg');
+    const rows = await this.messages.list(ctx.scope, { appId: app.id, plan, channel: query.channel, tag: query.tag, eventTypes: query.event_types });
+    const page = takePage(rows, plan);
+    const data = await Promise.all(page.rows.map(async (m) => toMessageOut(m, await this.lookup.payload(ctx.scope, m.payloadEnc, query.with_content))));
+    return listResponse(page, (m) => m.id, data);
   }
 
   async get(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string, withContent: boolean): Promise<MessageOut> {
@@ -154,12 +161,26 @@ export class MessageService {
     return json;
   }
 
+  /**
+   * `deliverAt` must fall within the payload's retention (the message's own, capped by the
+   * tenant's): a delivery due after its payload is erased could never be sent.
+   */
+  private assertDeliverAt(deliverAt: Date | null | undefined, now: Date, messageRetentionMs: number, tenantRetentionDays: number | null): void {
+    if (!deliverAt) return;
+    const retentionMs = this.effectiveRetentionMs(messageRetentionMs, tenantRetentionDays);
+    if (deliverAt.getTime() > now.getTime() + retentionMs) {
+      throw ValidationError.single(['body', 'deliverAt'], `must not be later than the payload's retention (${Math.round(retentionMs / HOUR_MS)} hours from now)`);
+    }
+  }
+
+  private effectiveRetentionMs(messageRetentionMs: number, tenantRetentionDays: number | null): number {
+    return Math.min(messageRetentionMs, (tenantRetentionDays ?? this.config.retention.defaultPayloadRetentionDays) * DAY_MS);
+  }
+
   private async ingest(ctx: RequestContext, plan: IngestPlan): Promise<MessageOut> {
-    const { payloadJson } = plan;
+    const { payloadJson, now } = plan;
     const payloadSize = Buffer.byteLength(payloadJson, 'utf8');
-    const now = new Date();
-    const tenantRetentionDays = plan.context.payloadRetentionDays ?? this.config.retention.defaultPayloadRetentionDays;
-    const retentionMs = Math.min(plan.retentionMs, tenantRetentionDays * DAY_MS);
+    const retentionMs = this.effectiveRetentionMs(plan.retentionMs, plan.context.payloadRetentionDays);
     const deliverAt = plan.deliverAt && plan.deliverAt.getTime() > now.getTime() ? plan.deliverAt : null;
     const messageId = newId('msg', now);
     const deliveries: NewDelivery[] = plan.routes.map((r) => ({
@@ -195,9 +216,8 @@ export class MessageService {
     return out;
   }
 
-  /** Svix creates the application alongside its first message when the body describes it. */
-  private async createApplication(ctx: RequestContext, appIdOrUid: string, app: NonNullable<MessageIn['application']>): Promise<string> {
-    const uid = app.uid ?? appIdOrUid;
+  /** Svix creates the application alongside its first message when the body describes it (its uid is the path's). */
+  private async createApplication(ctx: RequestContext, uid: string, app: NonNullable<MessageIn['application']>): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const id = await this.messages.insertApplication(tx, ctx.scope, {
         id: newId('app'),
@@ -215,9 +235,14 @@ export class MessageService {
         });
       }
     });
-    return uid;
   }
 }
+
+/** The payload retention a message asks for (its hours or days; Svix's default is 90 days). */
+function messageRetentionMs(input: Pick<MessageIn, 'payloadRetentionHours' | 'payloadRetentionPeriod'>): number {
+  return input.payloadRetentionHours != null ? input.payloadRetentionHours * HOUR_MS : (input.payloadRetentionPeriod ?? DEFAULT_MESSAGE_RETENTION_DAYS) * DAY_MS;
+}
+
 
 /** The event type's example payload: `examples[index]` of its latest schema, or `{}`. */
 export function exampleOf(schemas: unknown, index: number): Record<string, unknown> {

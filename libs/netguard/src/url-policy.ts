@@ -20,7 +20,8 @@ export function checkWebhookUrl(raw: string, options: { httpsOnly: boolean; allo
   if (options.httpsOnly && url.protocol !== 'https:') return { ok: false, reason: 'URL must use https' };
   if (url.username || url.password) return { ok: false, reason: 'URL must not contain credentials' };
   if (!url.hostname) return { ok: false, reason: 'URL must have a host' };
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  // A trailing dot names the same host (`localhost.` is `localhost`, fully qualified).
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname.replace(/\.+$/, '');
   if (isIP(host) !== 0) {
     const verdict = checkAddress(host, options.allowedCidrs);
     if (!verdict.allowed) return { ok: false, reason: `URL host is not allowed: ${verdict.reason}` };

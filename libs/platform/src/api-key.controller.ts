@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
-import type { ListResponse } from '@herald/core';
+import { ApiOperation, Ctx, listResponseSchema, RequireAccess, ZodPipe, type ListResponse, type RequestContext } from '@herald/api-core';
 import { apiKeyCreatedOutSchema, apiKeyInSchema, apiKeyOutSchema, type ApiKeyCreatedOut, type ApiKeyIn, type ApiKeyOut } from './api-key.schemas';
 import { ApiKeyService } from './api-key.service';
-import { idPathSchema, listOutSchema, listQuerySchema, type IdPath, type ListQuery } from './list.schemas';
+import { apiKeyListQuerySchema, idPathSchema, type HeraldListQuery, type IdPath } from './platform.schemas';
 
 /** The tenant's API keys. Creating and revoking need scope `all`; the secret is shown once. */
 @Controller('api/v1/api-keys')
@@ -19,8 +18,8 @@ export class ApiKeyController {
 
   @Get()
   @RequireAccess('read')
-  @ApiOperation({ summary: 'List API keys (without their secrets)', response: listOutSchema(apiKeyOutSchema) })
-  list(@Ctx() ctx: RequestContext, @Query(new ZodPipe(listQuerySchema, 'query')) query: ListQuery): Promise<ListResponse<ApiKeyOut>> {
+  @ApiOperation({ summary: 'List API keys (without their secrets)', response: listResponseSchema(apiKeyOutSchema) })
+  list(@Ctx() ctx: RequestContext, @Query(new ZodPipe(apiKeyListQuerySchema, 'query')) query: HeraldListQuery): Promise<ListResponse<ApiKeyOut>> {
     return this.keys.list(ctx, query);
   }
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { keyRange, type PagePlan } from '@herald/api-core';
 import { newId, PrismaService } from '@herald/db';
 import type { Db, TenantScope } from '@herald/core';
 import type { ApiKeyRow } from './tenant.mappers';
-import { idPageOrder, idPageWhere, pageRows, type IdPage } from './paging';
 
 const API_KEY_SELECT = { id: true, name: true, keyPrefix: true, scopes: true, expiresAt: true, allowedCidrs: true, createdAt: true } as const;
 
@@ -37,14 +37,13 @@ export class ApiKeyRepository {
   }
 
   /** Keys not revoked (expired ones included, so they can be seen and revoked). */
-  async list(scope: TenantScope, page: IdPage): Promise<{ rows: ApiKeyRow[]; hasMore: boolean }> {
-    const found = await this.prisma.apiKey.findMany({
-      where: { tenantId: scope.tenantId, appId: null, revokedAt: null, ...idPageWhere(page) },
-      orderBy: idPageOrder(page),
-      take: page.limit + 1,
+  async list(scope: TenantScope, plan: PagePlan): Promise<ApiKeyRow[]> {
+    return this.prisma.apiKey.findMany({
+      where: { tenantId: scope.tenantId, appId: null, revokedAt: null, id: keyRange(plan) },
+      orderBy: { id: plan.sort },
+      take: plan.limit + 1,
       select: API_KEY_SELECT,
     });
-    return pageRows(found, page);
   }
 
   /** Revokes a live key of the tenant; false when there is none. Authentication refuses it from the commit on. */

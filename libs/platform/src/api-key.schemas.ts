@@ -1,6 +1,6 @@
-import { isValidCidr } from '@herald/api-core';
+import { isValidCidr, rfc3339DateTime } from '@herald/api-core';
 import { z } from 'zod';
-import { nameText } from './list.schemas';
+import { nameText } from './platform.schemas';
 
 export const API_KEY_SCOPES = ['all', 'read', 'send'] as const;
 export const MAX_ALLOWED_CIDRS = 100;
@@ -13,10 +13,7 @@ export const apiKeyInSchema = z.object({
     .max(API_KEY_SCOPES.length * 2)
     .optional()
     .transform((scopes) => [...new Set(scopes ?? ['all'])]),
-  expiresAt: z.iso
-    .datetime({ offset: true, message: 'must be an RFC 3339 date-time' })
-    .nullish()
-    .transform((v) => (v ? new Date(v) : null)),
+  expiresAt: rfc3339DateTime.nullish().transform((v) => v ?? null),
   allowedCidrs: z
     .array(z.string().max(64).refine(isValidCidr, 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/32'))
     .max(MAX_ALLOWED_CIDRS)

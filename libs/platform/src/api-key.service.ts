@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@herald/db';
-import type { RequestContext } from '@herald/api-core';
-import { AuditService, generateApiKey, NotFoundError, ValidationError, type ListResponse } from '@herald/core';
+import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
+import { AuditService, generateApiKey, NotFoundError, ValidationError } from '@herald/core';
 import { ApiKeyRepository } from './api-key.repository';
 import type { ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut } from './api-key.schemas';
-import type { ListQuery } from './list.schemas';
-import { envelope, idPage } from './paging';
+import type { HeraldListQuery } from './platform.schemas';
 import { apiKeyCreatedOut, apiKeyOut } from './tenant.mappers';
 
 @Injectable()
@@ -40,9 +39,10 @@ export class ApiKeyService {
     return apiKeyCreatedOut(row, material.key);
   }
 
-  async list(ctx: RequestContext, query: ListQuery): Promise<ListResponse<ApiKeyOut>> {
-    const { rows, hasMore } = await this.keys.list(ctx.scope, idPage(query.limit, query.iterator));
-    return envelope(rows, hasMore, query.iterator, apiKeyOut);
+  /** Newest first. */
+  async list(ctx: RequestContext, query: HeraldListQuery): Promise<ListResponse<ApiKeyOut>> {
+    const plan = planPage(query, 'descending');
+    return toListResponse(await this.keys.list(ctx.scope, plan), plan, (r) => r.id, apiKeyOut);
   }
 
   async revoke(ctx: RequestContext, id: string): Promise<void> {

@@ -1,9 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
-import type { ListResponse } from '@herald/core';
+import { ApiOperation, Ctx, listResponseSchema, RequireAccess, ZodPipe, type ListResponse, type RequestContext } from '@herald/api-core';
 import { auditEntryOutSchema, auditVerifyOutSchema, type AuditEntryOut, type AuditVerifyOut } from './audit-log.schemas';
 import { AuditLogService } from './audit-log.service';
-import { listOutSchema, listQuerySchema, type ListQuery } from './list.schemas';
+import { auditLogListQuerySchema, type HeraldListQuery } from './platform.schemas';
 
 @Controller('api/v1/audit-log')
 export class AuditLogController {
@@ -11,8 +10,8 @@ export class AuditLogController {
 
   @Get()
   @RequireAccess('read')
-  @ApiOperation({ summary: 'List audit entries, newest first', response: listOutSchema(auditEntryOutSchema) })
-  list(@Ctx() ctx: RequestContext, @Query(new ZodPipe(listQuerySchema, 'query')) query: ListQuery): Promise<ListResponse<AuditEntryOut>> {
+  @ApiOperation({ summary: 'List audit entries, newest first', response: listResponseSchema(auditEntryOutSchema) })
+  list(@Ctx() ctx: RequestContext, @Query(new ZodPipe(auditLogListQuerySchema, 'query')) query: HeraldListQuery): Promise<ListResponse<AuditEntryOut>> {
     return this.auditLog.list(ctx, query);
   }
 

@@ -1,18 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '@herald/api-core';
-import { AuditService, type ListResponse } from '@herald/core';
+import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
+import { AuditService } from '@herald/core';
 import type { AuditEntryOut, AuditVerifyOut } from './audit-log.schemas';
-import type { ListQuery } from './list.schemas';
-import { envelope } from './paging';
+import type { HeraldListQuery } from './platform.schemas';
 
 /** The tenant's hash-chained audit log, newest first, and its verification. */
 @Injectable()
 export class AuditLogService {
   constructor(private readonly audit: AuditService) {}
 
-  async list(ctx: RequestContext, query: ListQuery): Promise<ListResponse<AuditEntryOut>> {
-    const { rows, hasMore } = await this.audit.list(ctx.scope, query.limit, query.iterator);
-    return envelope(rows, hasMore, query.iterator, (r) => ({
+  async list(ctx: RequestContext, query: HeraldListQuery): Promise<ListResponse<AuditEntryOut>> {
+    const plan = planPage(query, 'descending');
+    const rows = await this.audit.list(ctx.scope, { limit: plan.limit, sort: plan.sort, newerThan: plan.gt, olderThan: plan.lt });
+    return toListResponse(rows, plan, (r) => r.id, (r) => ({
       id: r.id,
       action: r.action,
       actor: r.actor,

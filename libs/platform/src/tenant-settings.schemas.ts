@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { noNul } from './list.schemas';
+import { noNul } from './platform.schemas';
 
 const days = z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(3650);
 

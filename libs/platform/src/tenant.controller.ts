@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, OperatorCtx, RequireAccess, ZodPipe } from '@herald/api-core';
-import type { AuditContext, ListResponse } from '@herald/core';
-import { idPathSchema, listOutSchema, listQuerySchema, type IdPath, type ListQuery } from './list.schemas';
+import { ApiOperation, listResponseSchema, OperatorCtx, RequireAccess, ZodPipe, type ListResponse } from '@herald/api-core';
+import type { AuditContext } from '@herald/core';
+import { idPathSchema, tenantListQuerySchema, type HeraldListQuery, type IdPath } from './platform.schemas';
 import {
   provisionedTenantOutSchema,
   tenantInSchema,
@@ -27,8 +27,8 @@ export class TenantController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List tenants', tag: 'admin', response: listOutSchema(tenantOutSchema) })
-  list(@Query(new ZodPipe(listQuerySchema, 'query')) query: ListQuery): Promise<ListResponse<TenantOut>> {
+  @ApiOperation({ summary: 'List tenants', tag: 'admin', response: listResponseSchema(tenantOutSchema) })
+  list(@Query(new ZodPipe(tenantListQuerySchema, 'query')) query: HeraldListQuery): Promise<ListResponse<TenantOut>> {
     return this.tenants.list(query);
   }
 

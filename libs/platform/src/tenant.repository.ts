@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { keyRange, type PagePlan } from '@herald/api-core';
 import { PrismaService } from '@herald/db';
 import type { Db, TenantScope } from '@herald/core';
 import type { TenantRow } from './tenant.mappers';
-import { idPageOrder, idPageWhere, pageRows, type IdPage } from './paging';
 
 const TENANT_SELECT = { id: true, name: true, createdAt: true, updatedAt: true } as const;
 
@@ -14,14 +14,13 @@ const TENANT_SELECT = { id: true, name: true, createdAt: true, updatedAt: true }
 export class TenantRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async list(page: IdPage): Promise<{ rows: TenantRow[]; hasMore: boolean }> {
-    const found = await this.prisma.tenant.findMany({
-      where: { deletedAt: null, ...idPageWhere(page) },
-      orderBy: idPageOrder(page),
-      take: page.limit + 1,
+  async list(plan: PagePlan): Promise<TenantRow[]> {
+    return this.prisma.tenant.findMany({
+      where: { deletedAt: null, id: keyRange(plan) },
+      orderBy: { id: plan.sort },
+      take: plan.limit + 1,
       select: TENANT_SELECT,
     });
-    return pageRows(found, page);
   }
 
   find(scope: TenantScope): Promise<TenantRow | null> {

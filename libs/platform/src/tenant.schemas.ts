@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiKeyCreatedOutSchema } from './api-key.schemas';
-import { nameText } from './list.schemas';
+import { nameText } from './platform.schemas';
 
 const tenantName = nameText();
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@herald/db';
-import { AuditService, NotFoundError, TenantKeysService, TenantProvisioningService, tenantScope, type AuditContext, type ListResponse } from '@herald/core';
-import type { ListQuery } from './list.schemas';
-import { envelope, idPage } from './paging';
+import { planPage, toListResponse, type ListResponse } from '@herald/api-core';
+import { AuditService, NotFoundError, TenantKeysService, TenantProvisioningService, tenantScope, type AuditContext } from '@herald/core';
+import type { HeraldListQuery } from './platform.schemas';
 import { provisionedTenantOut, tenantOut } from './tenant.mappers';
 import { TenantRepository } from './tenant.repository';
 import type { ProvisionedTenantOut, TenantIn, TenantOut, TenantPatch } from './tenant.schemas';
@@ -22,9 +22,10 @@ export class TenantService {
     return provisionedTenantOut(await this.provisioning.create(body.name, ctx));
   }
 
-  async list(query: ListQuery): Promise<ListResponse<TenantOut>> {
-    const { rows, hasMore } = await this.tenants.list(idPage(query.limit, query.iterator));
-    return envelope(rows, hasMore, query.iterator, tenantOut);
+  /** Newest first. */
+  async list(query: HeraldListQuery): Promise<ListResponse<TenantOut>> {
+    const plan = planPage(query, 'descending');
+    return toListResponse(await this.tenants.list(plan), plan, (r) => r.id, tenantOut);
   }
 
   async get(id: string): Promise<TenantOut> {

@@ -590,8 +590,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v1/health */
-        get: operations["HealthController.get"];
+        /** Liveness (204, no body), as Svix */
+        get: operations["HealthController.health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness (204, no body), as Svix */
+        get: operations["HealthController.ping"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: PostgreSQL and Redis reachable (200), else 503; live worker counts */
+        get: operations["HealthController.ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5005,7 +5039,43 @@ export interface operations {
             };
         };
     };
-    "HealthController.get": {
+    "HealthController.health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "HealthController.ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "HealthController.ready": {
         parameters: {
             query?: never;
             header?: never;
@@ -5020,7 +5090,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        /** @enum {string} */
+                        database: "ok" | "error";
+                        /** @enum {string} */
+                        redis: "ok" | "error";
+                        /** @enum {string} */
+                        status: "ok" | "error";
+                        workers: {
+                            dispatcher: number;
+                            retention: number;
+                        };
+                    };
                 };
             };
         };

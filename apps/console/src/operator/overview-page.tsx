@@ -13,7 +13,7 @@ function HealthPanel() {
     queryKey: ['health'],
     queryFn: async () => {
       try {
-        const { data, error, response } = await client.GET('/api/v1/health');
+        const { data, error, response } = await client.GET('/api/v1/health/ready');
         return healthView(response.status, data ?? error);
       } catch (err) {
         throw ApiError.network(err);
