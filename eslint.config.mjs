@@ -7,7 +7,7 @@ export default tseslint.config(
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { herald: { rules: { 'require-access': requireAccess } } },
     rules: {
@@ -21,6 +21,8 @@ export default tseslint.config(
             { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:worker', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:public', onlyDependOnLibsWithTags: ['scope:public'] },
+            // The web UI talks to Herald only through its public HTTP API (the generated client).
+            { sourceTag: 'scope:web', onlyDependOnLibsWithTags: [] },
             // The operator CLI runs API-side (tenant provisioning) and worker-side (retention, key rotation) services.
             { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:api', 'scope:worker', 'scope:shared'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data', 'type:util', 'type:testing'] },
@@ -44,7 +46,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', 'libs/testing/**/*.ts', 'bench/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', 'libs/testing/**/*.ts', 'bench/**/*.ts', 'deploy/**/test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {

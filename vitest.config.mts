@@ -13,12 +13,12 @@ const alias = Object.fromEntries(
 
 export default defineConfig({
   // SWC emits the decorator metadata NestJS's dependency injection reads.
-  plugins: [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2022' } })],
+  plugins: [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2022', transform: { react: { runtime: 'automatic' } } } })],
   resolve: { alias },
   test: {
     globals: false,
     environment: 'node',
-    include: ['apps/**/*.spec.ts', 'apps/**/*.int-spec.ts', 'libs/**/*.spec.ts', 'libs/**/*.int-spec.ts', 'bench/**/*.spec.ts', 'bench/**/*.int-spec.ts', 'scripts/**/*.spec.ts'],
+    include: ['apps/**/*.spec.ts', 'apps/**/*.int-spec.ts', 'libs/**/*.spec.ts', 'libs/**/*.int-spec.ts', 'bench/**/*.spec.ts', 'bench/**/*.int-spec.ts', 'scripts/**/*.spec.ts', 'deploy/**/*.int-spec.ts', 'apps/console/src/**/*.spec.tsx'],
     globalSetup: ['libs/testing/src/global-setup.ts'],
     env: { TZ: 'UTC', NODE_ENV: 'test' },
     pool: 'forks',

@@ -3,11 +3,15 @@
 -- from PostgreSQL per endpoint lane, fairly, with a lease; circuit breakers per endpoint;
 -- operational webhooks become ordinary messages of a hidden per-tenant application.
 
--- A claimed delivery: lease_owner is the dispatcher holding it, next_attempt_at its lease end
--- (a crashed dispatcher's deliveries are due again when the lease ends). trigger_type: what
--- the next attempt is (Svix MessageAttemptTriggerType: 0 scheduled, 1 manual).
+-- A claimed delivery: lease_owner is the dispatcher holding it until lease_until (a crashed
+-- dispatcher's deliveries are claimable again when their lease ends). Neither column is
+-- indexed, so a claim is a HOT update (no index entries written): fillfactor leaves room on
+-- each page for it. trigger_type: what the next attempt is (Svix MessageAttemptTriggerType:
+-- 0 scheduled, 1 manual).
 ALTER TABLE deliveries ADD COLUMN lease_owner text;
+ALTER TABLE deliveries ADD COLUMN lease_until timestamptz(3);
 ALTER TABLE deliveries ADD COLUMN trigger_type integer NOT NULL DEFAULT 0;
+ALTER TABLE deliveries SET (fillfactor = 80);
 -- "sending" is no longer a stored state (a delivery waiting for its retry is pending with
 -- attempts made; the API shows it as Svix's "sending").
 UPDATE deliveries SET status = 'pending' WHERE status = 'sending';
@@ -15,8 +19,6 @@ DROP INDEX deliveries_due_idx;
 -- Each endpoint is a lane: its due deliveries in order, and lane discovery (one probe per
 -- endpoint). Partial: finished deliveries leave it.
 CREATE INDEX deliveries_lane_due_idx ON deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
--- Deliveries in flight, per endpoint (the fleet-wide per-endpoint cap).
-CREATE INDEX deliveries_leased_idx ON deliveries (endpoint_id) WHERE lease_owner IS NOT NULL;
 
 -- Per-endpoint bound on requests in flight (NULL: the operator default), and its circuit
 -- breaker: 'closed' | 'open' (deliveries parked) | 'half-open' (one probe in flight).
@@ -69,8 +71,9 @@ ALTER TABLE endpoints DROP COLUMN circuit_opened_at;
 ALTER TABLE endpoints DROP COLUMN circuit_state;
 ALTER TABLE endpoints DROP COLUMN consecutive_failures;
 ALTER TABLE endpoints DROP COLUMN max_in_flight;
-DROP INDEX deliveries_leased_idx;
 DROP INDEX deliveries_lane_due_idx;
+ALTER TABLE deliveries RESET (fillfactor);
 CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status IN ('pending', 'sending');
 ALTER TABLE deliveries DROP COLUMN trigger_type;
+ALTER TABLE deliveries DROP COLUMN lease_until;
 ALTER TABLE deliveries DROP COLUMN lease_owner;

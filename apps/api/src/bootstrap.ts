@@ -5,6 +5,7 @@ import { installJsonBodyParser } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
 import { createLogger, PinoNestLogger } from '@herald/observability';
 import { ApiModule } from './app.module';
+import { registerWebUi } from './web-ui';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -36,6 +37,8 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
     bufferLogs: false,
     bodyParser: false,
   });
+  // The console and the app portal: static files of the web UI build, beside the API.
+  registerWebUi(adapter.getInstance(), config.api.webUiDir, logger);
   app.enableShutdownHooks();
   await app.init();
   return app;

@@ -155,11 +155,17 @@ const ROUTES: Record<string, Exercise> = {
   'GET /api/v1/admin/tenants/{id}': { kind: 'operator' },
   'PATCH /api/v1/admin/tenants/{id}': { kind: 'operator', body: { name: 'renamed by a tenant key' } },
   'DELETE /api/v1/admin/tenants/{id}': { kind: 'operator' },
+  'GET /api/v1/admin/overview': { kind: 'operator' },
   'GET /api/v1/health': { kind: 'public' },
   'GET /api/v1/metrics': { kind: 'public' },
   'GET /metrics': { kind: 'public' },
   'GET /api/v1/openapi.json': { kind: 'public' },
   'GET /docs': { kind: 'public' },
+  // The web UI's static files (single-page fallback under each prefix).
+  'GET /console': { kind: 'public' },
+  'GET /console/*': { kind: 'public' },
+  'GET /app-portal': { kind: 'public' },
+  'GET /app-portal/*': { kind: 'public' },
 };
 
 // -----------------------------------------------------------------------------------------------

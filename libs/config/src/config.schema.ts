@@ -112,6 +112,8 @@ export const envSchema = z.object({
   HERALD_API_RATE_LIMIT: positiveInt.default(1000),
   /** Largest accepted request body, bytes. */
   HERALD_MAX_PAYLOAD_BYTES: positiveInt.default(1048576),
+  /** Folder of the built web UI (console and app portal) the API serves; relative paths start at the working directory. */
+  HERALD_WEB_UI_DIR: z.string().min(1).default('dist/console'),
   /** Proxies whose X-Forwarded-For is believed. */
   HERALD_TRUST_PROXY: cidrList.default([]),
   /** Requests in flight per dispatcher process (its slots). */

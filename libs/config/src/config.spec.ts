@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, maskConfig } from './config';
 
@@ -13,6 +14,7 @@ describe('loadConfig', () => {
     expect(config.delivery.httpsOnly).toBe(false);
     expect(config.api.maxPayloadBytes).toBe(1048576);
     expect(config.security.masterKeys).toHaveLength(1);
+    expect(config.api.webUiDir).toBe(resolve('dist/console'));
   });
 
   it('parses every variable into the structured config', () => {
@@ -24,6 +26,7 @@ describe('loadConfig', () => {
       HERALD_ENDPOINT_HTTPS_ONLY: 'true',
       HERALD_MASTER_KEYS: `new:${KEY},old:${Buffer.alloc(32, 2).toString('base64')}`,
       HERALD_API_RATE_LIMIT: '50',
+      HERALD_WEB_UI_DIR: '/srv/herald-ui',
     });
     expect(config.api.port).toBe(9000);
     expect(config.delivery.retryScheduleSeconds).toEqual([1, 2, 3]);
@@ -32,6 +35,7 @@ describe('loadConfig', () => {
     expect(config.delivery.httpsOnly).toBe(true);
     expect(config.security.masterKeys.map((k) => k.kid)).toEqual(['new', 'old']);
     expect(config.api.rateLimitPerSecond).toBe(50);
+    expect(config.api.webUiDir).toBe('/srv/herald-ui');
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { envSchema } from './config.schema';
 
@@ -31,7 +32,7 @@ export interface HeraldConfig {
      */
     queuePrefix: string;
   };
-  api: { host: string; port: number; rateLimitPerSecond: number; maxPayloadBytes: number; trustProxy: string[] };
+  api: { host: string; port: number; rateLimitPerSecond: number; maxPayloadBytes: number; trustProxy: string[]; webUiDir: string };
   delivery: {
     retryScheduleSeconds: number[];
     timeoutMs: number;
@@ -110,6 +111,7 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
       rateLimitPerSecond: e.HERALD_API_RATE_LIMIT,
       maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
       trustProxy: e.HERALD_TRUST_PROXY,
+      webUiDir: resolve(e.HERALD_WEB_UI_DIR),
     },
     delivery: {
       retryScheduleSeconds: e.HERALD_RETRY_SCHEDULE,

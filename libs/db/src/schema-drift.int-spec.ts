@@ -11,7 +11,6 @@ import { inject } from 'vitest';
 const SQL_ONLY_INDEXES = new Set([
   'messages_payload_expiry_idx', // partial: payloads not yet erased
   'deliveries_lane_due_idx', // partial: due deliveries per endpoint lane (claims, lane discovery)
-  'deliveries_leased_idx', // partial: deliveries in flight per endpoint
   'applications_operational_key', // partial unique: one operational application per tenant
   'endpoints_failing_since_idx', // partial: endpoint health, failing endpoints only
 ]);

@@ -145,8 +145,9 @@ export class DeliveryLaneRepository {
   ) {}
 
   /**
-   * Claims up to `count` due deliveries of each lane, oldest due first, for `leaseMs`, within
-   * the lane's fleet-wide cap (deliveries leased by other dispatchers count) and, over all
+   * Claims up to `count` due deliveries of each lane, oldest due first, for `leaseMs` (a HOT
+   * update of two unindexed columns), within the lane's fleet-wide cap (deliveries leased by
+   * other dispatchers count) and, over all
    * lanes in request order, `maxBytes` of payload (at least one delivery). Returns the
    * claimed deliveries with their payloads, and each lane's next due time.
    */
@@ -156,10 +157,14 @@ export class DeliveryLaneRepository {
     const rows = await this.prisma.$queryRaw<ClaimRow[]>`/* hot:claim */
       WITH req AS (
         SELECT r.tenant_id, r.endpoint_id, r.ord,
+               -- Other dispatchers' live leases count against the cap. They are the lane's oldest due
+               -- rows (claims go in due order), so looking at the front is enough and stays cheap.
                LEAST(r.n, GREATEST(0, r.cap - (
-                 SELECT count(*) FROM deliveries x
-                 WHERE x.endpoint_id = r.endpoint_id AND x.lease_owner IS NOT NULL AND x.lease_owner <> ${owner}
-                   AND x.status = 'pending' AND x.next_attempt_at > now())))::int AS n
+                 SELECT count(*) FROM (
+                   SELECT x.lease_owner, x.lease_until FROM deliveries x
+                   WHERE x.endpoint_id = r.endpoint_id AND x.status = 'pending' AND x.next_attempt_at <= now()
+                   ORDER BY x.next_attempt_at LIMIT 4 * r.cap
+                 ) front WHERE front.lease_until > now() AND front.lease_owner <> ${owner})))::int AS n
         FROM unnest(${requests.map((r) => r.tenantId)}::text[], ${requests.map((r) => r.endpointId)}::text[],
                     ${requests.map((r) => r.count)}::int[], ${requests.map((r) => r.cap)}::int[])
           WITH ORDINALITY AS r(tenant_id, endpoint_id, n, cap, ord)
@@ -169,6 +174,7 @@ export class DeliveryLaneRepository {
           SELECT d.id, d.tenant_id, d.message_id, d.next_attempt_at
           FROM deliveries d
           WHERE d.endpoint_id = r.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= now() AND d.tenant_id = r.tenant_id
+            AND (d.lease_until IS NULL OR d.lease_until <= now())
           ORDER BY d.next_attempt_at
           LIMIT r.n
           FOR UPDATE OF d SKIP LOCKED
@@ -178,7 +184,7 @@ export class DeliveryLaneRepository {
         FROM picked p JOIN messages m ON m.id = p.message_id AND m.tenant_id = p.tenant_id
       ), claimed AS (
         UPDATE deliveries d
-        SET lease_owner = ${owner}, next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+        SET lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
         FROM sized s
         WHERE d.id = s.id AND d.tenant_id = s.tenant_id AND (s.upto - s.payload_size < ${maxBytes} OR s.upto = s.payload_size)
         RETURNING d.id, d.tenant_id, d.app_id, d.message_id, d.endpoint_id, d.attempt_count, d.trigger_type
@@ -249,10 +255,11 @@ export class DeliveryLaneRepository {
    */
   async skipDue(lane: LaneRef, limit: number): Promise<number> {
     return this.prisma.$executeRaw`
-      UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL, trigger_type = 0, updated_at = now()
+      UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, trigger_type = 0, updated_at = now()
       WHERE id IN (
         SELECT id FROM deliveries
         WHERE endpoint_id = ${lane.endpointId} AND tenant_id = ${lane.tenantId} AND status = 'pending' AND next_attempt_at <= now()
+          AND (lease_until IS NULL OR lease_until <= now())
         ORDER BY next_attempt_at LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
       AND tenant_id = ${lane.tenantId}`;
@@ -282,7 +289,7 @@ export class DeliveryLaneRepository {
     if (deliveries.length === 0) return 0;
     const owner = this.owner;
     return this.prisma.$executeRaw`
-      UPDATE deliveries d SET lease_owner = NULL, next_attempt_at = now(), updated_at = now()
+      UPDATE deliveries d SET lease_owner = NULL, lease_until = NULL, updated_at = now()
       FROM unnest(${deliveries.map((d) => d.id)}::text[], ${deliveries.map((d) => d.tenantId)}::text[]) AS r(id, tenant_id)
       WHERE d.id = r.id AND d.tenant_id = r.tenant_id AND d.lease_owner = ${owner} AND d.status = 'pending'`;
   }
@@ -370,6 +377,7 @@ export class DeliveryLaneRepository {
           next_attempt_at = CASE WHEN d.status = 'success' THEN d.next_attempt_at ELSE u.next_at END,
           last_attempt_at = GREATEST(d.last_attempt_at, u.last_at),
           lease_owner = NULL,
+          lease_until = NULL,
           trigger_type = 0,
           updated_at = now()
         FROM unnest(${d.map((c) => c.id)}::text[], ${d.map((c) => c.tenantId)}::text[], ${d.map((c) => c.status)}::text[],

@@ -1,7 +1,7 @@
 /**
  * A delivery (one message × one endpoint) as stored in `deliveries.status`:
- * - `pending`: to be tried (first try, or a retry waiting for `next_attempt_at`, or claimed by
- *   a dispatcher when `lease_owner` is set — `next_attempt_at` is then the lease's end);
+ * - `pending`: to be tried when `next_attempt_at` comes (first try or a retry); claimed by
+ *   the dispatcher `lease_owner` until `lease_until`;
  * - `success`: a 2xx arrived; `failed`: the retry schedule is used up (or the endpoint said
  *   410 Gone); `skipped`: the endpoint was disabled or deleted when it came due.
  */

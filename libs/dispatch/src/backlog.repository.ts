@@ -17,21 +17,25 @@ export class BacklogRepository {
   async dueCount(): Promise<number> {
     const rows = await this.prisma.$queryRaw<{ n: bigint }[]>`
       SELECT count(*) AS n FROM (
-        SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now() AND lease_owner IS NULL LIMIT ${DUE_COUNT_CAP}
+        SELECT 1 FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until <= now())
+        LIMIT ${DUE_COUNT_CAP}
       ) due`;
     return Number(rows[0]?.n ?? 0);
   }
 
   /** Deliveries claimed by a dispatcher and not recorded yet. */
   async inFlightCount(): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM deliveries WHERE lease_owner IS NOT NULL AND status = 'pending'`;
+    const rows = await this.prisma.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM (SELECT 1 FROM deliveries WHERE status = 'pending' AND lease_until > now() LIMIT ${DUE_COUNT_CAP}) leased`;
     return Number(rows[0]?.n ?? 0);
   }
 
   /** The earliest next_attempt_at of a due, unclaimed delivery, or null. */
   async oldestDueAt(): Promise<Date | null> {
     const rows = await this.prisma.$queryRaw<{ at: Date | null }[]>`
-      SELECT min(next_attempt_at) AS at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now() AND lease_owner IS NULL`;
+      SELECT min(next_attempt_at) AS at FROM deliveries
+      WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until <= now())`;
     return rows[0]?.at ?? null;
   }
 

@@ -64,7 +64,7 @@ describe('dispatcher: lanes and the outbox sweep', () => {
     const { scope, appId, endpointId } = await setup();
     const { messageId, deliveryIds } = await h.insertMessage(scope, appId, [endpointId], { orphan: true }, { wake: false });
     const leaseEnd = new Date(Date.now() + 2_000);
-    await h.prisma.delivery.update({ where: { id: deliveryIds[0]! }, data: { leaseOwner: 'dsp_dead', nextAttemptAt: leaseEnd } });
+    await h.prisma.delivery.update({ where: { id: deliveryIds[0]! }, data: { leaseOwner: 'dsp_dead', leaseUntil: leaseEnd } });
     h.scheduler.wake([{ tenantId: scope.tenantId, endpointId }]);
     await new Promise((r) => setTimeout(r, 1_200));
     expect(arrived([messageId])).toBe(false);
@@ -72,7 +72,7 @@ describe('dispatcher: lanes and the outbox sweep', () => {
     const req = receiver.requests.find((r) => r.headers['webhook-id'] === messageId)!;
     expect(req.at).toBeGreaterThanOrEqual(leaseEnd.getTime() - 5);
     await h.waitFor(async () => (await h.prisma.delivery.findUniqueOrThrow({ where: { id: deliveryIds[0]! } })).status === 'success', 5_000, 'recorded');
-    expect((await h.prisma.delivery.findUniqueOrThrow({ where: { id: deliveryIds[0]! } })).leaseOwner).toBeNull();
+    expect(await h.prisma.delivery.findUniqueOrThrow({ where: { id: deliveryIds[0]! } })).toMatchObject({ leaseOwner: null, leaseUntil: null });
   });
 
   it('never sends before next_attempt_at, however often the lane is woken', async () => {

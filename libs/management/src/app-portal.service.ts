@@ -6,21 +6,7 @@ import { AppPortalRepository } from './app-portal.repository';
 import { DEFAULT_PORTAL_TOKEN_SECONDS, type AppPortalAccessIn, type ApplicationTokenExpireIn } from './app-portal.schemas';
 import { ApplicationRepository, type ApplicationRow } from './application.repository';
 import { ApplicationService, looksLikeAppId, newApplicationData } from './application.service';
-
-export interface AppPortalAccessOut {
-  url: string;
-  token: string;
-}
-
-/** What the caller's bearer token is and may do (GET /auth/session; the web UI reads it). */
-export interface SessionOut {
-  kind: Principal['kind'];
-  tenantId: string | null;
-  appId: string | null;
-  scopes: string[];
-  capabilities: PortalCapability[];
-  expiresAt: string | null;
-}
+import type { AppPortalAccessOut, SessionOut } from './management.responses';
 
 /** What a token without explicit capabilities may do: everything a customer may. */
 const FULL_CAPABILITIES: PortalCapability[] = ['ViewBase', 'ViewEndpointSecret', 'ManageEndpointSecret', 'CreateAttempts', 'ManageEndpoint'];

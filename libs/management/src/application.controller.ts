@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
+import { ApiOperation, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
 import type { ListResponse } from '@herald/core';
 import type { FastifyReply } from 'fastify';
 import {
@@ -13,7 +13,7 @@ import {
   type ApplicationPatch,
 } from './application.schemas';
 import { ApplicationService } from './application.service';
-import type { ApplicationOut } from './management.mappers';
+import { applicationOutSchema, listEnvelopeSchema, type ApplicationOut } from './management.responses';
 import { appPathSchema, type AppPath } from './management.schemas';
 
 /** Svix application API. `{app_id}` is an id or a uid. */
@@ -22,12 +22,14 @@ export class ApplicationController {
   constructor(private readonly apps: ApplicationService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List applications', tag: 'Application', response: listEnvelopeSchema(applicationOutSchema) })
   @RequireAccess('read')
   list(@Ctx() ctx: RequestContext, @Query(new ZodPipe(applicationListQuerySchema, 'query')) query: ApplicationListQuery): Promise<ListResponse<ApplicationOut>> {
     return this.apps.list(ctx, query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create an application', tag: 'Application', response: applicationOutSchema })
   @RequireAccess('write')
   async create(
     @Ctx() ctx: RequestContext,
@@ -41,12 +43,14 @@ export class ApplicationController {
   }
 
   @Get(':app_id')
+  @ApiOperation({ summary: 'Get an application', tag: 'Application', response: applicationOutSchema })
   @RequireAccess('read', { portal: 'ViewBase' })
   get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath): Promise<ApplicationOut> {
     return this.apps.get(ctx, path.app_id);
   }
 
   @Put(':app_id')
+  @ApiOperation({ summary: 'Create or replace an application', tag: 'Application', response: applicationOutSchema })
   @RequireAccess('write')
   async update(
     @Ctx() ctx: RequestContext,
@@ -60,6 +64,7 @@ export class ApplicationController {
   }
 
   @Patch(':app_id')
+  @ApiOperation({ summary: 'Change an application', tag: 'Application', response: applicationOutSchema })
   @RequireAccess('write')
   patch(
     @Ctx() ctx: RequestContext,
@@ -70,6 +75,7 @@ export class ApplicationController {
   }
 
   @Delete(':app_id')
+  @ApiOperation({ summary: 'Delete an application', tag: 'Application' })
   @HttpCode(204)
   @RequireAccess('write')
   async delete(@Ctx() ctx: RequestContext, @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath): Promise<void> {

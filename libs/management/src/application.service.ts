@@ -7,7 +7,8 @@ import { AppPortalRepository } from './app-portal.repository';
 import { ApplicationRepository, type ApplicationData, type ApplicationRow } from './application.repository';
 import type { ApplicationIn, ApplicationListQuery, ApplicationPatch } from './application.schemas';
 import { pageQuery, toPage } from './list-page';
-import { toApplicationOut, type ApplicationOut } from './management.mappers';
+import { toApplicationOut } from './management.mappers';
+import type { ApplicationOut } from './management.responses';
 import { requestedRateLimit } from './management.schemas';
 
 const APP_ID_SHAPE = /^app_[0-9A-Za-z]{27}$/;

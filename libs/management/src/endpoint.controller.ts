@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
+import { ApiOperation, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
 import type { ListResponse } from '@herald/core';
 import type { FastifyReply } from 'fastify';
 import {
@@ -20,8 +20,18 @@ import {
   type EndpointStatsQuery,
   type EndpointUpdate,
 } from './endpoint.schemas';
-import { EndpointService, type EndpointHeadersOut, type EndpointSecretOut, type EndpointStatsOut } from './endpoint.service';
-import type { EndpointOut } from './management.mappers';
+import { EndpointService } from './endpoint.service';
+import {
+  endpointHeadersOutSchema,
+  endpointOutSchema,
+  endpointSecretOutSchema,
+  endpointStatsOutSchema,
+  listEnvelopeSchema,
+  type EndpointHeadersOut,
+  type EndpointOut,
+  type EndpointSecretOut,
+  type EndpointStatsOut,
+} from './management.responses';
 import { appPathSchema, endpointPathSchema, type AppPath, type EndpointPath } from './management.schemas';
 
 /** Svix endpoint API: endpoints, their secrets, custom headers and delivery stats. */
@@ -30,6 +40,7 @@ export class EndpointController {
   constructor(private readonly endpoints: EndpointService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List endpoints', tag: 'Endpoint', response: listEnvelopeSchema(endpointOutSchema) })
   @RequireAccess('read', { portal: 'ViewBase' })
   list(
     @Ctx() ctx: RequestContext,
@@ -40,6 +51,7 @@ export class EndpointController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create an endpoint', tag: 'Endpoint', response: endpointOutSchema })
   @RequireAccess('write', { portal: 'ManageEndpoint' })
   create(
     @Ctx() ctx: RequestContext,
@@ -50,12 +62,14 @@ export class EndpointController {
   }
 
   @Get(':endpoint_id')
+  @ApiOperation({ summary: 'Get an endpoint', tag: 'Endpoint', response: endpointOutSchema })
   @RequireAccess('read', { portal: 'ViewBase' })
   get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointOut> {
     return this.endpoints.get(ctx, path.app_id, path.endpoint_id);
   }
 
   @Put(':endpoint_id')
+  @ApiOperation({ summary: 'Create or replace an endpoint', tag: 'Endpoint', response: endpointOutSchema })
   @RequireAccess('write', { portal: 'ManageEndpoint' })
   async update(
     @Ctx() ctx: RequestContext,
@@ -69,6 +83,7 @@ export class EndpointController {
   }
 
   @Patch(':endpoint_id')
+  @ApiOperation({ summary: 'Change an endpoint', tag: 'Endpoint', response: endpointOutSchema })
   @RequireAccess('write', { portal: 'ManageEndpoint' })
   patch(
     @Ctx() ctx: RequestContext,
@@ -79,6 +94,7 @@ export class EndpointController {
   }
 
   @Delete(':endpoint_id')
+  @ApiOperation({ summary: 'Delete an endpoint', tag: 'Endpoint' })
   @HttpCode(204)
   @RequireAccess('write', { portal: 'ManageEndpoint' })
   async delete(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<void> {
@@ -86,12 +102,14 @@ export class EndpointController {
   }
 
   @Get(':endpoint_id/secret')
+  @ApiOperation({ summary: "Reveal an endpoint's signing secret (audited)", tag: 'Endpoint', response: endpointSecretOutSchema })
   @RequireAccess('secret', { portal: 'ViewEndpointSecret' })
   getSecret(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointSecretOut> {
     return this.endpoints.getSecret(ctx, path.app_id, path.endpoint_id);
   }
 
   @Post(':endpoint_id/secret/rotate')
+  @ApiOperation({ summary: "Rotate an endpoint's signing secret", tag: 'Endpoint' })
   @HttpCode(204)
   @RequireAccess('write', { portal: 'ManageEndpointSecret' })
   async rotateSecret(
@@ -103,12 +121,14 @@ export class EndpointController {
   }
 
   @Get(':endpoint_id/headers')
+  @ApiOperation({ summary: "An endpoint's custom headers", tag: 'Endpoint', response: endpointHeadersOutSchema })
   @RequireAccess('read', { portal: 'ViewBase' })
   getHeaders(@Ctx() ctx: RequestContext, @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath): Promise<EndpointHeadersOut> {
     return this.endpoints.getHeaders(ctx, path.app_id, path.endpoint_id);
   }
 
   @Put(':endpoint_id/headers')
+  @ApiOperation({ summary: "Replace an endpoint's custom headers", tag: 'Endpoint' })
   @HttpCode(204)
   @RequireAccess('write', { portal: 'ManageEndpoint' })
   async replaceHeaders(
@@ -120,6 +140,7 @@ export class EndpointController {
   }
 
   @Patch(':endpoint_id/headers')
+  @ApiOperation({ summary: "Change some of an endpoint's custom headers", tag: 'Endpoint' })
   @HttpCode(204)
   @RequireAccess('write', { portal: 'ManageEndpoint' })
   async patchHeaders(
@@ -131,6 +152,7 @@ export class EndpointController {
   }
 
   @Get(':endpoint_id/stats')
+  @ApiOperation({ summary: "An endpoint's delivery counts by status (optionally between since and until)", tag: 'Endpoint', response: endpointStatsOutSchema })
   @RequireAccess('read', { portal: 'ViewBase' })
   stats(
     @Ctx() ctx: RequestContext,

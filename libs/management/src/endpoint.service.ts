@@ -21,7 +21,8 @@ import type {
 } from './endpoint.schemas';
 import { EventTypeRepository } from './event-type.repository';
 import { pageQuery, toPage } from './list-page';
-import { toEndpointOut, type EndpointOut } from './management.mappers';
+import { toEndpointOut } from './management.mappers';
+import type { EndpointHeadersOut, EndpointOut, EndpointSecretOut, EndpointStatsOut } from './management.responses';
 import { requestedRateLimit } from './management.schemas';
 import { OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 
@@ -31,30 +32,6 @@ const DEFAULT_GRACE_SECONDS = 86_400;
 const MAX_OLD_SECRETS = 10;
 const MANUAL_DISABLE_REASON = 'manual';
 const ENDPOINT_ID_SHAPE = /^ep_[0-9A-Za-z]{27}$/;
-
-export interface EndpointSecretOut {
-  key: string;
-  /** ed25519 endpoints: the `whpk_…` key receivers verify `v1a` signatures with. */
-  publicKey?: string;
-}
-
-export interface EndpointHeadersOut {
-  headers: Record<string, string>;
-  sensitive: string[];
-}
-
-/**
- * Svix's delivery statistics of an endpoint, counted over its deliveries (one per message):
- * success, pending, sending, fail (retries exhausted) and canceled (skipped because the
- * endpoint was disabled when the message came).
- */
-export interface EndpointStatsOut {
-  success: number;
-  pending: number;
-  sending: number;
-  fail: number;
-  canceled: number;
-}
 
 /** The application an endpoint belongs to, as operational webhooks name it. */
 type AppRef = { id: string; uid: string | null };

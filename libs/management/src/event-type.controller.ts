@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
+import { ApiOperation, Ctx, RequireAccess, ZodPipe, type RequestContext } from '@herald/api-core';
 import type { ListResponse } from '@herald/core';
 import type { FastifyReply } from 'fastify';
 import {
@@ -15,7 +15,7 @@ import {
   type EventTypeUpdate,
 } from './event-type.schemas';
 import { EventTypeService } from './event-type.service';
-import type { EventTypeOut } from './management.mappers';
+import { eventTypeOutSchema, listEnvelopeSchema, type EventTypeOut } from './management.responses';
 import { eventTypePathSchema, type EventTypePath } from './management.schemas';
 
 /** Svix event type API, addressed by name. */
@@ -24,24 +24,28 @@ export class EventTypeController {
   constructor(private readonly eventTypes: EventTypeService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List event types', tag: 'Event Type', response: listEnvelopeSchema(eventTypeOutSchema) })
   @RequireAccess('read', { portal: 'ViewBase' })
   list(@Ctx() ctx: RequestContext, @Query(new ZodPipe(eventTypeListQuerySchema, 'query')) query: EventTypeListQuery): Promise<ListResponse<EventTypeOut>> {
     return this.eventTypes.list(ctx, query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create an event type', tag: 'Event Type', response: eventTypeOutSchema })
   @RequireAccess('write')
   create(@Ctx() ctx: RequestContext, @Body(new ZodPipe(eventTypeInSchema, 'body')) body: EventTypeIn): Promise<EventTypeOut> {
     return this.eventTypes.create(ctx, body);
   }
 
   @Get(':event_type_name')
+  @ApiOperation({ summary: 'Get an event type', tag: 'Event Type', response: eventTypeOutSchema })
   @RequireAccess('read', { portal: 'ViewBase' })
   get(@Ctx() ctx: RequestContext, @Param(new ZodPipe(eventTypePathSchema, 'path')) path: EventTypePath): Promise<EventTypeOut> {
     return this.eventTypes.get(ctx, path.event_type_name);
   }
 
   @Put(':event_type_name')
+  @ApiOperation({ summary: 'Create or replace an event type', tag: 'Event Type', response: eventTypeOutSchema })
   @RequireAccess('write')
   async update(
     @Ctx() ctx: RequestContext,
@@ -55,6 +59,7 @@ export class EventTypeController {
   }
 
   @Patch(':event_type_name')
+  @ApiOperation({ summary: 'Change an event type', tag: 'Event Type', response: eventTypeOutSchema })
   @RequireAccess('write')
   patch(
     @Ctx() ctx: RequestContext,
@@ -65,6 +70,7 @@ export class EventTypeController {
   }
 
   @Delete(':event_type_name')
+  @ApiOperation({ summary: 'Archive (or with expunge, delete) an event type', tag: 'Event Type' })
   @HttpCode(204)
   @RequireAccess('write')
   async delete(

@@ -6,7 +6,8 @@ import { EventTypeRepository, type EventTypeData, type EventTypeRow } from './ev
 import { requestedFeatureFlag, type EventTypeIn, type EventTypeListQuery, type EventTypePatch, type EventTypeUpdate } from './event-type.schemas';
 import { jsonSchemaIssues } from './json-schema.rules';
 import { pageQuery, toPage } from './list-page';
-import { toEventTypeOut, type EventTypeOut } from './management.mappers';
+import { toEventTypeOut } from './management.mappers';
+import type { EventTypeOut } from './management.responses';
 import type { Outcome } from './application.service';
 
 @Injectable()

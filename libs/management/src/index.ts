@@ -16,5 +16,4 @@ export {
   endpointStatsQuerySchema,
 } from './endpoint.schemas';
 export { appPortalAccessInSchema } from './app-portal.schemas';
-export type { EndpointSecretOut, EndpointHeadersOut, EndpointStatsOut } from './endpoint.service';
-export type { AppPortalAccessOut } from './app-portal.service';
+export * from './management.responses';

@@ -1,54 +1,7 @@
 import type { ApplicationRow } from './application.repository';
 import type { EndpointRow } from './endpoint.repository';
 import type { EventTypeRow } from './event-type.repository';
-
-/** Response shapes: Svix's field names, both spellings where the spec and the client differ. */
-
-export interface ApplicationOut {
-  id: string;
-  uid: string | null;
-  name: string;
-  throttleRate: number | null;
-  rateLimit: number | null;
-  metadata: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface EventTypeOut {
-  name: string;
-  description: string;
-  archived: boolean;
-  deprecated: boolean;
-  featureFlag: string | null;
-  featureFlags: string[] | null;
-  groupName: string | null;
-  schemas?: Record<string, unknown> | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface EndpointOut {
-  id: string;
-  uid: string | null;
-  url: string;
-  description: string;
-  version: number;
-  throttleRate: number | null;
-  rateLimit: number | null;
-  disabled: boolean;
-  /** The spec's name for the event filter; the svix client reads `filterTypes`. */
-  eventTypes: string[] | null;
-  filterTypes: string[] | null;
-  channels: string[] | null;
-  metadata: Record<string, string>;
-  /** Herald: requests in flight at most (null: the operator default, HERALD_ENDPOINT_MAX_IN_FLIGHT). */
-  maxInFlight: number | null;
-  /** Herald: the circuit breaker. Open: due deliveries are parked (no attempts used) until a probe succeeds. */
-  circuit: { state: string; openedAt: string | null; nextProbeAt: string | null; consecutiveFailures: number };
-  createdAt: string;
-  updatedAt: string;
-}
+import type { ApplicationOut, EndpointOut, EventTypeOut } from './management.responses';
 
 export function toApplicationOut(row: ApplicationRow): ApplicationOut {
   return {

@@ -118,7 +118,7 @@ export class DeliveryRepository {
       INSERT INTO deliveries (id, tenant_id, app_id, message_id, endpoint_id, status, next_attempt_at, trigger_type, created_at, updated_at)
       VALUES (${delivery.id}, ${scope.tenantId}, ${delivery.appId}, ${delivery.messageId}, ${delivery.endpointId}, 'pending', ${delivery.now}, 1, ${delivery.now}, ${delivery.now})
       ON CONFLICT (message_id, endpoint_id) DO UPDATE
-        SET status = 'pending', next_attempt_at = EXCLUDED.next_attempt_at, trigger_type = 1, lease_owner = NULL, updated_at = EXCLUDED.updated_at
+        SET status = 'pending', next_attempt_at = EXCLUDED.next_attempt_at, trigger_type = 1, lease_owner = NULL, lease_until = NULL, updated_at = EXCLUDED.updated_at
         WHERE deliveries.tenant_id = EXCLUDED.tenant_id
       RETURNING id`;
     const id = rows[0]?.id;

@@ -4,3 +4,4 @@ export * from './tenant.schemas';
 export * from './api-key.schemas';
 export * from './tenant-settings.schemas';
 export * from './audit-log.schemas';
+export * from './operator-overview.schemas';

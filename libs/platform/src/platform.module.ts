@@ -6,6 +6,9 @@ import { ApiKeyService } from './api-key.service';
 import { AuditLogController } from './audit-log.controller';
 import { AuditLogService } from './audit-log.service';
 import { DocsController } from './docs.controller';
+import { OperatorOverviewController } from './operator-overview.controller';
+import { OperatorOverviewRepository } from './operator-overview.repository';
+import { OperatorOverviewService } from './operator-overview.service';
 import { TenantSettingsController } from './tenant-settings.controller';
 import { TenantSettingsRepository } from './tenant-settings.repository';
 import { TenantSettingsService } from './tenant-settings.service';
@@ -13,10 +16,10 @@ import { TenantController } from './tenant.controller';
 import { TenantRepository } from './tenant.repository';
 import { TenantService } from './tenant.service';
 
-/** The tenant platform: operator tenant API, API keys, tenant settings, audit log, API docs. */
+/** The tenant platform: operator tenant API and overview, API keys, tenant settings, audit log, API docs. */
 @Module({
   imports: [ManagementModule],
-  controllers: [TenantController, ApiKeyController, TenantSettingsController, AuditLogController, DocsController],
-  providers: [TenantRepository, TenantService, ApiKeyRepository, ApiKeyService, TenantSettingsRepository, TenantSettingsService, AuditLogService],
+  controllers: [TenantController, OperatorOverviewController, ApiKeyController, TenantSettingsController, AuditLogController, DocsController],
+  providers: [OperatorOverviewRepository, OperatorOverviewService, TenantRepository, TenantService, ApiKeyRepository, ApiKeyService, TenantSettingsRepository, TenantSettingsService, AuditLogService],
 })
 export class PlatformModule {}
