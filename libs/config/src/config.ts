@@ -28,7 +28,7 @@ export interface HeraldConfig {
     connection: RedisConnectionConfig;
     /**
      * Prefix of every Redis key and channel Herald uses. On a cluster it is HERALD_QUEUE_PREFIX
-     * in braces (a hash tag), so all of Herald's keys share one slot (ADR 0011).
+     * in braces (a hash tag), so all of Herald's keys share one slot (ADR 0012).
      */
     queuePrefix: string;
   };

@@ -73,7 +73,7 @@ export class ThrottleRepository {
   async take(endpointId: string, ratePerSecond: number, want: number): Promise<ThrottleGrant> {
     const intervalMs = 1000 / ratePerSecond;
     const burst = Math.max(1, Math.floor(ratePerSecond / 10));
-    // One key per endpoint; on a cluster the prefix's hash tag (ADR 0011) decides its slot.
+    // One key per endpoint; on a cluster the prefix's hash tag (ADR 0012) decides its slot.
     const key = `${this.prefix}:{${endpointId}}`;
     try {
       const [granted, waitMs] = await this.redis.heraldGcraTake(key, intervalMs.toFixed(3), want, burst);

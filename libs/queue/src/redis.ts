@@ -5,7 +5,7 @@ import type { RedisConnectionConfig } from '@herald/config';
  * A connection to Herald's Redis, whatever its topology: one server or a Sentinel-managed
  * master (ioredis `Redis`), or a Redis Cluster (ioredis `Cluster`). Both speak the same
  * commands, scripts, MULTI and pub/sub; on a cluster every Herald key shares one slot
- * (the prefix is a hash tag, ADR 0011), so nothing Herald sends can cross slots.
+ * (the prefix is a hash tag, ADR 0012), so nothing Herald sends can cross slots.
  */
 export type RedisClient = Redis | Cluster;
 
@@ -32,8 +32,13 @@ export interface CreateRedisOptions {
 /**
  * The one place Redis connections are made (STYLE 26): every option of every topology and role.
  * ioredis reconnects by itself; on Sentinel it asks the sentinels for the current master on
- * each reconnect and also drops the connection at once when they announce a failover
- * (`failoverDetector`); on a cluster it follows MOVED redirections and refreshes the slot map.
+ * each reconnect; on a cluster it follows MOVED redirections and refreshes the slot map.
+ *
+ * ioredis's `failoverDetector` (Sentinel) stays off: its `+switch-master` handler closes the
+ * connector even while a reconnect is resolving the master, which ends the connection for good
+ * (status "end", no more retries) — seen in 1 of 3 failover runs of
+ * apps/dispatcher/test/redis-sentinel.scale-spec.ts. Without it a failover is noticed when the
+ * old master's connections close (a crash, a restart, or Sentinel demoting it).
  */
 export function createRedis(connection: RedisConnectionConfig, options: CreateRedisOptions = {}): RedisClient {
   const role = options.role ?? 'command';
@@ -50,7 +55,6 @@ export function createRedis(connection: RedisConnectionConfig, options: CreateRe
         name: connection.masterName,
         password: connection.password,
         sentinelPassword: connection.sentinelPassword,
-        failoverDetector: true,
         connectionName: options.name,
         lazyConnect: false,
         ...perRole,
