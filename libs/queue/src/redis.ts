@@ -36,9 +36,9 @@ export interface CreateRedisOptions {
  *
  * ioredis's `failoverDetector` (Sentinel) stays off: its `+switch-master` handler closes the
  * connector even while a reconnect is resolving the master, which ends the connection for good
- * (status "end", no more retries) — seen in 1 of 3 failover runs of
- * apps/dispatcher/test/redis-sentinel.scale-spec.ts. Without it a failover is noticed when the
- * old master's connections close (a crash, a restart, or Sentinel demoting it).
+ * (status "end", no more retries) — in 3 of 7 runs of apps/dispatcher/test/redis-sentinel.scale-spec.ts.
+ * Without it a failover is noticed when the old master's connections close (a crash, a
+ * restart, or Sentinel demoting it).
  */
 export function createRedis(connection: RedisConnectionConfig, options: CreateRedisOptions = {}): RedisClient {
   const role = options.role ?? 'command';
