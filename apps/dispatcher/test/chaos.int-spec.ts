@@ -226,10 +226,13 @@ describe('chaos: Redis, the dispatcher and PostgreSQL killed mid-load, a receive
         `${unique} deliveries, ${requests} requests, ${duplicates} duplicates (${((100 * duplicates) / Math.max(1, unique)).toFixed(2)} %); ` +
         `missing per endpoint ${JSON.stringify(missing)}; ready ${readyAgain} ms after the last fault`,
     );
-    expect(accepted.size).toBeGreaterThan(500);
-    expect(missing, `dispatcher output:\n${dispatcher.output()}`).toEqual([0, 0, 0]);
+    const state = (name: string, p: Proc): string => `${name} (exit ${String(p.child.exitCode)}, signal ${String(p.child.signalCode)}):\n${p.output()}`;
+    const outputs = `${state('api', api)}\n${state('dispatcher', dispatcher)}`;
+    // Nearly every message gets through the faults (the producer gives up on one after 60 s).
+    expect(accepted.size, outputs).toBeGreaterThan(0.95 * sent);
+    expect(missing, outputs).toEqual([0, 0, 0]);
     expect(unique).toBe(3 * accepted.size);
     expect(duplicates / unique).toBeLessThanOrEqual(0.05);
-    expect(readyAgain).toBeLessThan(60_000);
+    expect(readyAgain, outputs).toBeLessThan(60_000);
   }, 300_000);
 });
