@@ -1,11 +1,10 @@
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
 import { ApiOperation, Public } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { PrismaService } from '@herald/db';
 import { liveInstances } from '@herald/observability';
-import { REDIS } from '@herald/queue';
+import { REDIS, type RedisClient } from '@herald/queue';
 import { z } from 'zod';
 
 const status = z.enum(['ok', 'error']);
@@ -29,7 +28,7 @@ export type HealthReport = z.output<typeof healthReportSchema>;
 export class HealthController {
   constructor(
     private readonly prisma: PrismaService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
@@ -58,17 +57,18 @@ export class HealthController {
   }
 
   private async check(): Promise<HealthReport> {
-    const database = await probe(() => this.prisma.$queryRaw`SELECT 1`);
-    const redis = await probe(() => this.redis.ping());
     const prefix = this.config.redis.queuePrefix;
-    const workers =
-      redis === 'ok'
-        ? {
-            dispatcher: await liveInstances(this.redis, prefix, 'dispatcher'),
-            retention: await liveInstances(this.redis, prefix, 'retention'),
-          }
-        : { dispatcher: 0, retention: 0 };
-    return { status: database === 'ok' && redis === 'ok' ? 'ok' : 'error', database, redis, workers };
+    let workers = { dispatcher: 0, retention: 0 };
+    // Redis is probed with the reads of Herald's own keys rather than a PING: on a cluster a PING
+    // may reach any node, while these go to the master that holds Herald's slot.
+    const [database, redis] = await Promise.all([
+      probe(() => this.prisma.$queryRaw`SELECT 1`),
+      probe(async () => {
+        const [dispatcher, retention] = await Promise.all([liveInstances(this.redis, prefix, 'dispatcher'), liveInstances(this.redis, prefix, 'retention')]);
+        workers = { dispatcher, retention };
+      }),
+    ]);
+    return { status: database === 'ok' && redis === 'ok' ? 'ok' : 'error', database, redis, workers: redis === 'ok' ? workers : { dispatcher: 0, retention: 0 } };
   }
 }
 

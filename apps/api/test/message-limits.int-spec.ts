@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
-import { createApplication, createEndpoint, testConfig, type Services } from '@herald/testing';
+import { createApplication, createEndpoint, singleRedisUrl, testConfig, type Services } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 interface MessageOut {
@@ -162,7 +162,7 @@ async function startRedisRelay(target: URL): Promise<{ port: number; cut(): Prom
 
 describe('message ingest when Redis is unreachable', () => {
   it('still answers 202 with the deliveries committed as pending and due (the outbox the dispatchers sweep)', async () => {
-    const base = new URL(testConfig().redis.url);
+    const base = new URL(singleRedisUrl(testConfig()));
     const relay = await startRedisRelay(base);
     const relayed = new URL(base.toString());
     relayed.hostname = '127.0.0.1';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedis } from '@herald/queue';
-import { createTestDatabase, dropTestDatabase, startWebhookReceiver, TEST_ADMIN_TOKEN, TEST_MASTER_KEYS, type WebhookReceiver } from '@herald/testing';
+import { createTestDatabase, dropTestDatabase, singleRedisUrl, startWebhookReceiver, TEST_ADMIN_TOKEN, TEST_MASTER_KEYS, type WebhookReceiver } from '@herald/testing';
 import { CHROMIUM, launchBrowser, seriousViolations, type Browser, type TrackedPage } from './browser';
 import { startTestApi, type TestApi } from './harness';
 
@@ -88,7 +88,7 @@ describe('web UI in Chromium', () => {
       env: {
         PATH: process.env['PATH'] ?? '',
         NODE_ENV: 'test',
-        REDIS_URL: api.config.redis.url,
+        REDIS_URL: singleRedisUrl(api.config),
         HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
         HERALD_MASTER_KEYS: TEST_MASTER_KEYS,
         HERALD_ENDPOINT_HTTPS_ONLY: 'false',
@@ -139,7 +139,7 @@ describe('web UI in Chromium', () => {
     }
     await api?.close();
     await receiver?.close();
-    const redis = createRedis(api.config.redis.url);
+    const redis = createRedis(api.config.redis.connection);
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);

@@ -12,6 +12,7 @@ import {
   createTenant,
   createTestDatabase,
   dropTestDatabase,
+  singleRedisUrl,
   startWebhookReceiver,
   TEST_ADMIN_TOKEN,
   TEST_MASTER_KEYS,
@@ -53,7 +54,7 @@ describe('dispatcher process: SIGKILL mid-flight', () => {
 
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    const redis = createRedis(testConfig().redis.url);
+    const redis = createRedis(testConfig().redis.connection);
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
@@ -91,7 +92,7 @@ describe('dispatcher process: SIGKILL mid-flight', () => {
       NODE_ENV: 'test',
       TZ: 'UTC',
       DATABASE_URL: db.url,
-      REDIS_URL: config.redis.url,
+      REDIS_URL: singleRedisUrl(config),
       HERALD_QUEUE_PREFIX: prefix,
       HERALD_MASTER_KEYS: TEST_MASTER_KEYS,
       HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,

@@ -58,7 +58,7 @@ describe('retention process wiring: job scheduler, worker, /metrics', () => {
   afterAll(async () => {
     await app?.close();
     // This test's queue keys (scheduler, jobs, heartbeat) go with it.
-    const redis = createRedis(testConfig().redis.url);
+    const redis = createRedis(testConfig().redis.connection);
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { REDIS } from '@herald/queue';
+import { REDIS, type RedisClient } from '@herald/queue';
 
 /**
  * Token bucket in one Redis hash per API key, refilled continuously at `rate` tokens/s up to
@@ -53,7 +52,7 @@ export class RateLimitRepository {
   private readonly prefix: string;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
   ) {
     this.prefix = `${config.redis.queuePrefix}:ratelimit`;

@@ -23,6 +23,28 @@ const cidrList = z
     message: 'expected a comma-separated list of CIDRs like 10.0.0.0/8,::1/128',
   });
 
+/** `host:port,…` (IPv6 hosts in brackets) → [{host, port}]: Sentinel and Cluster seed addresses. */
+const hostPortList = z
+  .string()
+  .transform(csv)
+  .superRefine((items, ctx) => {
+    if (items.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one host:port' });
+    for (const item of items) {
+      const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `expected host:port entries, comma-separated (got "${item}")` });
+        return;
+      }
+    }
+  })
+  .transform((items) =>
+    items.map((item) => {
+      const at = item.lastIndexOf(':');
+      return { host: item.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(item.slice(at + 1)) };
+    }),
+  );
+
 const masterKeyRing = z
   .string()
   .transform(csv)
@@ -50,8 +72,18 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** PostgreSQL connection string. */
   DATABASE_URL: z.url({ message: 'expected a postgresql:// URL' }).default('postgresql://postgres:postgres@127.0.0.1:5432/herald'),
-  /** Redis connection string (queues, rate limits, heartbeats). */
+  /** Redis connection string (wake-ups, rate limits, heartbeats, retention jobs): one server. */
   REDIS_URL: z.url({ message: 'expected a redis:// URL' }).default('redis://127.0.0.1:6379'),
+  /** Redis Sentinel addresses, host:port comma-separated: Herald follows the master they name (instead of REDIS_URL). */
+  HERALD_REDIS_SENTINELS: hostPortList.optional(),
+  /** The master group the sentinels watch (`sentinel monitor <name> …`); required with HERALD_REDIS_SENTINELS. */
+  HERALD_REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a master name (letters, digits, . _ -)').optional(),
+  /** Password of the sentinels themselves, if they require one (secret). */
+  HERALD_REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Redis Cluster seed nodes, host:port comma-separated (instead of REDIS_URL); Herald's keys are hash-tagged into one slot. */
+  HERALD_REDIS_CLUSTER_NODES: hostPortList.optional(),
+  /** Password of the Redis servers behind Sentinel or Cluster (secret); with REDIS_URL, the password goes in the URL. */
+  HERALD_REDIS_PASSWORD: z.string().min(1).optional(),
   /** API listen port. */
   PORT: positiveInt.max(65535).default(8071),
   /** Address the API binds. */

@@ -67,4 +67,82 @@ describe('loadConfig', () => {
     expect(masked).not.toContain('super-secret-operator-token');
     expect(masked).not.toContain(':pw@');
   });
+
+  describe('Redis topology', () => {
+    it('uses REDIS_URL (one server) by default, with the prefix as given', () => {
+      const config = loadConfig({ REDIS_URL: 'redis://:pw@10.0.0.5:6380/2', HERALD_QUEUE_PREFIX: 'acme' });
+      expect(config.redis).toEqual({ connection: { mode: 'single', url: 'redis://:pw@10.0.0.5:6380/2' }, queuePrefix: 'acme' });
+      expect(loadConfig({}).redis.connection).toEqual({ mode: 'single', url: 'redis://127.0.0.1:6379' });
+    });
+
+    it('follows a Sentinel master: sentinels, master name, passwords; the prefix stays as given', () => {
+      const config = loadConfig({
+        HERALD_REDIS_SENTINELS: 'sentinel-a:26379, 10.0.0.7:26380,[::1]:26381',
+        HERALD_REDIS_SENTINEL_MASTER: 'herald-main',
+        HERALD_REDIS_PASSWORD: 'data-pw',
+        HERALD_REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+      });
+      expect(config.redis).toEqual({
+        connection: {
+          mode: 'sentinel',
+          sentinels: [
+            { host: 'sentinel-a', port: 26379 },
+            { host: '10.0.0.7', port: 26380 },
+            { host: '::1', port: 26381 },
+          ],
+          masterName: 'herald-main',
+          password: 'data-pw',
+          sentinelPassword: 'sentinel-pw',
+        },
+        queuePrefix: 'herald',
+      });
+    });
+
+    it('on a cluster, hash-tags the prefix so every Herald key shares one slot', () => {
+      const config = loadConfig({ HERALD_REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001', HERALD_QUEUE_PREFIX: 'acme' });
+      expect(config.redis).toEqual({
+        connection: { mode: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }, { host: '127.0.0.1', port: 7001 }], password: undefined },
+        queuePrefix: '{acme}',
+      });
+    });
+
+    it.each([
+      [{ HERALD_REDIS_SENTINELS: 'a:1', HERALD_REDIS_SENTINEL_MASTER: 'm', HERALD_REDIS_CLUSTER_NODES: 'b:2' }, /HERALD_REDIS_SENTINELS and HERALD_REDIS_CLUSTER_NODES: set one of them/],
+      [{ HERALD_REDIS_CLUSTER_NODES: 'b:2', REDIS_URL: 'redis://127.0.0.1:6379' }, /REDIS_URL: not used with HERALD_REDIS_CLUSTER_NODES/],
+      [{ HERALD_REDIS_SENTINELS: 'a:1', HERALD_REDIS_SENTINEL_MASTER: 'm', REDIS_URL: 'redis://h:6379' }, /REDIS_URL: not used with HERALD_REDIS_SENTINELS/],
+      [{ HERALD_REDIS_SENTINELS: 'a:1' }, /HERALD_REDIS_SENTINEL_MASTER: required with HERALD_REDIS_SENTINELS/],
+      [{ HERALD_REDIS_SENTINEL_MASTER: 'm' }, /HERALD_REDIS_SENTINEL_MASTER: only used with HERALD_REDIS_SENTINELS/],
+      [{ HERALD_REDIS_CLUSTER_NODES: 'b:2', HERALD_REDIS_SENTINEL_PASSWORD: 'x' }, /HERALD_REDIS_SENTINEL_PASSWORD: only used with HERALD_REDIS_SENTINELS/],
+      [{ HERALD_REDIS_PASSWORD: 'x' }, /HERALD_REDIS_PASSWORD: only used with .*put it in the URL/],
+      [{ HERALD_REDIS_SENTINELS: 'a', HERALD_REDIS_SENTINEL_MASTER: 'm' }, /HERALD_REDIS_SENTINELS="a": expected host:port entries/],
+      [{ HERALD_REDIS_CLUSTER_NODES: 'b:2,c:70000' }, /HERALD_REDIS_CLUSTER_NODES=.*expected host:port entries.*"c:70000"/],
+      [{ HERALD_REDIS_CLUSTER_NODES: ' , ' }, /HERALD_REDIS_CLUSTER_NODES=.*at least one host:port/],
+      [{ HERALD_REDIS_SENTINELS: 'a:1', HERALD_REDIS_SENTINEL_MASTER: 'bad name' }, /HERALD_REDIS_SENTINEL_MASTER=.*master name/],
+    ])('refuses contradictory or malformed Redis settings: %j', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+
+    it('masks Redis passwords, in the logged config and in error messages', () => {
+      const sentinel = JSON.stringify(
+        maskConfig(loadConfig({ HERALD_REDIS_SENTINELS: 'a:1', HERALD_REDIS_SENTINEL_MASTER: 'm', HERALD_REDIS_PASSWORD: 'data-secret', HERALD_REDIS_SENTINEL_PASSWORD: 'sentinel-secret' })),
+      );
+      expect(sentinel).not.toContain('data-secret');
+      expect(sentinel).not.toContain('sentinel-secret');
+      expect(sentinel).toContain('"masterName":"m"');
+      const cluster = JSON.stringify(maskConfig(loadConfig({ HERALD_REDIS_CLUSTER_NODES: 'b:2', HERALD_REDIS_PASSWORD: 'cluster-secret' })));
+      expect(cluster).not.toContain('cluster-secret');
+      expect(JSON.stringify(maskConfig(loadConfig({ REDIS_URL: 'redis://:url-secret@h:6379' })))).not.toContain('url-secret');
+      const refusal = (() => {
+        try {
+          loadConfig({ HERALD_REDIS_SENTINEL_PASSWORD: 'leaky-secret' });
+        } catch (err) {
+          return err instanceof Error ? err.message : String(err);
+        }
+        return 'accepted';
+      })();
+      expect(refusal).toMatch(/HERALD_REDIS_SENTINEL_PASSWORD: only used with/);
+      expect(refusal).not.toContain('leaky-secret');
+    });
+  });
 });

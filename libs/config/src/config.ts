@@ -1,16 +1,37 @@
 import { resolve } from 'node:path';
+import type { z } from 'zod';
 import { envSchema } from './config.schema';
+
+type ParsedEnv = z.output<typeof envSchema>;
 
 export interface MasterKey {
   kid: string;
   key: Buffer;
 }
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** How to reach Redis: one server (REDIS_URL), a Sentinel-managed master, or a Cluster. */
+export type RedisConnectionConfig =
+  | { mode: 'single'; url: string }
+  | { mode: 'sentinel'; sentinels: RedisNode[]; masterName: string; password: string | undefined; sentinelPassword: string | undefined }
+  | { mode: 'cluster'; nodes: RedisNode[]; password: string | undefined };
+
 /** Herald's configuration, validated once at boot and injected everywhere. */
 export interface HeraldConfig {
   env: 'development' | 'production' | 'test';
   db: { url: string };
-  redis: { url: string; queuePrefix: string };
+  redis: {
+    connection: RedisConnectionConfig;
+    /**
+     * Prefix of every Redis key and channel Herald uses. On a cluster it is HERALD_QUEUE_PREFIX
+     * in braces (a hash tag), so all of Herald's keys share one slot (ADR 0012).
+     */
+    queuePrefix: string;
+  };
   api: { host: string; port: number; rateLimitPerSecond: number; maxPayloadBytes: number; trustProxy: string[]; webUiDir: string };
   delivery: {
     retryScheduleSeconds: number[];
@@ -67,7 +88,7 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = issue.path.join('.') || '(environment)';
-        const value = name.includes('TOKEN') || name.includes('KEYS') ? '(secret)' : JSON.stringify(env[name]);
+        const value = name.includes('TOKEN') || name.includes('KEYS') || name.includes('PASSWORD') ? '(secret)' : JSON.stringify(env[name]);
         return `${name}=${value}: ${issue.message}`;
       }),
     );
@@ -78,11 +99,12 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
   if (production && !e.HERALD_ADMIN_TOKEN) missing.push('HERALD_ADMIN_TOKEN: required when NODE_ENV=production (at least 24 characters)');
   if (production && !e.HERALD_MASTER_KEYS) missing.push('HERALD_MASTER_KEYS: required when NODE_ENV=production (kid:base64-32-byte-key,…)');
   if (missing.length > 0) throw new ConfigError(missing);
+  const connection = redisConnection(e, env['REDIS_URL'] !== undefined);
 
   return {
     env: e.NODE_ENV,
     db: { url: e.DATABASE_URL },
-    redis: { url: e.REDIS_URL, queuePrefix: e.HERALD_QUEUE_PREFIX },
+    redis: { connection, queuePrefix: connection.mode === 'cluster' ? `{${e.HERALD_QUEUE_PREFIX}}` : e.HERALD_QUEUE_PREFIX },
     api: {
       host: e.HOST,
       port: e.PORT,
@@ -126,14 +148,54 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
   };
 }
 
+/** Picks the Redis topology; settings that contradict each other stop the boot, each named. */
+function redisConnection(e: ParsedEnv, redisUrlSet: boolean): RedisConnectionConfig {
+  const problems: string[] = [];
+  const sentinels = e.HERALD_REDIS_SENTINELS;
+  const cluster = e.HERALD_REDIS_CLUSTER_NODES;
+  if (sentinels && cluster) problems.push('HERALD_REDIS_SENTINELS and HERALD_REDIS_CLUSTER_NODES: set one of them (Sentinel or Cluster), not both');
+  if ((sentinels || cluster) && redisUrlSet) {
+    problems.push(`REDIS_URL: not used with ${sentinels ? 'HERALD_REDIS_SENTINELS' : 'HERALD_REDIS_CLUSTER_NODES'}; unset it (the password goes in HERALD_REDIS_PASSWORD)`);
+  }
+  if (sentinels && !e.HERALD_REDIS_SENTINEL_MASTER) problems.push('HERALD_REDIS_SENTINEL_MASTER: required with HERALD_REDIS_SENTINELS (the master group name)');
+  if (!sentinels && e.HERALD_REDIS_SENTINEL_MASTER) problems.push('HERALD_REDIS_SENTINEL_MASTER: only used with HERALD_REDIS_SENTINELS, which is not set');
+  if (!sentinels && e.HERALD_REDIS_SENTINEL_PASSWORD) problems.push('HERALD_REDIS_SENTINEL_PASSWORD: only used with HERALD_REDIS_SENTINELS, which is not set');
+  if (!sentinels && !cluster && e.HERALD_REDIS_PASSWORD) {
+    problems.push('HERALD_REDIS_PASSWORD: only used with HERALD_REDIS_SENTINELS or HERALD_REDIS_CLUSTER_NODES; with REDIS_URL put it in the URL (redis://:password@host:port)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (sentinels && e.HERALD_REDIS_SENTINEL_MASTER) {
+    return {
+      mode: 'sentinel',
+      sentinels,
+      masterName: e.HERALD_REDIS_SENTINEL_MASTER,
+      password: e.HERALD_REDIS_PASSWORD,
+      sentinelPassword: e.HERALD_REDIS_SENTINEL_PASSWORD,
+    };
+  }
+  if (cluster) return { mode: 'cluster', nodes: cluster, password: e.HERALD_REDIS_PASSWORD };
+  return { mode: 'single', url: e.REDIS_URL };
+}
+
 /** A copy safe to log: secrets replaced by a marker. */
 export function maskConfig(config: HeraldConfig): Record<string, unknown> {
   return {
     ...config,
     db: { url: maskUrl(config.db.url) },
-    redis: { ...config.redis, url: maskUrl(config.redis.url) },
+    redis: { ...config.redis, connection: maskRedis(config.redis.connection) },
     security: { adminToken: '***', masterKeys: config.security.masterKeys.map((k) => `${k.kid}:***`) },
   };
+}
+
+function maskRedis(connection: RedisConnectionConfig): Record<string, unknown> {
+  switch (connection.mode) {
+    case 'single':
+      return { ...connection, url: maskUrl(connection.url) };
+    case 'sentinel':
+      return { ...connection, password: connection.password && '***', sentinelPassword: connection.sentinelPassword && '***' };
+    case 'cluster':
+      return { ...connection, password: connection.password && '***' };
+  }
 }
 
 function maskUrl(raw: string): string {

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { createRedis, REDIS } from '@herald/queue';
+import { createRedis, REDIS, type RedisClient } from '@herald/queue';
 
 /** An endpoint lane of a tenant: where due deliveries wait. */
 export interface LaneRef {
@@ -34,7 +33,7 @@ export class DeliveryWakeups {
   private lastErrorLog = 0;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
   ) {
     this.channel = wakeChannel(config);
@@ -68,13 +67,14 @@ export class DeliveryWakeups {
 @Injectable()
 export class DeliveryWakeupListener implements OnModuleDestroy {
   private readonly logger = new Logger('DeliveryWakeups');
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
 
   constructor(@Inject(HERALD_CONFIG) private readonly config: HeraldConfig) {}
 
   async listen(onWake: (lanes: LaneRef[]) => void): Promise<void> {
     const channel = wakeChannel(this.config);
-    const redis = createRedis(this.config.redis.url, {
+    const redis = createRedis(this.config.redis.connection, {
+      role: 'subscriber',
       name: 'herald-wake',
       onError: (err) => this.logger.warn(`wake-up subscription: ${err.message}`),
     });

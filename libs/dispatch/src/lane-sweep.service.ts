@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { DeliveryLaneRepository } from '@herald/deliveries';
-import { REDIS, tryLeadership } from '@herald/queue';
+import { REDIS, tryLeadership, type RedisClient } from '@herald/queue';
 import { EndpointHealthService } from './endpoint-health.service';
 import { LaneScheduler } from './lane-scheduler';
 
@@ -31,7 +30,7 @@ export class LaneSweepService {
     private readonly lanes: DeliveryLaneRepository,
     private readonly scheduler: LaneScheduler,
     private readonly health: EndpointHealthService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createRedis } from '@herald/queue';
 import { testConfig } from '@herald/testing';
 import { ThrottleRepository } from './throttle.repository';
 
 describe('ThrottleRepository (GCRA in Redis)', () => {
   const config = testConfig({ HERALD_QUEUE_PREFIX: `throttle-test-${randomBytes(4).toString('hex')}` });
   // Two connections stand for two dispatcher processes sharing the limit.
-  const redisA = new Redis(config.redis.url);
-  const redisB = new Redis(config.redis.url);
+  const redisA = createRedis(config.redis.connection);
+  const redisB = createRedis(config.redis.connection);
   const a = new ThrottleRepository(redisA, config);
   const b = new ThrottleRepository(redisB, config);
 

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { REDIS } from '@herald/queue';
+import { REDIS, type RedisClient } from '@herald/queue';
 
 /**
  * Per-endpoint rate limit (throttleRate, messages/s) shared by every dispatcher: GCRA in Redis,
@@ -38,7 +37,7 @@ export interface ThrottleGrant {
   waitMs: number;
 }
 
-type WithGcra = Redis & { heraldGcraTake(key: string, interval: string, want: number, burst: number): Promise<[number, number]> };
+type WithGcra = RedisClient & { heraldGcraTake(key: string, interval: string, want: number, burst: number): Promise<[number, number]> };
 
 /** The same arithmetic in process, while Redis cannot be reached (the limit is then per dispatcher). */
 class LocalGcra {
@@ -63,7 +62,7 @@ export class ThrottleRepository {
   private readonly local = new LocalGcra();
   private lastWarning = 0;
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(HERALD_CONFIG) config: HeraldConfig) {
+  constructor(@Inject(REDIS) redis: RedisClient, @Inject(HERALD_CONFIG) config: HeraldConfig) {
     this.prefix = `${config.redis.queuePrefix}:throttle`;
     // defineCommand loads the script once per connection (EVALSHA, EVAL when Redis lost it).
     redis.defineCommand('heraldGcraTake', { numberOfKeys: 1, lua: GCRA_TAKE });
@@ -74,7 +73,7 @@ export class ThrottleRepository {
   async take(endpointId: string, ratePerSecond: number, want: number): Promise<ThrottleGrant> {
     const intervalMs = 1000 / ratePerSecond;
     const burst = Math.max(1, Math.floor(ratePerSecond / 10));
-    // Hash tag: an endpoint's keys stay in one cluster slot.
+    // One key per endpoint; on a cluster the prefix's hash tag (ADR 0012) decides its slot.
     const key = `${this.prefix}:{${endpointId}}`;
     try {
       const [granted, waitMs] = await this.redis.heraldGcraTake(key, intervalMs.toFixed(3), want, burst);

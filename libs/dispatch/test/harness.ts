@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { CoreModule, TenantKeysService, TenantProvisioningService, type TenantScope } from '@herald/core';
 import { DbModule, newId, PrismaService } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { DispatchModule, EndpointHealthService, LaneScheduler, LaneSweepService } from '../src';
-import { REDIS, RedisModule } from '@herald/queue';
+import { createRedis, REDIS, RedisModule, type RedisClient } from '@herald/queue';
 import { createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';
 
 export interface DispatchHarness {
@@ -17,7 +16,7 @@ export interface DispatchHarness {
   prisma: PrismaService;
   keys: TenantKeysService;
   services: Services;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   sweep: LaneSweepService;
   scheduler: LaneScheduler;
@@ -65,7 +64,7 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
   await app.init();
   const prisma = app.get(PrismaService);
   const keys = app.get(TenantKeysService);
-  const redis = app.get<Redis>(REDIS);
+  const redis = app.get<RedisClient>(REDIS);
   const wakeups = app.get(DeliveryWakeups);
   const services: Services = { prisma, keys, provisioning: app.get(TenantProvisioningService) };
 
@@ -135,8 +134,7 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
     },
     async close() {
       await app.close();
-      const cleanup = (await import('ioredis')).Redis;
-      const r = new cleanup(config.redis.url);
+      const r = createRedis(config.redis.connection);
       try {
         let cursor = '0';
         do {

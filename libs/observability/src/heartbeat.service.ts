@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import type { RedisClient } from '@herald/queue';
 import { Heartbeat, type ProcessKind } from './heartbeat';
 
 export const PROCESS_KIND = Symbol('PROCESS_KIND');
@@ -12,7 +12,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger('Heartbeat');
   private readonly heartbeat: Heartbeat;
 
-  constructor(@Inject(HEARTBEAT_REDIS) redis: Redis, @Inject(HERALD_CONFIG) config: HeraldConfig, @Inject(PROCESS_KIND) kind: ProcessKind) {
+  constructor(@Inject(HEARTBEAT_REDIS) redis: RedisClient, @Inject(HERALD_CONFIG) config: HeraldConfig, @Inject(PROCESS_KIND) kind: ProcessKind) {
     this.heartbeat = new Heartbeat(redis, config.redis.queuePrefix, kind, (err) => this.logger.warn(`heartbeat failed: ${String(err)}`));
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@herald/queue';
 
 export type ProcessKind = 'api' | 'dispatcher' | 'retention';
 
@@ -17,7 +17,7 @@ export class Heartbeat {
   readonly instanceId = `${process.pid}@${Date.now().toString(36)}`;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly kind: ProcessKind,
     private readonly onError: (err: unknown) => void,
@@ -48,6 +48,6 @@ export class Heartbeat {
 }
 
 /** Instances of `kind` that beat within {@link HEARTBEAT_STALE_MS}. */
-export async function liveInstances(redis: Redis, prefix: string, kind: ProcessKind): Promise<number> {
+export async function liveInstances(redis: RedisClient, prefix: string, kind: ProcessKind): Promise<number> {
   return redis.zcount(keyFor(prefix, kind), Date.now() - HEARTBEAT_STALE_MS, '+inf');
 }

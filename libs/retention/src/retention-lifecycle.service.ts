@@ -11,14 +11,25 @@ export const RETENTION_SCHEDULER_ID = 'retention-run';
 /** How long a stopping process waits for the current batch before forcing the worker closed. */
 const CLOSE_BOUND_MS = 30_000;
 
+/** Longest time between two checks that the job scheduler still exists. */
+const SCHEDULER_CHECK_MAX_MS = 60_000;
+
 /**
  * Schedules retention runs (BullMQ job scheduler, every HERALD_RETENTION_INTERVAL_MINUTES)
  * and starts and stops the worker. Nest destroys global modules (PrismaService) after this
  * one, so the run in progress is stopped and drained here.
+ *
+ * Any number of retention processes may run: they all upsert the same scheduler id, which
+ * BullMQ keeps as one schedule (an upsert replaces the pending iteration at the same time),
+ * and each iteration is one job that one worker takes — one run per period fleet-wide. The
+ * schedule lives in Redis only, so each process also checks every period (at most every
+ * minute) that it still exists and recreates it when Redis lost it (a flush, a restart
+ * without persistence, a failover to a replica that had not received it).
  */
 @Injectable()
 export class RetentionLifecycleService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Retention');
+  private schedulerCheck: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectQueue(RETENTION_QUEUE) private readonly queue: Queue<RetentionJobData>,
@@ -26,13 +37,36 @@ export class RetentionLifecycleService implements OnApplicationBootstrap, OnModu
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const every = this.config.retention.intervalMinutes * 60_000;
+  private get everyMs(): number {
+    return this.config.retention.intervalMinutes * 60_000;
+  }
+
+  private async upsertScheduler(): Promise<void> {
     await this.queue.upsertJobScheduler(
       RETENTION_SCHEDULER_ID,
-      { every },
+      { every: this.everyMs },
       { name: JOB_RETENTION_RUN, data: {}, opts: { attempts: 1, removeOnComplete: 50, removeOnFail: 50 } },
     );
+  }
+
+  /** Recreates the job scheduler if Redis no longer has it. */
+  async ensureScheduler(): Promise<boolean> {
+    if (await this.queue.getJobScheduler(RETENTION_SCHEDULER_ID)) return false;
+    await this.upsertScheduler();
+    this.logger.warn('the retention job scheduler was missing from Redis (data lost?): recreated');
+    return true;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // At boot always upsert: HERALD_RETENTION_INTERVAL_MINUTES may have changed.
+    await this.upsertScheduler();
+    this.schedulerCheck = setInterval(
+      () => {
+        this.ensureScheduler().catch((err: unknown) => this.logger.warn(`retention job scheduler not checked (again next period): ${err instanceof Error ? err.message : String(err)}`));
+      },
+      Math.min(this.everyMs, SCHEDULER_CHECK_MAX_MS),
+    );
+    this.schedulerCheck.unref();
     const worker = this.processor.worker;
     worker.on('error', (err) => this.logger.warn(`worker ${worker.name}: ${err.message}`));
     worker.on('failed', (job, err) => this.logger.error(`retention job ${job?.id ?? '?'} failed: ${err.message}`));
@@ -43,6 +77,7 @@ export class RetentionLifecycleService implements OnApplicationBootstrap, OnModu
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.schedulerCheck);
     this.processor.shutdown.abort();
     const worker = this.processor.worker;
     let timer: NodeJS.Timeout | undefined;

@@ -5,3 +5,5 @@ export * from './webhook-receiver';
 export * from './dns-server';
 export * from './wakeup-recorder';
 export * from './private-services';
+export * from './private-redis-ha';
+export * from './herald-fleet';

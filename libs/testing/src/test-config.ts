@@ -21,3 +21,10 @@ export function testConfig(overrides: Record<string, string> = {}): HeraldConfig
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const TEST_MASTER_KEYS = `test1:${randomBytes(32).toString('base64')}`;
+
+/** The URL of a single-server Redis config (the machine's Redis in tests), for child processes and relays. */
+export function singleRedisUrl(config: HeraldConfig): string {
+  const { connection } = config.redis;
+  if (connection.mode !== 'single') throw new Error(`expected a single Redis server, got ${connection.mode}`);
+  return connection.url;
+}

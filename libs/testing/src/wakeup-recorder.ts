@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import type { HeraldConfig } from '@herald/config';
 import { wakeChannel, type LaneRef } from '@herald/deliveries';
+import { createRedis } from '@herald/queue';
 
 /** Records the lane wake-ups the API publishes for the dispatchers (this config's prefix). */
 export interface WakeupRecorder {
@@ -11,7 +11,7 @@ export interface WakeupRecorder {
 }
 
 export async function startWakeupRecorder(config: HeraldConfig): Promise<WakeupRecorder> {
-  const redis = new Redis(config.redis.url);
+  const redis = createRedis(config.redis.connection, { role: 'subscriber', name: 'test-wakeup-recorder' });
   const lanes: LaneRef[] = [];
   redis.on('message', (_channel: string, message: string) => {
     for (const line of message.split('\n')) {
