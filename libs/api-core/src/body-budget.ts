@@ -51,8 +51,8 @@ export class BodyBudget {
   }
 
   private grantWaiting(): void {
-    while (this.waiting.length > 0 && this.waiting[0]!.bytes <= this.available) {
-      const next = this.waiting.shift()!;
+    for (let next = this.waiting[0]; next && next.bytes <= this.available; next = this.waiting[0]) {
+      this.waiting.shift();
       this.available -= next.bytes;
       next.grant();
     }

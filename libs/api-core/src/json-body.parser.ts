@@ -69,11 +69,11 @@ export function installJsonBodyParser(fastify: FastifyInstance, budgetOptions?: 
   };
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: FastifyRequest, raw: Buffer | string, done: ParserDone) => {
     const reservation = (request as WithReservation)[RESERVATION];
-    if (!budget || !reservation || raw.length === 0) {
+    if (!budget || !budgetOptions || !reservation || raw.length === 0) {
       parse(request, raw, done);
       return;
     }
-    void budget.acquire(raw.length, budgetOptions!.waitMs).then((granted) => {
+    void budget.acquire(raw.length, budgetOptions.waitMs).then((granted) => {
       if (!granted) {
         done(new ServiceUnavailableError('The API is busy with other request bodies; retry shortly', 'overloaded', 1));
         return;
