@@ -50,7 +50,7 @@ describe('composite tenant foreign keys', () => {
         ['message → application', `INSERT INTO messages (id, tenant_id, app_id, event_type, payload_size, payload_expires_at) VALUES ($1, $2, $3, 'x', 0, now())`, (t, p) => [newId('msg'), t.tenant, p.app]],
         ['delivery → message', `INSERT INTO deliveries (id, tenant_id, app_id, message_id, endpoint_id, status) VALUES ($1, $2, $3, $4, $5, 'pending')`, (t, p) => [newId('dlv'), t.tenant, t.app, p.message, t.endpoint]],
         ['endpoint secret → endpoint', `INSERT INTO endpoint_secrets (id, tenant_id, endpoint_id, kind, secret_enc) VALUES ($1, $2, $3, 'hmac', '\\x00')`, (t, p) => [newId('sec'), t.tenant, p.endpoint]],
-        ['endpoint header → endpoint', `INSERT INTO endpoint_headers (endpoint_id, tenant_id, name, value_enc) VALUES ($1, $2, $3, '\\x00')`, (t, p) => [p.endpoint, t.tenant, `x-${newId('h')}`]],
+        ['endpoint header → endpoint', `INSERT INTO endpoint_headers (endpoint_id, tenant_id, name, value_enc) VALUES ($1, $2, $3, '\\x00')`, (t, p) => [p.endpoint, t.tenant, `x-${newId('ep')}`]],
       ];
       for (const [what, sql, params] of cases) {
         expect(await outcome(sql, params(a, b)), `${what} across tenants`).toBe('23503');
