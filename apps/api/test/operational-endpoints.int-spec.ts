@@ -5,14 +5,6 @@ import { startTestApi, type TestApi } from './harness';
 
 const OPS = '/api/v1/operational-webhook/endpoint';
 
-interface OpsEndpoint {
-  id: string;
-  uid: string | null;
-  url: string;
-  disabled: boolean;
-  filterTypes: string[] | null;
-}
-
 /**
  * The svix client's operational-webhook endpoint API: endpoints of the tenant's hidden
  * operational application, the tenant settings' URL among them (uid `tenant-settings`).
