@@ -138,6 +138,7 @@ const ROUTES: Record<string, Exercise> = {
   // Event types
   'GET /api/v1/event-type': { kind: 'no-foreign-ids', check: checkEventTypeList },
   'POST /api/v1/event-type': { kind: 'no-foreign-ids', check: checkEventTypeCreate },
+  'POST /api/v1/event-type/import/openapi': { kind: 'no-foreign-ids', check: checkEventTypeImport },
   'GET /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: 'ViewBase' },
   'PUT /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: null, body: { description: 'put by caller' }, upsert: true },
   'PATCH /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: null, body: { description: 'patched by caller' } },
@@ -346,6 +347,23 @@ async function checkEventTypeCreate(w: World): Promise<void> {
   const rows = await w.prisma.eventType.findMany({ where: { name: A_POST_EVENT }, orderBy: { tenantId: 'asc' } });
   expect(rows.map((r) => r.tenantId).sort()).toEqual([w.a.tenantId, w.b.tenantId].sort());
   expect((await w.api.call('DELETE', `/api/v1/event-type/${A_POST_EVENT}?expunge=true`, { token: w.b.apiKey })).status).toBe(204);
+}
+
+async function checkEventTypeImport(w: World): Promise<void> {
+  // Names only A has are new in B's namespace; replaceAll archives B's own others, never A's.
+  const post = { post: { description: 'imported by B', requestBody: { content: { 'application/json': { schema: { type: 'object' } } } } } };
+  const spec = { openapi: '3.1.0', info: { title: 'B', version: '1' }, webhooks: { [SHARED_EVENT]: post, [A_ONLY_EVENT]: post } };
+  const dry = await w.api.call<{ data: { modified: string[]; to_modify: { name: string }[] } }>('POST', '/api/v1/event-type/import/openapi', { token: w.b.apiKey, body: { spec, replaceAll: true, dryRun: true } });
+  expect(dry.status, dry.text).toBe(200);
+  expect(dry.body.data.to_modify.map((t) => t.name).sort()).toEqual([A_ONLY_EVENT, SHARED_EVENT].sort());
+  const res = await w.api.call<{ data: { modified: string[] } }>('POST', '/api/v1/event-type/import/openapi', { token: w.b.apiKey, body: { spec, replaceAll: true } });
+  expect(res.status, res.text).toBe(200);
+  expect(res.body.data.modified.sort()).toEqual([A_ONLY_EVENT, SHARED_EVENT].sort());
+  expectNoPrivate(w, res, 'POST /event-type/import/openapi');
+  const rows = await w.prisma.eventType.findMany({ where: { name: A_ONLY_EVENT }, orderBy: { tenantId: 'asc' } });
+  expect(rows.map((r) => r.tenantId).sort()).toEqual([w.a.tenantId, w.b.tenantId].sort());
+  expect(rows.find((r) => r.tenantId === w.a.tenantId)!.description).not.toBe('imported by B');
+  expect((await w.api.call('DELETE', `/api/v1/event-type/${A_ONLY_EVENT}?expunge=true`, { token: w.b.apiKey })).status).toBe(204);
 }
 
 async function checkApiKeyList(w: World): Promise<void> {
