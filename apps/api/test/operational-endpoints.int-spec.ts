@@ -68,7 +68,9 @@ describe('operational-webhook endpoints', () => {
     expect(row.application.kind).toBe('operational');
     expect(row.tenantId).toBe(tenantId);
 
-    const second = await svix.operationalWebhookEndpoint.create({ url: 'https://ops.example.com/b' });
+    const second = await svix.operationalWebhookEndpoint.create({ url: 'https://ops.example.com/b' }, { idempotencyKey: 'ops-b' });
+    // The same Idempotency-Key replays the first response: no second endpoint.
+    expect((await svix.operationalWebhookEndpoint.create({ url: 'https://ops.example.com/b' }, { idempotencyKey: 'ops-b' })).id).toBe(second.id);
     expect(second.filterTypes ?? []).toEqual([]);
     expect((await svix.operationalWebhookEndpoint.get('ops-a')).id).toBe(created.id);
     expect((await svix.operationalWebhookEndpoint.get(created.id)).uid).toBe('ops-a');
@@ -89,6 +91,21 @@ describe('operational-webhook endpoints', () => {
     expect((await api.call('GET', `/api/v1/app/${row.appId}/endpoint/${second.id}`, { token: apiKey })).status).toBe(404);
     const audit = await prisma.auditLogEntry.findMany({ where: { tenantId, targetId: created.id }, orderBy: { seq: 'asc' } });
     expect(audit.map((a) => a.action)).toEqual(['endpoint.created', 'endpoint.updated', 'endpoint.deleted']);
+  });
+
+  it('documents every operational-webhook endpoint route in the OpenAPI document', async () => {
+    const doc = await api.call<{ paths: Record<string, Record<string, unknown>> }>('GET', '/api/v1/openapi.json');
+    const ops = Object.entries(doc.body.paths)
+      .filter(([p]) => p.startsWith(OPS))
+      .flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p.slice(OPS.length) || '/'}`))
+      .sort();
+    expect(ops).toEqual(
+      [
+        'GET /', 'POST /', 'GET /{endpoint_id}', 'PUT /{endpoint_id}', 'DELETE /{endpoint_id}', 'GET /{endpoint_id}/secret', 'POST /{endpoint_id}/secret/rotate',
+        'GET /{endpoint_id}/headers', 'PUT /{endpoint_id}/headers', 'PATCH /{endpoint_id}/headers',
+      ].sort(),
+    );
+    expect(doc.body.paths['/api/v1/event-type/import/openapi']?.['post']).toBeDefined();
   });
 
   it('reveals and rotates secrets, and manages custom headers (client and raw HTTP)', async () => {
