@@ -176,7 +176,7 @@ describe('operator API: /api/v1/admin/tenants', () => {
     expect(again.status).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.tenant.id).toBe(first.body.tenant.id);
-    expect(await prisma.idempotencyRecord.count({ where: { tenantId: 'operator', key } })).toBe(1);
+    expect(await prisma.idempotencyRecord.count({ where: { tenantId: 'operator', key: `/api/v1/admin/tenants\n${key}` } })).toBe(1);
   });
 });
 

@@ -888,7 +888,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -1264,7 +1264,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -1486,7 +1486,7 @@ export interface operations {
                 get_if_exists?: "0" | "1" | "true" | "false";
             };
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2221,7 +2221,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3055,7 +3055,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3212,7 +3212,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3288,7 +3288,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3546,7 +3546,7 @@ export interface operations {
                 with_content?: "0" | "1" | "true" | "false";
             };
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4051,7 +4051,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4264,7 +4264,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4357,7 +4357,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4432,7 +4432,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4617,7 +4617,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
