@@ -32,7 +32,7 @@ export interface HeraldConfig {
      */
     queuePrefix: string;
   };
-  api: { host: string; port: number; rateLimitPerSecond: number; maxPayloadBytes: number; trustProxy: string[]; webUiDir: string };
+  api: { host: string; port: number; rateLimitPerSecond: number; authFailuresPerMinute: number; maxPayloadBytes: number; trustProxy: string[]; webUiDir: string };
   delivery: {
     retryScheduleSeconds: number[];
     timeoutMs: number;
@@ -109,6 +109,7 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
       host: e.HOST,
       port: e.PORT,
       rateLimitPerSecond: e.HERALD_API_RATE_LIMIT,
+      authFailuresPerMinute: e.HERALD_AUTH_FAILURE_LIMIT,
       maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
       trustProxy: e.HERALD_TRUST_PROXY,
       webUiDir: resolve(e.HERALD_WEB_UI_DIR),
