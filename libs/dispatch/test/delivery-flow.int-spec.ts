@@ -146,6 +146,18 @@ describe('dispatcher: sign, deliver, record, retry', () => {
     expect((await h.prisma.endpoint.findUniqueOrThrow({ where: { id: endpointId } })).failingSince).toBeNull();
   });
 
+  it('stores an empty response body as NULL, unsealed', async () => {
+    const r = await receiver({ handler: (_req, i) => (i === 0 ? { status: 500 } : { status: 204 }) });
+    const { scope, appId, endpointId } = await setup(r.url);
+    const { deliveryIds } = await h.insertMessage(scope, appId, [endpointId], { retry: 1 });
+    await h.waitFor(finished(deliveryIds[0]!), 10_000, 'delivery');
+    const list = await attempts(deliveryIds[0]!);
+    expect(list.map((a) => [a.responseStatus, a.responseEnc, a.responseExpunged])).toEqual([
+      [500, null, false],
+      [204, null, false],
+    ]);
+  });
+
   it('marks an exhausted delivery failed and sends failing, exhausted and recovered operational webhooks', async () => {
     const failing = await receiver({ handler: () => ({ status: 503 }) });
     const flaky = await receiver({ handler: (_req, i) => (i < 4 ? { status: 500 } : { status: 204 }) });
