@@ -195,6 +195,26 @@ describe('Idempotency-Key on POST', () => {
     expect(await prisma.idempotencyRecord.count({ where: { tenantId } })).toBe(0);
   });
 
+  it('deletes the kept response of a message create when the message content is expunged (it holds the payload)', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    const app = await api.call<{ id: string }>('POST', '/api/v1/app', { token: apiKey, body: { name: 'erasure' }, headers: { 'idempotency-key': 'app-key' } });
+    const send = () => api.call<{ id: string }>('POST', `/api/v1/app/${app.body.id}/msg`, { token: apiKey, body: { eventType: 'user.erased', payload: { email: 'someone@example.com' } }, headers: { 'idempotency-key': 'msg-key' } });
+    const msg = await send();
+    expect(msg.status).toBe(202);
+    const kept = () => prisma.idempotencyRecord.findMany({ where: { tenantId }, select: { key: true, resourceId: true }, orderBy: { key: 'asc' } });
+    expect(await kept()).toEqual([
+      { key: '/api/v1/app\napp-key', resourceId: app.body.id },
+      { key: `/api/v1/app/${app.body.id}/msg\nmsg-key`, resourceId: msg.body.id },
+    ]);
+    expect((await api.call('DELETE', `/api/v1/app/${app.body.id}/msg/${msg.body.id}/content`, { token: apiKey })).status).toBe(204);
+    // The message's kept response is gone; the application's stays.
+    expect(await kept()).toEqual([{ key: '/api/v1/app\napp-key', resourceId: app.body.id }]);
+    const afterwards = await send();
+    expect(afterwards.headers['idempotent-replayed']).toBeUndefined();
+    expect(JSON.stringify(afterwards.body)).toContain('someone@example.com');
+    expect(afterwards.body.id).not.toBe(msg.body.id);
+  });
+
   it('ignores the header on other methods', async () => {
     const { apiKey } = await api.createTenant();
     const res = await api.call('GET', '/api/v1/api-keys', { token: apiKey, headers: { 'idempotency-key': 'x'.repeat(300) } });

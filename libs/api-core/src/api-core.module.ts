@@ -34,6 +34,6 @@ import { RateLimiter } from './rate-limiter.service';
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
     { provide: APP_FILTER, useClass: HeraldErrorFilter },
   ],
-  exports: [ApiKeyAuthService, API_METRICS_REGISTRY, ApiMetrics, OpenApiBuilder],
+  exports: [ApiKeyAuthService, API_METRICS_REGISTRY, ApiMetrics, IdempotencyRepository, OpenApiBuilder],
 })
 export class ApiCoreModule {}

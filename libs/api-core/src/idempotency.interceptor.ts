@@ -126,7 +126,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     for (const delay of COMPLETE_RETRY_DELAYS_MS) {
       if (delay > 0) await sleep(delay);
       try {
-        await this.records.complete(owner, key, createdAt, status, body === undefined || body === null ? null : await this.sealer.seal(owner, key, body));
+        await this.records.complete(owner, key, createdAt, status, body === undefined || body === null ? null : await this.sealer.seal(owner, key, body), createdResourceId(status, body));
         return;
       } catch (err) {
         lastError = err;
@@ -145,6 +145,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.logger.warn(`could not release an idempotency key of ${owner}; its lease lapses instead: ${errorMessage(err)}`);
     }
   }
+}
+
+/** What a 2xx response created, by its `id`, so erasing that resource can find the kept response. */
+function createdResourceId(status: number, body: unknown): string | null {
+  if (status < 200 || status >= 300 || body === null || typeof body !== 'object') return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' ? id : null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

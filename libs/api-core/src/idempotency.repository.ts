@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Db } from '@herald/core';
 import { PrismaService } from '@herald/db';
 
 /** Who owns an idempotency key: a tenant id, or the operator sentinel. */
@@ -71,11 +72,11 @@ export class IdempotencyRepository {
   }
 
   /** Stores the final response of the reservation made at `createdAt` (not of a later one). */
-  async complete(owner: IdempotencyOwner, key: string, createdAt: Date, status: number, sealedBody: Buffer | null): Promise<void> {
+  async complete(owner: IdempotencyOwner, key: string, createdAt: Date, status: number, sealedBody: Buffer | null, resourceId: string | null): Promise<void> {
     const json = sealedBody === null ? null : JSON.stringify({ sealed: sealedBody.toString('base64') });
     await this.prisma.$executeRaw`
       UPDATE idempotency_records
-         SET response_status = ${status}, response_body = ${json}::jsonb, lease_expires_at = NULL
+         SET response_status = ${status}, response_body = ${json}::jsonb, lease_expires_at = NULL, resource_id = ${resourceId}
        WHERE tenant_id = ${owner} AND key = ${key} AND created_at = ${createdAt}`;
   }
 
@@ -84,5 +85,13 @@ export class IdempotencyRepository {
     await this.prisma.$executeRaw`
       DELETE FROM idempotency_records
        WHERE tenant_id = ${owner} AND key = ${key} AND created_at = ${createdAt} AND response_status IS NULL`;
+  }
+
+  /**
+   * Deletes the kept responses that created `resourceId` (right to erasure: they may contain its
+   * content), in the caller's transaction. A retry with such a key afterwards runs again.
+   */
+  async forgetResource(db: Db, owner: IdempotencyOwner, resourceId: string): Promise<number> {
+    return db.$executeRaw`DELETE FROM idempotency_records WHERE tenant_id = ${owner} AND resource_id = ${resourceId}`;
   }
 }
