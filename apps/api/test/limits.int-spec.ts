@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRAIN_TIMEOUT_MS } from '@herald/api-core';
 import { PrismaService } from '@herald/db';
 import { startTestApi, type TestApi } from './harness';
 
@@ -116,6 +117,26 @@ describe('request body limits (on POST /api/v1/api-keys)', () => {
       expect(res.body).toEqual({ code: 'payload_too_large', detail: expect.any(String) });
     });
   });
+
+  it('stops draining a client that stalls mid-body: 413 after the drain time bound, connection closed', async () => {
+    const address = api.app.getHttpServer().address() as { port: number };
+    const socket = connect(address.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    const started = Date.now();
+    socket.write(`POST /api/v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${8 * 1024 * 1024}\r\n\r\n`);
+    socket.write(Buffer.alloc(64 * 1024, 0x61));
+    // …and then nothing more.
+    const timeout = setTimeout(() => socket.destroy(), DRAIN_TIMEOUT_MS + 5_000);
+    await once(socket, 'close');
+    clearTimeout(timeout);
+    const waited = Date.now() - started;
+    expect(Buffer.concat(received).toString('utf8')).toMatch(/^HTTP\/1\.1 413 [^]*"code":"payload_too_large"/);
+    expect(waited).toBeGreaterThanOrEqual(DRAIN_TIMEOUT_MS - 500);
+    expect(waited).toBeLessThan(DRAIN_TIMEOUT_MS + 3_000);
+  }, 30_000);
 
   it('answers a body declared beyond what it drains (16 MiB here) with 413 at once', async () => {
     const address = api.app.getHttpServer().address() as { port: number };
