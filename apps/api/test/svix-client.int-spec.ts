@@ -132,4 +132,14 @@ describe('svix client against the management API', () => {
     const other = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { sentAt: 2 } }, { idempotencyKey: `${key}-b` });
     expect(other.id).not.toBe(first.id);
   });
+
+  it('gets an over-limit message as a 413 ApiException in the error shape', async () => {
+    const app = await svix.application.create({ name: 'Too large' });
+    const huge = 'x'.repeat(api.config.api.maxPayloadBytes + 1024);
+    const err = await svix.message.create(app.id, { eventType: 'big.one', payload: { huge } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiException);
+    expect((err as ApiException<{ code: string }>).code).toBe(413);
+    expect((err as ApiException<{ code: string }>).body.code).toBe('payload_too_large');
+    expect((await svix.message.list(app.id)).data).toEqual([]);
+  });
 });
