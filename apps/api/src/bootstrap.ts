@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { answerFrameworkError, installJsonBodyParser, MAX_PATH_PARAM_LENGTH } from '@herald/api-core';
+import { answerFrameworkError, drainLimitBytes, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
 import { createLogger, PinoNestLogger } from '@herald/observability';
 import { ApiModule } from './app.module';
@@ -14,7 +14,9 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
   const logger = createLogger('api', config.log.level);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    bodyLimit: config.api.maxPayloadBytes,
+    // Fastify reads up to the drain limit; installBodyLimit refuses anything over maxPayloadBytes
+    // with a 413 that the client can read (it drains the rest of the body first).
+    bodyLimit: drainLimitBytes(config.api.maxPayloadBytes),
     // Forwarding headers are believed only from these proxies; otherwise req.ip is the socket.
     trustProxy: config.api.trustProxy.length > 0 ? config.api.trustProxy : false,
     // genReqId reads x-request-id itself so a client's id is used only when it is well-formed.
@@ -30,6 +32,7 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
   });
   // Herald's own JSON-only parser (UTF-8, depth, size) replaces Nest's and Fastify's.
   installJsonBodyParser(adapter.getInstance(), { maxInFlightBytes: config.api.maxInFlightBodyBytes, waitMs: config.api.bodyWaitMs });
+  installBodyLimit(adapter.getInstance(), config.api.maxPayloadBytes);
   // Every response names its request id, so a client can quote it and operators find the logs.
   adapter.getInstance().addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);

@@ -142,6 +142,11 @@ describe('operator API: /api/v1/admin/tenants', () => {
     const id = created.tenant.id;
     const keys = api.app.get(TenantKeysService);
     const sealed = await keys.encrypt(tenantScope(id), 'customer payload');
+    // Some data under a retired data key too (a key that retires after one encryption).
+    const rotating = new TenantKeysService(prisma, api.config, undefined, { maxEncryptionsPerKey: 1, reserveBlock: 1 });
+    const sealedEarlier = await rotating.encrypt(tenantScope(id), 'older payload');
+    await rotating.encrypt(tenantScope(id), 'newer payload');
+    expect((await prisma.tenant.findUniqueOrThrow({ where: { id } })).retiredDataKeysWrapped.length).toBeGreaterThan(0);
     const second = await api.call<{ key: string }>('POST', '/api/v1/api-keys', { token: created.apiKey.key, body: { name: 'second' } });
     expect(second.status).toBe(201);
 
@@ -151,9 +156,12 @@ describe('operator API: /api/v1/admin/tenants', () => {
     const row = await prisma.tenant.findUniqueOrThrow({ where: { id } });
     expect(row.deletedAt).not.toBeNull();
     expect(row.dataKeyWrapped).toBeNull();
+    expect(row.retiredDataKeysWrapped).toEqual([]);
     const liveKeys = await prisma.apiKey.count({ where: { tenantId: id, revokedAt: null } });
     expect(liveKeys).toBe(0);
     await expect(keys.decrypt(tenantScope(id), sealed)).rejects.toThrow();
+    rotating.evict(id);
+    await expect(rotating.decrypt(tenantScope(id), sealedEarlier)).rejects.toThrow();
 
     expect((await admin('GET', `/${id}`)).status).toBe(404);
     expect((await admin('PATCH', `/${id}`, { name: 'zombie' })).status).toBe(404);
@@ -176,7 +184,7 @@ describe('operator API: /api/v1/admin/tenants', () => {
     expect(again.status).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.tenant.id).toBe(first.body.tenant.id);
-    expect(await prisma.idempotencyRecord.count({ where: { tenantId: 'operator', key } })).toBe(1);
+    expect(await prisma.idempotencyRecord.count({ where: { tenantId: 'operator', key: `/api/v1/admin/tenants\n${key}` } })).toBe(1);
   });
 });
 

@@ -56,7 +56,7 @@ describe('message attempt API, resend, recover, send-example', () => {
         url: `https://receiver.example.com/${a.endpointId}`,
         status: a.status,
         responseStatus: a.responseStatus,
-        responseEnc: new Uint8Array(await s.keys.encrypt(tenant.scope, a.body)),
+        responseEnc: a.body === '' ? null : new Uint8Array(await s.keys.encrypt(tenant.scope, a.body)),
         durationMs: 40,
         triggerType: a.triggerType ?? 0,
         createdAt: a.at,
@@ -166,6 +166,13 @@ describe('message attempt API, resend, recover, send-example', () => {
     expect(row.responseExpunged).toBe(true);
     expect(await s.prisma.auditLogEntry.count({ where: { tenantId: tenant.tenantId, action: 'message_attempt.content.expunged', targetId: target } })).toBe(1);
     expect((await call('GET', `/msg/${msgId}/attempt/atmpt_missing`)).status).toBe(404);
+  });
+
+  it('reads an empty response body (stored unsealed, as NULL) as "", not "EXPUNGED"', async () => {
+    const empty = attempts[2]!.id;
+    expect((await s.prisma.attempt.findUniqueOrThrow({ where: { id: empty } })).responseEnc).toBeNull();
+    const got = await call<AttemptOut>('GET', `/msg/${msgId}/attempt/${empty}`);
+    expect(got.body.response).toBe('');
   });
 
   it('lists the messages of an endpoint and the destinations of a message with their delivery state', async () => {

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
-import { lastValueFrom, throwError } from 'rxjs';
+import { from, lastValueFrom, throwError } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyInterceptor, IdempotencyRepository, IdempotencySealer } from '@herald/api-core';
 import { PrismaService } from '@herald/db';
@@ -40,21 +39,30 @@ describe('Idempotency-Key on POST', () => {
     expect(again.body).toEqual(first.body);
     expect(await keysNamed(tenantId, 'once')).toBe(1);
     // The kept response (it holds the new key's secret) is stored encrypted.
-    const row = await prisma.$queryRaw<{ body: string }[]>`SELECT response_body::text AS body FROM idempotency_records WHERE tenant_id = ${tenantId} AND key = 'retry-1'`;
+    const row = await prisma.$queryRaw<{ body: string }[]>`SELECT response_body::text AS body FROM idempotency_records WHERE tenant_id = ${tenantId}`;
     expect(row[0]!.body).not.toContain(first.body.key);
     expect(row[0]!.body).not.toContain('once');
   });
 
-  it('answers 409 idempotency_conflict for the same key with another body or path, changing nothing', async () => {
+  it('replays the first response whatever the body (as Svix), and scopes a key to its path', async () => {
     const { apiKey, tenantId } = await api.createTenant();
-    expect((await post(apiKey, { name: 'a' }, 'k')).status).toBe(201);
-    const other = await post(apiKey, { name: 'b' }, 'k');
-    expect(other.status).toBe(409);
-    expect(other.body.code).toBe('idempotency_conflict');
+    const first = await post(apiKey, { name: 'a' }, 'k');
+    expect(first.status).toBe(201);
+    // A producer that rebuilds its request on retry gets the first response, not a conflict.
+    const rebuilt = await post(apiKey, { name: 'b', scopes: ['read'] }, 'k');
+    expect(rebuilt.status).toBe(201);
+    expect(rebuilt.headers['idempotent-replayed']).toBe('true');
+    expect(rebuilt.body).toEqual(first.body);
     expect(await keysNamed(tenantId, 'b')).toBe(0);
-    const otherPath = await api.call<{ code: string }>('POST', '/api/v1/api-keys?x=1', { token: apiKey, body: { name: 'a' }, headers: { 'idempotency-key': 'k' } });
-    expect(otherPath.status).toBe(409);
+    // The query string is not part of the key; the path is.
+    const withQuery = await api.call<KeyCreated>('POST', '/api/v1/api-keys?x=1', { token: apiKey, body: { name: 'c' }, headers: { 'idempotency-key': 'k' } });
+    expect(withQuery.headers['idempotent-replayed']).toBe('true');
+    expect(withQuery.body.id).toBe(first.body.id);
+    const otherPath = await api.call<{ id: string }>('POST', '/api/v1/app', { token: apiKey, body: { name: 'app with a reused key' }, headers: { 'idempotency-key': 'k' } });
+    expect(otherPath.status).toBe(201);
+    expect(otherPath.headers['idempotent-replayed']).toBeUndefined();
     expect(await keysNamed(tenantId, 'a')).toBe(1);
+    expect(await keysNamed(tenantId, 'c')).toBe(0);
   });
 
   it('keeps keys per tenant', async () => {
@@ -106,26 +114,67 @@ describe('Idempotency-Key on POST', () => {
     expect(await keysNamed(tenantId, 'raced')).toBe(1);
   });
 
-  it('answers 409 while the first request is in flight, and takes over a reservation that went stale', async () => {
+  it('answers 409 while a claim holds its lease, and runs the retry once the lease lapsed (the holder died)', async () => {
     const { apiKey, tenantId } = await api.createTenant();
     const body = { name: 'inflight' };
-    const hash = createHash('sha256').update(`POST\n/api/v1/api-keys\n${JSON.stringify(body)}`).digest('hex');
-    await prisma.$executeRaw`INSERT INTO idempotency_records (tenant_id, key, request_hash, expires_at) VALUES (${tenantId}, 'fly', ${hash}, now() + interval '1 day')`;
+    // What a request leaves behind when its process dies mid-request: a claim with no response.
+    await prisma.$executeRaw`INSERT INTO idempotency_records (tenant_id, key, request_hash, expires_at, lease_expires_at)
+      VALUES (${tenantId}, ${'/api/v1/api-keys\nfly'}, 'h', now() + interval '1 day', now() + interval '1500 milliseconds')`;
     const busy = await post(apiKey, body, 'fly');
     expect(busy.status).toBe(409);
     // Its own code and a Retry-After, so clients (the SDK does) know to try again shortly.
     expect(busy.body.code).toBe('idempotency_in_progress');
     expect(busy.headers['retry-after']).toBe('1');
     expect(await keysNamed(tenantId, 'inflight')).toBe(0);
-    await prisma.$executeRaw`UPDATE idempotency_records SET created_at = now() - interval '10 minutes' WHERE tenant_id = ${tenantId} AND key = 'fly'`;
-    expect((await post(apiKey, body, 'fly')).status).toBe(201);
+    // Nobody renews the dead request's lease: within seconds the key is free again.
+    const deadline = Date.now() + 5_000;
+    let retried = await post(apiKey, body, 'fly');
+    while (retried.status === 409 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      retried = await post(apiKey, body, 'fly');
+    }
+    expect(retried.status).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
     expect(await keysNamed(tenantId, 'inflight')).toBe(1);
+    expect((await post(apiKey, body, 'fly')).headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('takes over at once a claim whose lease already expired', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    await prisma.$executeRaw`INSERT INTO idempotency_records (tenant_id, key, request_hash, expires_at, lease_expires_at)
+      VALUES (${tenantId}, ${'/api/v1/api-keys\ndead'}, 'h', now() + interval '1 day', now() - interval '1 second')`;
+    const res = await post(apiKey, { name: 'after-death' }, 'dead');
+    expect(res.status).toBe(201);
+    expect(await keysNamed(tenantId, 'after-death')).toBe(1);
+  });
+
+  it('renews the lease while the first request still runs, so a retry meanwhile gets 409, not a second run', async () => {
+    const { tenantId } = await api.createTenant();
+    const lease = { leaseMs: 300, renewEveryMs: 100 };
+    const interceptor = new IdempotencyInterceptor(api.app.get(IdempotencyRepository), api.app.get(IdempotencySealer), lease);
+    const request = { method: 'POST', url: '/api/v1/slow', body: { a: 1 }, headers: { 'idempotency-key': 'slow' }, user: { kind: 'api_key', keyId: 'key_x', tenantId, scopes: ['all'] }, id: 'req-slow' };
+    const reply = { statusCode: 201, sent: false, status: () => reply, header: () => reply };
+    const context = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ExecutionContext;
+    let runs = 0;
+    const slow: CallHandler = {
+      handle: () => {
+        runs += 1;
+        return from(new Promise((resolve) => setTimeout(() => resolve({ done: runs }), 1_200)));
+      },
+    };
+    const first = lastValueFrom(interceptor.intercept(context, slow));
+    // Well past several lease lengths, the first request still holds the key.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await expect(lastValueFrom(interceptor.intercept(context, slow))).rejects.toMatchObject({ code: 'idempotency_in_progress' });
+    expect(await first).toEqual({ done: 1 });
+    expect(await lastValueFrom(interceptor.intercept(context, slow))).toEqual({ done: 1 });
+    expect(runs).toBe(1);
   });
 
   it('ignores and overwrites an expired record', async () => {
     const { apiKey, tenantId } = await api.createTenant();
     expect((await post(apiKey, { name: 'old' }, 'reuse')).status).toBe(201);
-    await prisma.$executeRaw`UPDATE idempotency_records SET expires_at = now() - interval '1 second' WHERE tenant_id = ${tenantId} AND key = 'reuse'`;
+    await prisma.$executeRaw`UPDATE idempotency_records SET expires_at = now() - interval '1 second' WHERE tenant_id = ${tenantId}`;
     const fresh = await post(apiKey, { name: 'new' }, 'reuse');
     expect(fresh.status).toBe(201);
     expect(fresh.headers['idempotent-replayed']).toBeUndefined();
@@ -143,7 +192,27 @@ describe('Idempotency-Key on POST', () => {
     const context = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ExecutionContext;
     const failing: CallHandler = { handle: () => throwError(() => new Error('database exploded')) };
     await expect(lastValueFrom(interceptor.intercept(context, failing))).rejects.toThrow('database exploded');
-    expect(await prisma.idempotencyRecord.count({ where: { tenantId, key: 'boom' } })).toBe(0);
+    expect(await prisma.idempotencyRecord.count({ where: { tenantId } })).toBe(0);
+  });
+
+  it('deletes the kept response of a message create when the message content is expunged (it holds the payload)', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    const app = await api.call<{ id: string }>('POST', '/api/v1/app', { token: apiKey, body: { name: 'erasure' }, headers: { 'idempotency-key': 'app-key' } });
+    const send = () => api.call<{ id: string }>('POST', `/api/v1/app/${app.body.id}/msg`, { token: apiKey, body: { eventType: 'user.erased', payload: { email: 'someone@example.com' } }, headers: { 'idempotency-key': 'msg-key' } });
+    const msg = await send();
+    expect(msg.status).toBe(202);
+    const kept = () => prisma.idempotencyRecord.findMany({ where: { tenantId }, select: { key: true, resourceId: true }, orderBy: { key: 'asc' } });
+    expect(await kept()).toEqual([
+      { key: '/api/v1/app\napp-key', resourceId: app.body.id },
+      { key: `/api/v1/app/${app.body.id}/msg\nmsg-key`, resourceId: msg.body.id },
+    ]);
+    expect((await api.call('DELETE', `/api/v1/app/${app.body.id}/msg/${msg.body.id}/content`, { token: apiKey })).status).toBe(204);
+    // The message's kept response is gone; the application's stays.
+    expect(await kept()).toEqual([{ key: '/api/v1/app\napp-key', resourceId: app.body.id }]);
+    const afterwards = await send();
+    expect(afterwards.headers['idempotent-replayed']).toBeUndefined();
+    expect(JSON.stringify(afterwards.body)).toContain('someone@example.com');
+    expect(afterwards.body.id).not.toBe(msg.body.id);
   });
 
   it('ignores the header on other methods', async () => {

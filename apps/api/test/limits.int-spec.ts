@@ -1,4 +1,7 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRAIN_TIMEOUT_MS } from '@herald/api-core';
 import { PrismaService } from '@herald/db';
 import { startTestApi, type TestApi } from './harness';
 
@@ -51,6 +54,104 @@ describe('request body limits (on POST /api/v1/api-keys)', () => {
     const fits = JSON.stringify({ name: 'fits', pad: 'x'.repeat(MAX_BYTES - 40) });
     expect(Buffer.byteLength(fits)).toBeLessThanOrEqual(MAX_BYTES);
     expect((await send(fits, 'application/json')).status).toBe(201);
+  });
+
+  /**
+   * A raw client that sends an 8 MiB body in 64 KiB pieces, pausing now and then, and only then
+   * reads the answer. A socket error (EPIPE, reset) rejects: that is what a client saw when the
+   * API answered at the headers and closed.
+   */
+  async function sendSlowly(options: { chunked: boolean }): Promise<{ status: number; body: unknown; sentWholeBody: boolean; elapsedMs: number }> {
+    const started = Date.now();
+    const address = api.app.getHttpServer().address() as { port: number };
+    const socket = connect(address.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    let failure: Error | undefined;
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', (err) => {
+      failure = err;
+    });
+    const ended = once(socket, 'close');
+    await once(socket, 'connect');
+    const piece = Buffer.alloc(64 * 1024, 0x61);
+    const pieces = (8 * 1024 * 1024) / piece.length;
+    const framing = options.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${pieces * piece.length}`;
+    socket.write(`POST /api/v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tenant.apiKey}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`);
+    let sent = 0;
+    for (; sent < pieces && !failure && !socket.destroyed; sent += 1) {
+      const data = options.chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece;
+      if (!socket.write(data)) await Promise.race([once(socket, 'drain'), ended]);
+      if (sent % 16 === 15) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (options.chunked && !failure && !socket.destroyed) socket.write('0\r\n\r\n');
+    const timeout = setTimeout(() => socket.destroy(new Error('no answer within 20 s')), 20_000);
+    // The API closes the connection after a refused body; the whole answer has arrived by then.
+    await ended;
+    clearTimeout(timeout);
+    if (failure) throw failure;
+    const text = Buffer.concat(received).toString('utf8');
+    const [head = '', ...rest] = text.split('\r\n\r\n');
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+    let body = rest.join('\r\n\r\n');
+    if (/transfer-encoding: chunked/i.test(head)) body = body.replace(/^[0-9a-f]+\r\n/i, '').replace(/\r\n0\r\n\r\n$/, '');
+    return { status, body: JSON.parse(body) as unknown, sentWholeBody: sent === pieces, elapsedMs: Date.now() - started };
+  }
+
+  it('lets a client that is still sending an 8 MiB body read the 413 (Content-Length), storing nothing', async () => {
+    await expectNothingStored(async () => {
+      const res = await sendSlowly({ chunked: false });
+      // The connection stayed open until the client had sent everything, and then it read the answer.
+      expect(res.sentWholeBody).toBe(true);
+      expect(res.status).toBe(413);
+      expect(res.body).toEqual({ code: 'payload_too_large', detail: expect.any(String) });
+    });
+    // The API still answers afterwards.
+    expect((await send('{"name":"after-413"}', 'application/json')).status).toBe(201);
+  });
+
+  it('lets a client that is still sending a chunked 8 MiB body read the 413', async () => {
+    await expectNothingStored(async () => {
+      const res = await sendSlowly({ chunked: true });
+      expect(res.sentWholeBody).toBe(true);
+      expect(res.status).toBe(413);
+      expect(res.body).toEqual({ code: 'payload_too_large', detail: expect.any(String) });
+    });
+  });
+
+  it('stops draining a client that stalls mid-body: 413 after the drain time bound, connection closed', async () => {
+    const address = api.app.getHttpServer().address() as { port: number };
+    const socket = connect(address.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    const started = Date.now();
+    socket.write(`POST /api/v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${8 * 1024 * 1024}\r\n\r\n`);
+    socket.write(Buffer.alloc(64 * 1024, 0x61));
+    // …and then nothing more.
+    const timeout = setTimeout(() => socket.destroy(), DRAIN_TIMEOUT_MS + 5_000);
+    await once(socket, 'close');
+    clearTimeout(timeout);
+    const waited = Date.now() - started;
+    expect(Buffer.concat(received).toString('utf8')).toMatch(/^HTTP\/1\.1 413 [^]*"code":"payload_too_large"/);
+    expect(waited).toBeGreaterThanOrEqual(DRAIN_TIMEOUT_MS - 500);
+    expect(waited).toBeLessThan(DRAIN_TIMEOUT_MS + 3_000);
+  }, 30_000);
+
+  it('answers a body declared beyond what it drains (16 MiB here) with 413 at once', async () => {
+    const address = api.app.getHttpServer().address() as { port: number };
+    const socket = connect(address.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.write(`POST /api/v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`);
+    const timeout = setTimeout(() => socket.destroy(), 10_000);
+    await once(socket, 'close');
+    clearTimeout(timeout);
+    const text = Buffer.concat(received).toString('utf8');
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text).toContain('"code":"payload_too_large"');
   });
 
   it('refuses JSON nested deeper than 64 levels with 400 (64 is fine)', async () => {

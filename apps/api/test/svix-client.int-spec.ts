@@ -117,4 +117,29 @@ describe('svix client against the management API', () => {
     const portal = new Svix(access.token, { serverUrl: api.url });
     expect((await portal.application.get(app.id)).name).toBe('Portal');
   });
+
+  it('replays a message create retried with the same idempotency key and a rebuilt payload', async () => {
+    const app = await svix.application.create({ name: 'Idempotent sends' });
+    const key = `send-${randomBytes(6).toString('hex')}`;
+    const first = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { sentAt: 1 } }, { idempotencyKey: key });
+    // A producer rebuilding its message on retry (a new timestamp) gets the first message back.
+    const retried = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { sentAt: 2 } }, { idempotencyKey: key });
+    expect(retried.id).toBe(first.id);
+    // (the client fills `payload` in from its own argument; the stored message is the first one)
+    expect((await svix.message.get(app.id, first.id)).payload).toEqual({ sentAt: 1 });
+    expect((await svix.message.list(app.id)).data.map((m) => m.id)).toEqual([first.id]);
+    // Another key is another message.
+    const other = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { sentAt: 2 } }, { idempotencyKey: `${key}-b` });
+    expect(other.id).not.toBe(first.id);
+  });
+
+  it('gets an over-limit message as a 413 ApiException in the error shape', async () => {
+    const app = await svix.application.create({ name: 'Too large' });
+    const huge = 'x'.repeat(api.config.api.maxPayloadBytes + 1024);
+    const err = await svix.message.create(app.id, { eventType: 'big.one', payload: { huge } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiException);
+    expect((err as ApiException<{ code: string }>).code).toBe(413);
+    expect((err as ApiException<{ code: string }>).body.code).toBe('payload_too_large');
+    expect((await svix.message.list(app.id)).data).toEqual([]);
+  });
 });

@@ -5,6 +5,7 @@ import { createMetricsRegistry } from '@herald/observability';
 import { AccessGuard } from './access.guard';
 import { API_METRICS_REGISTRY, ApiMetrics } from './api-metrics';
 import { ApiKeyAuthService } from './api-key-auth.service';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { BearerStrategy } from './bearer.strategy';
 import { HeraldErrorFilter } from './error.filter';
 import { IdempotencySealer } from './idempotency-sealer';
@@ -19,6 +20,7 @@ import { RateLimiter } from './rate-limiter.service';
 @Module({
   imports: [PassportModule.register({ session: false }), DiscoveryModule],
   providers: [
+    AuthFailureLimiter,
     ApiKeyAuthService,
     BearerStrategy,
     { provide: API_METRICS_REGISTRY, useFactory: () => createMetricsRegistry('api') },
@@ -32,6 +34,6 @@ import { RateLimiter } from './rate-limiter.service';
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
     { provide: APP_FILTER, useClass: HeraldErrorFilter },
   ],
-  exports: [ApiKeyAuthService, API_METRICS_REGISTRY, ApiMetrics, OpenApiBuilder],
+  exports: [ApiKeyAuthService, API_METRICS_REGISTRY, ApiMetrics, IdempotencyRepository, OpenApiBuilder],
 })
 export class ApiCoreModule {}

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { GroupCommit, PrismaService } from '@herald/db';
 import { ForbiddenError, hashApiKey, UnauthorizedError } from '@herald/core';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { cidrSet } from './cidr';
 import { PORTAL_CAPABILITIES, type PortalCapability } from './access.decorator';
 import type { ApiKeyScope, Principal } from './principal';
@@ -38,19 +39,28 @@ export class ApiKeyAuthService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly failures: AuthFailureLimiter,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
   ) {
     this.adminTokenHash = hashApiKey(config.security.adminToken);
   }
 
   async authenticate(token: string, clientIp: string | undefined): Promise<Principal> {
+    // Before any lookup: an address flooding bad tokens must not queue lookups for everyone.
+    this.failures.assertAllowed(clientIp);
     const hash = hashApiKey(token);
     // Compare digests, not tokens: constant time whatever the token's length.
     if (timingSafeEqual(hash, this.adminTokenHash)) return { kind: 'operator' };
 
     const key = await this.lookups.submit(hash);
-    if (!key || key.revoked_at || key.tenant_deleted_at) throw new UnauthorizedError('Invalid API key');
-    if (key.expires_at && key.expires_at.getTime() <= Date.now()) throw new UnauthorizedError('API key expired');
+    if (!key || key.revoked_at || key.tenant_deleted_at) {
+      this.failures.recordFailure(clientIp);
+      throw new UnauthorizedError('Invalid API key');
+    }
+    if (key.expires_at && key.expires_at.getTime() <= Date.now()) {
+      this.failures.recordFailure(clientIp);
+      throw new UnauthorizedError('API key expired');
+    }
     if (key.allowed_cidrs.length > 0 && !(clientIp && cidrSet(key.allowed_cidrs).has(clientIp))) {
       throw new ForbiddenError('API key not allowed from this address');
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { ConflictError, ValidationError } from '@herald/core';
@@ -10,29 +10,45 @@ import type { AuthenticatedRequest } from './principal';
 
 /** How long a completed response is replayed. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** A reservation older than this without a response belongs to a request that died. */
-export const IDEMPOTENCY_STALE_MS = 5 * 60 * 1000;
+/**
+ * How a running request holds its key: a lease of `leaseMs`, renewed every `renewEveryMs` while
+ * the handler runs. A request whose process died stops renewing, so its key is free again
+ * within `leaseMs` and the client's retry runs.
+ */
+export interface IdempotencyLeaseTiming {
+  leaseMs: number;
+  renewEveryMs: number;
+}
+export const IDEMPOTENCY_LEASE_TIMING = Symbol('IDEMPOTENCY_LEASE_TIMING');
+export const DEFAULT_IDEMPOTENCY_LEASE: IdempotencyLeaseTiming = { leaseMs: 10_000, renewEveryMs: 2_000 };
+/** Tries to keep a response before letting the lease lapse (the database may be restarting). */
+const COMPLETE_RETRY_DELAYS_MS = [0, 250, 1_000];
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
 
 const KEY_PATTERN = /^[\x20-\x7e]{1,256}$/;
 
 /**
- * `Idempotency-Key` on every authenticated POST (Svix semantics, docs/decisions/0005):
- * the first request with a key runs and its final response (2xx or 4xx) is kept for 24 h;
- * a retry with the same key and the same request gets that response again, marked
- * `idempotent-replayed: true`; the same key with a different request, or while the first is
- * still running, is a 409. 5xx responses are not kept, so the client can retry.
+ * `Idempotency-Key` on every authenticated POST, as Svix does it (docs/decisions/0005): the
+ * first request with a key (on one path) runs and its final response (2xx or 4xx) is kept for
+ * 24 h; a retry with the same key gets that response again whatever its body, marked
+ * `idempotent-replayed: true`. While the first request still runs, a retry gets 409
+ * `idempotency_in_progress`. A request that failed (5xx, an error) releases its key at once; one
+ * whose process died stops renewing its lease, so the key frees itself within seconds.
  * Keys belong to the caller's tenant (the operator has its own namespace).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   private readonly logger = new Logger('Idempotency');
+  private readonly lease: IdempotencyLeaseTiming;
 
   constructor(
     private readonly records: IdempotencyRepository,
     private readonly sealer: IdempotencySealer,
-  ) {}
+    @Optional() @Inject(IDEMPOTENCY_LEASE_TIMING) lease?: IdempotencyLeaseTiming,
+  ) {
+    this.lease = lease ?? DEFAULT_IDEMPOTENCY_LEASE;
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
@@ -47,60 +63,104 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw ValidationError.single(['header', IDEMPOTENCY_HEADER], 'must be 1 to 256 printable ASCII characters', 'value_error.idempotency_key');
     }
     const owner = principal.kind === 'operator' ? OPERATOR_IDEMPOTENCY_OWNER : principal.tenantId;
+    // As in Svix, a key is scoped to the path it was used on (the query string is not part of it).
     // An app-portal token's reach (its one application) is checked after this interceptor, so
     // its keys get a namespace of their own: it must never replay what another key of the tenant
     // got for another application (say, a portal token for it). '\n' cannot occur in a client key.
-    const recordKey = principal.kind === 'app_portal' ? `${principal.keyId}\n${key}` : key;
+    const path = request.url.replace(/\?.*$/s, '');
+    const recordKey = principal.kind === 'app_portal' ? `${principal.keyId}\n${path}\n${key}` : `${path}\n${key}`;
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     return from(this.run(owner, recordKey, requestHash(request), request, reply, next));
   }
 
   private async run(owner: IdempotencyOwner, key: string, hash: string, request: AuthenticatedRequest, reply: FastifyReply, next: CallHandler): Promise<unknown> {
-    const reservation = await this.records.reserve(owner, key, hash, IDEMPOTENCY_TTL_MS, IDEMPOTENCY_STALE_MS);
+    const reservation = await this.records.reserve(owner, key, hash, IDEMPOTENCY_TTL_MS, this.lease.leaseMs);
     if (!reservation.reserved) {
       const existing = reservation.existing;
-      if (existing && existing.requestHash !== hash) {
-        throw new ConflictError('This Idempotency-Key was already used with a different request', 'idempotency_conflict');
-      }
       if (!existing || existing.responseStatus === null) {
         // A distinct code lets clients retry this one (their own earlier try is still running).
         throw new ConflictError('A request with this Idempotency-Key is still being processed; retry later', 'idempotency_in_progress', { retryAfterSeconds: 1 });
       }
+      // Svix replays the first response whatever this request's body: producers that rebuild
+      // the payload on retry (a new timestamp) must not get a conflict or a second resource.
       const body = existing.responseSealed ? await this.sealer.open(owner, key, existing.responseSealed) : undefined;
       void reply.status(existing.responseStatus).header(IDEMPOTENT_REPLAYED_HEADER, 'true');
       return body ?? undefined;
     }
 
-    let result: unknown;
+    const { createdAt } = reservation;
+    const renewal = setInterval(() => {
+      this.records.renew(owner, key, createdAt, this.lease.leaseMs).catch((err: unknown) => {
+        // A missed renewal only shortens the lease; the next one may succeed.
+        this.logger.warn(`could not renew the idempotency lease of ${owner}: ${errorMessage(err)}`);
+      });
+    }, this.lease.renewEveryMs);
+    renewal.unref();
     try {
-      result = await lastValueFrom(next.handle(), { defaultValue: undefined });
-    } catch (err) {
-      const { status, body } = errorResponse(err, String(request.id));
-      await this.settle(owner, key, reservation.createdAt, status, body);
-      throw err;
-    }
-    if (reply.sent) {
-      // The handler wrote the response itself; there is nothing reliable to replay.
-      await this.records.release(owner, key, reservation.createdAt);
+      let result: unknown;
+      try {
+        result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      } catch (err) {
+        const { status, body } = errorResponse(err, String(request.id));
+        await this.settle(owner, key, createdAt, status, body);
+        throw err;
+      }
+      if (reply.sent) {
+        // The handler wrote the response itself; there is nothing reliable to replay.
+        await this.release(owner, key, createdAt);
+        return result;
+      }
+      await this.settle(owner, key, createdAt, reply.statusCode, result);
       return result;
+    } finally {
+      clearInterval(renewal);
     }
-    await this.settle(owner, key, reservation.createdAt, reply.statusCode, result);
-    return result;
   }
 
   private async settle(owner: IdempotencyOwner, key: string, createdAt: Date, status: number, body: unknown): Promise<void> {
+    if (status >= 500) {
+      await this.release(owner, key, createdAt);
+      return;
+    }
+    let lastError: unknown;
+    for (const delay of COMPLETE_RETRY_DELAYS_MS) {
+      if (delay > 0) await sleep(delay);
+      try {
+        await this.records.complete(owner, key, createdAt, status, body === undefined || body === null ? null : await this.sealer.seal(owner, key, body), createdResourceId(status, body));
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    // The change itself is done: answer it. The claim's lease lapses within seconds, after which a
+    // retry runs the request again (a duplicate is possible only here, with the database down).
+    this.logger.error(`could not keep the response for an idempotency key of ${owner}: ${errorMessage(lastError)}`, lastError instanceof Error ? lastError.stack : undefined);
+  }
+
+  /** Frees the key at once so the client's retry runs; if that fails too, the lease lapses. */
+  private async release(owner: IdempotencyOwner, key: string, createdAt: Date): Promise<void> {
     try {
-      if (status >= 500) await this.records.release(owner, key, createdAt);
-      else await this.records.complete(owner, key, createdAt, status, body === undefined || body === null ? null : await this.sealer.seal(owner, key, body));
+      await this.records.release(owner, key, createdAt);
     } catch (err) {
-      // The change itself is done: answer it. The reservation stays and answers 409 until it
-      // goes stale, which is safer than letting a retry run the request twice.
-      this.logger.error(`could not record the response for idempotency key of ${owner}: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+      this.logger.warn(`could not release an idempotency key of ${owner}; its lease lapses instead: ${errorMessage(err)}`);
     }
   }
 }
 
-/** What makes two requests "the same": method, path with query, and the body (key order ignored). */
+/** What a 2xx response created, by its `id`, so erasing that resource can find the kept response. */
+function createdResourceId(status: number, body: unknown): string | null {
+  if (status < 200 || status >= 300 || body === null || typeof body !== 'object') return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' ? id : null;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A digest of the request (method, path with query, body with keys sorted), kept for diagnosis. */
 function requestHash(request: AuthenticatedRequest): string {
   return createHash('sha256')
     .update(`${request.method}\n${request.url}\n${canonicalJson(request.body)}`)

@@ -3,6 +3,8 @@ export * from './access.guard';
 export * from './api-key-auth.service';
 export * from './api-core.module';
 export * from './api-metrics';
+export * from './auth-failure-limiter';
+export * from './body-limit';
 export * from './api-operation.decorator';
 export * from './cidr';
 export * from './error.filter';

@@ -24,7 +24,7 @@ type WithReservation = FastifyRequest & { [RESERVATION]?: Reservation };
 
 /**
  * The API's only body parser: `application/json` (any charset parameter), UTF-8, at most
- * `HERALD_MAX_PAYLOAD_BYTES` (Fastify's `bodyLimit` answers 413 before this runs) and at most
+ * `HERALD_MAX_PAYLOAD_BYTES` (installBodyLimit answers 413 before this runs) and at most
  * {@link MAX_JSON_DEPTH} levels deep. Every other content type has no parser, so Fastify
  * answers 415. Refusals happen before routing: no handler runs and nothing is stored.
  *

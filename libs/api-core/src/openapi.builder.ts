@@ -175,7 +175,7 @@ export class OpenApiBuilder {
         name: 'idempotency-key',
         in: 'header',
         required: false,
-        description: 'Replays the first response for 24 h when the same request is retried with this key.',
+        description: 'A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs.',
         schema: { type: 'string', minLength: 1, maxLength: 256 },
       });
     }

@@ -110,6 +110,8 @@ export const envSchema = z.object({
   HERALD_DEFAULT_PAYLOAD_RETENTION_DAYS: positiveInt.max(3650).default(90),
   /** API requests per second per API key (burst 2×). */
   HERALD_API_RATE_LIMIT: positiveInt.default(1000),
+  /** Failed authentications per minute per client address (IPv6: per /64) before it gets 429 (docs/decisions/0013). */
+  HERALD_AUTH_FAILURE_LIMIT: positiveInt.default(100),
   /** Largest accepted request body, bytes. */
   HERALD_MAX_PAYLOAD_BYTES: positiveInt.default(1048576),
   /** Bytes of received request bodies the API parses and stores at once (bounds its memory); more wait. */

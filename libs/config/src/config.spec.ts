@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       HERALD_ENDPOINT_HTTPS_ONLY: 'true',
       HERALD_MASTER_KEYS: `new:${KEY},old:${Buffer.alloc(32, 2).toString('base64')}`,
       HERALD_API_RATE_LIMIT: '50',
+      HERALD_AUTH_FAILURE_LIMIT: '7',
       HERALD_WEB_UI_DIR: '/srv/herald-ui',
     });
     expect(config.api.port).toBe(9000);
@@ -37,11 +38,13 @@ describe('loadConfig', () => {
     expect(config.delivery.httpsOnly).toBe(true);
     expect(config.security.masterKeys.map((k) => k.kid)).toEqual(['new', 'old']);
     expect(config.api.rateLimitPerSecond).toBe(50);
+    expect(config.api.authFailuresPerMinute).toBe(7);
     expect(config.api.webUiDir).toBe('/srv/herald-ui');
   });
 
   it.each([
     ['PORT', 'eighty', /PORT="eighty": expected a number/],
+    ['HERALD_AUTH_FAILURE_LIMIT', '0', /HERALD_AUTH_FAILURE_LIMIT/],
     ['HERALD_RETRY_SCHEDULE', '5,soon', /HERALD_RETRY_SCHEDULE/],
     ['HERALD_DELIVERY_ALLOWED_CIDRS', 'localhost', /HERALD_DELIVERY_ALLOWED_CIDRS.*CIDR/],
     ['HERALD_ENDPOINT_HTTPS_ONLY', 'yes', /HERALD_ENDPOINT_HTTPS_ONLY.*true or false/],

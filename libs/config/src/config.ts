@@ -32,7 +32,7 @@ export interface HeraldConfig {
      */
     queuePrefix: string;
   };
-  api: { host: string; port: number; rateLimitPerSecond: number; maxPayloadBytes: number; maxInFlightBodyBytes: number; bodyWaitMs: number; trustProxy: string[]; webUiDir: string };
+  api: { host: string; port: number; rateLimitPerSecond: number; authFailuresPerMinute: number; maxPayloadBytes: number; maxInFlightBodyBytes: number; bodyWaitMs: number; trustProxy: string[]; webUiDir: string };
   delivery: {
     retryScheduleSeconds: number[];
     timeoutMs: number;
@@ -109,6 +109,7 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
       host: e.HOST,
       port: e.PORT,
       rateLimitPerSecond: e.HERALD_API_RATE_LIMIT,
+      authFailuresPerMinute: e.HERALD_AUTH_FAILURE_LIMIT,
       maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
       maxInFlightBodyBytes: e.HERALD_API_MAX_INFLIGHT_BODY_BYTES,
       bodyWaitMs: e.HERALD_API_BODY_WAIT_MS,

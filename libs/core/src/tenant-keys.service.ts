@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { KeyRing, openForTenant, sealForTenant } from '@herald/crypto';
+import { dataKeyVersionOf, DecryptionError, KeyRing, openForTenant, sealForTenant } from '@herald/crypto';
 import { PrismaService } from '@herald/db';
+import { AuditService, SYSTEM_AUDIT_CONTEXT } from './audit.service';
 import { NotFoundError } from './errors';
 import type { TenantScope } from './tenancy';
 
@@ -9,52 +10,190 @@ import type { TenantScope } from './tenancy';
 // (one indexed read per tenant per process every few seconds), short enough that a shredded
 // tenant's key leaves every other process's memory within seconds.
 export const DATA_KEY_CACHE_TTL_MS = 5_000;
+/**
+ * Expired keys are dropped from memory this often, not only when next asked for: a shredded
+ * tenant's key is never asked for again. Entries live TTL minus this, so none outlives the TTL.
+ */
+export const KEY_CACHE_SWEEP_MS = 500;
 const CACHE_MAX = 10_000;
 
-/** Encrypts and decrypts a tenant's data with its data key (envelope encryption). */
+/**
+ * When a data key retires. AES-GCM with random 96-bit nonces may seal at most 2^32 messages
+ * under one key (NIST SP 800-38D) before nonce collisions become a real risk; Herald retires a
+ * key at a quarter of that. Processes reserve encryptions from the tenant's counter in blocks
+ * (one UPDATE per block, not per message); a reserved but unused block still counts.
+ */
+export interface DataKeyLimits {
+  maxEncryptionsPerKey: number;
+  reserveBlock: number;
+}
+export const DATA_KEY_LIMITS = Symbol('DATA_KEY_LIMITS');
+export const DEFAULT_DATA_KEY_LIMITS: DataKeyLimits = { maxEncryptionsPerKey: 2 ** 30, reserveBlock: 4096 };
+
+interface TenantKeys {
+  /** Every version of the tenant's data key, unwrapped: the active one and the retired ones. */
+  byVersion: Map<number, Buffer>;
+  expiresAt: number;
+}
+
+/** Encrypts and decrypts a tenant's data with its data keys (envelope encryption). */
 @Injectable()
-export class TenantKeysService {
+export class TenantKeysService implements OnModuleDestroy {
   readonly keyRing: KeyRing;
-  private readonly cache = new Map<string, { key: Buffer; expiresAt: number }>();
+  private readonly limits: DataKeyLimits;
+  private readonly cache = new Map<string, TenantKeys>();
+  /** Encryptions this process reserved and may still spend, per tenant, under one key version. */
+  private readonly reservations = new Map<string, { version: number; remaining: number }>();
+  private readonly reserving = new Map<string, Promise<void>>();
+  private readonly sweeper = setInterval(() => this.sweep(), KEY_CACHE_SWEEP_MS).unref();
 
   constructor(
     private readonly prisma: PrismaService,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
+    @Optional() private readonly audit?: AuditService,
+    @Optional() @Inject(DATA_KEY_LIMITS) limits?: DataKeyLimits,
   ) {
     this.keyRing = new KeyRing(config.security.masterKeys);
+    this.limits = limits ?? DEFAULT_DATA_KEY_LIMITS;
   }
 
   async encrypt(scope: TenantScope, plaintext: Buffer | string): Promise<Buffer> {
-    const key = await this.dataKey(scope);
-    return sealForTenant(key, scope.tenantId, typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext);
+    const { version, key } = await this.keyForEncryption(scope);
+    return sealForTenant(key, scope.tenantId, typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext, version);
   }
 
   async decrypt(scope: TenantScope, sealed: Uint8Array): Promise<Buffer> {
-    const key = await this.dataKey(scope);
-    return openForTenant(key, scope.tenantId, Buffer.from(sealed));
+    const buffer = Buffer.from(sealed);
+    // Keys first: a deleted tenant or a missing master key is the answer, whatever the ciphertext.
+    const keys = await this.dataKeys(scope);
+    const version = dataKeyVersionOf(buffer);
+    let key = keys.byVersion.get(version);
+    if (!key) {
+      // Another process rotated the key since this one read it.
+      this.cache.delete(scope.tenantId);
+      key = (await this.dataKeys(scope)).byVersion.get(version);
+    }
+    if (!key) throw new DecryptionError(`version ${version} of the tenant's data key does not exist`);
+    return openForTenant(key, scope.tenantId, buffer);
   }
 
   async decryptString(scope: TenantScope, sealed: Uint8Array): Promise<string> {
     return (await this.decrypt(scope, sealed)).toString('utf8');
   }
 
-  /** Forget a tenant's key now (crypto-shredding, key rotation). */
+  /** Forget a tenant's keys now (crypto-shredding, key rotation). */
   evict(tenantId: string): void {
     this.cache.delete(tenantId);
+    this.reservations.delete(tenantId);
   }
 
-  private async dataKey(scope: TenantScope): Promise<Buffer> {
+  /** Whether this process holds the tenant's unwrapped key in memory (tests, diagnostics). */
+  holdsKeyOf(tenantId: string): boolean {
+    return this.cache.has(tenantId);
+  }
+
+  /** Drops expired keys. */
+  sweep(now = Date.now()): void {
+    for (const [tenantId, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(tenantId);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** The key to seal with: spends one reserved encryption, reserving a block (or rotating) when none is left. */
+  private async keyForEncryption(scope: TenantScope): Promise<{ version: number; key: Buffer }> {
+    // Bounded: each round either spends a reservation or makes a new one (concurrent callers share it).
+    for (let round = 0; round < 100; round += 1) {
+      const reservation = this.reservations.get(scope.tenantId);
+      if (reservation && reservation.remaining > 0) {
+        let key = (await this.dataKeys(scope)).byVersion.get(reservation.version);
+        if (!key) {
+          this.cache.delete(scope.tenantId);
+          key = (await this.dataKeys(scope)).byVersion.get(reservation.version);
+        }
+        // Re-checked after the await: another caller may have spent the last one meanwhile.
+        if (key && reservation.remaining > 0 && this.reservations.get(scope.tenantId) === reservation) {
+          reservation.remaining -= 1;
+          return { version: reservation.version, key };
+        }
+        continue;
+      }
+      let pending = this.reserving.get(scope.tenantId);
+      if (!pending) {
+        pending = this.reserve(scope).finally(() => this.reserving.delete(scope.tenantId));
+        this.reserving.set(scope.tenantId, pending);
+      }
+      await pending;
+    }
+    throw new Error(`could not reserve an encryption under the data key of tenant ${scope.tenantId}`);
+  }
+
+  /** Reserves a block of encryptions under the active key; retires the key first when it is used up. */
+  private async reserve(scope: TenantScope): Promise<void> {
+    const { maxEncryptionsPerKey, reserveBlock } = this.limits;
+    // Each round reserves a block or retires a used-up key, so some process always progresses;
+    // losing many rounds in a row takes other processes spending a whole key's budget each time.
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const rows = await this.prisma.$queryRaw<{ version: number; encryptions: bigint }[]>`
+        UPDATE tenants SET data_key_encryptions = data_key_encryptions + ${reserveBlock}
+        WHERE id = ${scope.tenantId} AND deleted_at IS NULL AND data_key_wrapped IS NOT NULL
+        RETURNING data_key_version AS version, data_key_encryptions AS encryptions`;
+      const row = rows[0];
+      if (!row) throw new NotFoundError('Tenant');
+      if (Number(row.encryptions) <= maxEncryptionsPerKey) {
+        this.reservations.set(scope.tenantId, { version: row.version, remaining: reserveBlock });
+        return;
+      }
+      await this.rotate(scope, row.version);
+    }
+    throw new Error(`could not rotate the data key of tenant ${scope.tenantId}`);
+  }
+
+  /**
+   * Retires data key `fromVersion` (kept, wrapped, for decryption) and makes a new one active,
+   * unless another process did so first. Audited.
+   */
+  private async rotate(scope: TenantScope, fromVersion: number): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ version: number }[]>`
+        SELECT data_key_version AS version FROM tenants
+        WHERE id = ${scope.tenantId} AND deleted_at IS NULL AND data_key_wrapped IS NOT NULL
+        FOR UPDATE`;
+      if (locked[0]?.version !== fromVersion) return;
+      const toVersion = fromVersion + 1;
+      const { wrapped } = this.keyRing.newDataKey(scope.tenantId, toVersion);
+      await tx.$executeRaw`
+        UPDATE tenants
+           SET retired_data_keys_wrapped = array_append(retired_data_keys_wrapped, data_key_wrapped),
+               data_key_wrapped = ${new Uint8Array(wrapped)},
+               data_key_version = ${toVersion},
+               data_key_encryptions = 0
+         WHERE id = ${scope.tenantId}`;
+      await this.audit?.record(tx, scope, SYSTEM_AUDIT_CONTEXT, {
+        action: 'tenant.data_key.rotated',
+        target: { type: 'tenant', id: scope.tenantId },
+        details: { fromVersion, toVersion, reason: 'encryption limit' },
+      });
+    });
+    this.evict(scope.tenantId);
+  }
+
+  private async dataKeys(scope: TenantScope): Promise<TenantKeys> {
     const now = Date.now();
     const hit = this.cache.get(scope.tenantId);
-    if (hit && hit.expiresAt > now) return hit.key;
+    if (hit && hit.expiresAt > now) return hit;
     const tenant = await this.prisma.tenant.findFirst({
       where: { id: scope.tenantId, deletedAt: null },
-      select: { dataKeyWrapped: true },
+      select: { dataKeyWrapped: true, dataKeyVersion: true, retiredDataKeysWrapped: true },
     });
     if (!tenant?.dataKeyWrapped) throw new NotFoundError('Tenant');
-    const key = this.keyRing.unwrap(Buffer.from(tenant.dataKeyWrapped), scope.tenantId);
+    const byVersion = new Map<number, Buffer>();
+    tenant.retiredDataKeysWrapped.forEach((wrapped, i) => byVersion.set(i + 1, this.keyRing.unwrap(Buffer.from(wrapped), scope.tenantId, i + 1)));
+    byVersion.set(tenant.dataKeyVersion, this.keyRing.unwrap(Buffer.from(tenant.dataKeyWrapped), scope.tenantId, tenant.dataKeyVersion));
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(scope.tenantId, { key, expiresAt: now + DATA_KEY_CACHE_TTL_MS });
-    return key;
+    const entry = { byVersion, expiresAt: now + DATA_KEY_CACHE_TTL_MS - KEY_CACHE_SWEEP_MS };
+    this.cache.set(scope.tenantId, entry);
+    return entry;
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DecryptionError, keyIdOf } from './envelope';
-import { KeyRing, openForTenant, sealForTenant } from './key-ring';
+import { dataKeyVersionOf, KeyRing, openForTenant, sealForTenant } from './key-ring';
 
 const master = (kid: string) => ({ kid, key: randomBytes(32) });
 
@@ -25,6 +25,21 @@ describe('KeyRing', () => {
     const { wrapped } = ring.newDataKey('tnt_a');
     expect(() => ring.unwrap(wrapped, 'tnt_b')).toThrow(DecryptionError);
     expect(() => new KeyRing([master('k9')]).unwrap(wrapped, 'tnt_a')).toThrow(/not in the key ring/);
+  });
+
+  it('binds a wrapped data key to its version, and names the version in data ciphertexts', () => {
+    const ring = new KeyRing([master('k1')]);
+    const { dataKey, wrapped } = ring.newDataKey('tnt_a', 3);
+    expect(ring.unwrap(wrapped, 'tnt_a', 3).equals(dataKey)).toBe(true);
+    // A retired key moved into another version's place does not unwrap.
+    expect(() => ring.unwrap(wrapped, 'tnt_a', 2)).toThrow(DecryptionError);
+    expect(() => ring.unwrap(wrapped, 'tnt_a')).toThrow(DecryptionError);
+    const sealed = sealForTenant(dataKey, 'tnt_a', Buffer.from('x'), 3);
+    expect(keyIdOf(sealed)).toBe('dk3');
+    expect(dataKeyVersionOf(sealed)).toBe(3);
+    expect(dataKeyVersionOf(sealForTenant(dataKey, 'tnt_a', Buffer.from('x')))).toBe(1);
+    expect(openForTenant(dataKey, 'tnt_a', sealed).toString()).toBe('x');
+    expect(() => dataKeyVersionOf(wrapped)).toThrow(/not a tenant data key id/);
   });
 });
 

@@ -6,8 +6,24 @@ export interface MasterKeyEntry {
   key: Buffer;
 }
 
-/** Identifier written into data ciphertexts sealed with a tenant's data key. */
+/** Identifier written into data ciphertexts sealed with version 1 of a tenant's data key. */
 export const TENANT_DATA_KEY_ID = 'dk1';
+
+/** The key id of data sealed with version `version` of a tenant's data key: `dk<version>`. */
+export function dataKeyId(version: number): string {
+  return `dk${version}`;
+}
+
+/** Which version of the tenant's data key sealed `sealed` (from its key id, without decrypting). */
+export function dataKeyVersionOf(sealed: Buffer): number {
+  const kid = keyIdOf(sealed);
+  const match = /^dk([1-9]\d{0,8})$/.exec(kid);
+  if (!match) throw new DecryptionError(`"${kid}" is not a tenant data key id`);
+  return Number(match[1]);
+}
+
+/** Associated data binding a wrapped data key to its tenant and version (version 1 keeps its original form). */
+const wrapAad = (tenantId: string, version: number): string => (version === 1 ? `tenant-key:${tenantId}` : `tenant-key:${tenantId}:v${version}`);
 
 /**
  * The master key ring (`HERALD_MASTER_KEYS`): the first key wraps new tenant data keys, every
@@ -25,22 +41,22 @@ export class KeyRing {
     return (this.keys[0] as MasterKeyEntry).kid;
   }
 
-  /** A fresh 32-byte data key for a tenant, and its wrapped form for storage. */
-  newDataKey(tenantId: string): { dataKey: Buffer; wrapped: Buffer } {
+  /** A fresh 32-byte data key for a tenant (of the given version), and its wrapped form for storage. */
+  newDataKey(tenantId: string, version = 1): { dataKey: Buffer; wrapped: Buffer } {
     const dataKey = randomBytes(32);
-    return { dataKey, wrapped: this.wrap(dataKey, tenantId) };
+    return { dataKey, wrapped: this.wrap(dataKey, tenantId, version) };
   }
 
-  wrap(dataKey: Buffer, tenantId: string): Buffer {
+  wrap(dataKey: Buffer, tenantId: string, version = 1): Buffer {
     const active = this.keys[0] as MasterKeyEntry;
-    return seal(active.key, active.kid, dataKey, `tenant-key:${tenantId}`);
+    return seal(active.key, active.kid, dataKey, wrapAad(tenantId, version));
   }
 
-  unwrap(wrapped: Buffer, tenantId: string): Buffer {
+  unwrap(wrapped: Buffer, tenantId: string, version = 1): Buffer {
     const kid = keyIdOf(wrapped);
     const master = this.byKid.get(kid);
     if (!master) throw new DecryptionError(`master key "${kid}" is not in the key ring`);
-    return open(master, wrapped, `tenant-key:${tenantId}`);
+    return open(master, wrapped, wrapAad(tenantId, version));
   }
 
   /** True when `wrapped` is already under the active master key. */
@@ -49,9 +65,9 @@ export class KeyRing {
   }
 }
 
-/** Seals tenant data (payloads, secrets, response bodies) under the tenant's data key. */
-export function sealForTenant(dataKey: Buffer, tenantId: string, plaintext: Buffer): Buffer {
-  return seal(dataKey, TENANT_DATA_KEY_ID, plaintext, `tenant-data:${tenantId}`);
+/** Seals tenant data (payloads, secrets, response bodies) under version `version` of the tenant's data key. */
+export function sealForTenant(dataKey: Buffer, tenantId: string, plaintext: Buffer, version = 1): Buffer {
+  return seal(dataKey, dataKeyId(version), plaintext, `tenant-data:${tenantId}`);
 }
 
 export function openForTenant(dataKey: Buffer, tenantId: string, sealed: Buffer): Buffer {

@@ -13,6 +13,7 @@ const SQL_ONLY_INDEXES = new Set([
   'deliveries_lane_due_idx', // partial: due deliveries per endpoint lane (claims, lane discovery)
   'applications_operational_key', // partial unique: one operational application per tenant
   'endpoints_failing_since_idx', // partial: endpoint health, failing endpoints only
+  'idempotency_records_resource_idx', // partial: kept responses that created a resource (erasure finds them)
   'endpoint_headers_name_ci_key', // expression (lower(name)): header names unique whatever their case
 ]);
 

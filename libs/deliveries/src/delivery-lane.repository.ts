@@ -60,7 +60,8 @@ export interface AttemptRecord {
   /** Svix MessageStatus: 0 success, 2 fail. */
   status: number;
   responseStatus: number;
-  responseEnc: Buffer;
+  /** NULL when the response body was empty (never sealed). */
+  responseEnc: Buffer | null;
   durationMs: number;
   triggerType: TriggerType;
   error: string | null;
@@ -370,7 +371,7 @@ export class DeliveryLaneRepository {
         FROM unnest(${attempts.map((a) => a.id)}::text[], ${attempts.map((a) => a.tenantId)}::text[], ${attempts.map((a) => a.appId)}::text[],
                     ${attempts.map((a) => a.messageId)}::text[], ${attempts.map((a) => a.endpointId)}::text[], ${attempts.map((a) => a.deliveryId)}::text[],
                     ${attempts.map((a) => a.url)}::text[], ${attempts.map((a) => a.status)}::int[], ${attempts.map((a) => a.responseStatus)}::int[],
-                    ${attempts.map((a) => a.responseEnc.toString('base64'))}::text[], ${attempts.map((a) => a.durationMs)}::int[],
+                    ${attempts.map((a) => a.responseEnc?.toString('base64') ?? null)}::text[], ${attempts.map((a) => a.durationMs)}::int[],
                     ${attempts.map((a) => a.triggerType)}::int[], ${attempts.map((a) => a.error)}::text[], ${attempts.map((a) => a.createdAt.toISOString())}::timestamptz[])
           AS a(id, tenant_id, app_id, message_id, endpoint_id, delivery_id, url, status, response_status, response_b64, duration_ms, trigger_type, error, created_at)
         RETURNING 1

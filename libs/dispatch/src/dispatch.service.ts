@@ -116,7 +116,8 @@ export class DispatchService {
         url: endpoint.url,
         status: result.ok ? ATTEMPT_SUCCESS : ATTEMPT_FAIL,
         responseStatus: result.status,
-        responseEnc: await this.keys.encrypt(scope, result.body),
+        // An empty body is stored as NULL: nothing to protect, and no encryption spent on it.
+        responseEnc: result.body.length === 0 ? null : await this.keys.encrypt(scope, result.body),
         durationMs: result.durationMs,
         triggerType: delivery.triggerType,
         error: result.error?.message ?? null,

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { TenantKeysService, type TenantScope } from '@herald/core';
+import { DATA_KEY_CACHE_TTL_MS, KEY_CACHE_SWEEP_MS, TenantKeysService, type TenantScope } from '@herald/core';
 import type { CircuitState } from '@herald/deliveries';
 import { PrismaService } from '@herald/db';
 import { parseSigningSecret, type SigningKey } from '@herald/signing';
@@ -39,12 +39,18 @@ const KEY_CACHE_MAX = 50_000;
 /**
  * Endpoint, secrets, headers and tenant settings, read once per second per endpoint and
  * process instead of once per delivery. Parsed signing keys are kept by secret id (a secret's
- * value never changes), because parsing an ed25519 key costs more than signing with it.
+ * value never changes), because parsing an ed25519 key costs more than signing with it — but
+ * no longer than the tenant's data key may stay in memory (docs/security.md: a crypto-shredded
+ * tenant's keys leave every process within 5 s), so each is parsed again from its ciphertext,
+ * under a data key that must still exist, every few seconds. Expired entries are swept, and
+ * the sweep tells listeners (the lane scheduler) to drop the contexts they hold.
  */
 @Injectable()
-export class EndpointContextRepository {
+export class EndpointContextRepository implements OnModuleDestroy {
   private readonly cache = new Map<string, { expiresAt: number; value: Promise<EndpointContext | null> }>();
-  private readonly signingKeys = new Map<string, SigningKey>();
+  private readonly signingKeys = new Map<string, { tenantId: string; key: SigningKey; expiresAt: number }>();
+  private readonly sweepListeners: ((now: number) => void)[] = [];
+  private readonly sweeper = setInterval(() => this.sweep(), KEY_CACHE_SWEEP_MS).unref();
 
   constructor(
     private readonly prisma: PrismaService,
@@ -73,6 +79,29 @@ export class EndpointContextRepository {
   /** Forget an endpoint now (this process changed it). */
   evict(scope: TenantScope, endpointId: string): void {
     this.cache.delete(`${scope.tenantId}/${endpointId}`);
+  }
+
+  /** Called after every sweep, with its time: holders of contexts drop the stale ones. */
+  onSweep(listener: (now: number) => void): void {
+    this.sweepListeners.push(listener);
+  }
+
+  /** Whether any context or parsed signing key of the tenant is held (tests, diagnostics). */
+  holdsTenant(tenantId: string): boolean {
+    for (const entry of this.signingKeys.values()) if (entry.tenantId === tenantId) return true;
+    for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}/`)) return true;
+    return false;
+  }
+
+  /** Drops expired contexts and signing keys, then lets listeners drop theirs. */
+  sweep(now = Date.now()): void {
+    for (const [key, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(key);
+    for (const [id, entry] of this.signingKeys) if (entry.expiresAt <= now) this.signingKeys.delete(id);
+    for (const listener of this.sweepListeners) listener(now);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
   }
 
   private async read(scope: TenantScope, endpointId: string): Promise<EndpointContext | null> {
@@ -128,11 +157,13 @@ export class EndpointContextRepository {
   }
 
   private async signingKey(scope: TenantScope, secret: { id: string; kind: string; secretEnc: Uint8Array }): Promise<SigningKey> {
+    const now = Date.now();
     const cached = this.signingKeys.get(secret.id);
-    if (cached) return cached;
+    if (cached && cached.expiresAt > now) return cached.key;
     const parsed = parseSigningSecret(secret.kind, await this.keys.decryptString(scope, secret.secretEnc));
     if (this.signingKeys.size >= KEY_CACHE_MAX) this.signingKeys.clear();
-    this.signingKeys.set(secret.id, parsed);
+    // As long as the data key it was decrypted with may stay in memory, and no longer.
+    this.signingKeys.set(secret.id, { tenantId: scope.tenantId, key: parsed, expiresAt: now + DATA_KEY_CACHE_TTL_MS - KEY_CACHE_SWEEP_MS });
     return parsed;
   }
 }

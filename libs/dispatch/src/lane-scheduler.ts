@@ -105,6 +105,9 @@ export class LaneScheduler {
   ) {
     this.slots = config.delivery.concurrency;
     this.tenantSlots = Math.max(1, Math.floor(config.delivery.tenantShare * this.slots));
+    // A lane waiting on a timer (a retry hours away) must not keep its endpoint's parsed signing
+    // keys and decrypted headers beyond the data key's lifetime in memory: it reloads when due.
+    endpoints.onSweep(() => this.dropStaleContexts());
     this.failureThreshold = config.delivery.circuit.failureThreshold;
     // A buffered delivery waits at most one timeout for its slot, then has a timeout of its own;
     // the margin covers recording it. A dead dispatcher's deliveries are due again when it ends.
@@ -132,6 +135,20 @@ export class LaneScheduler {
       return;
     }
     this.setTimer(this.lane(ref), when);
+  }
+
+  /** Drops the endpoint contexts of lanes with nothing buffered or running; they load again when due. */
+  dropStaleContexts(): void {
+    for (const lane of this.lanes.values()) {
+      if (!lane.context || lane.inFlight > 0 || lane.buffer.length > 0 || lane.reserved > 0 || lane.loading || lane.throttling || lane.probing || lane.skipping) continue;
+      if (this.endpoints.isStale(lane.context)) lane.context = undefined;
+    }
+  }
+
+  /** Whether a lane holds an endpoint context of the tenant (tests, diagnostics). */
+  holdsContextOf(tenantId: string): boolean {
+    for (const lane of this.lanes.values()) if (lane.tenantId === tenantId && lane.context) return true;
+    return false;
   }
 
   /** Forgets lanes with nothing to do (bounded memory with many endpoints). */

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { TenantScope } from '@herald/core';
 import { newId } from '@herald/db';
 import { DISPATCHER_METRICS_REGISTRY } from '../src';
+import { EndpointContextRepository } from '../src/endpoint-context.repository';
 import { generateEd25519Secret, generateHmacSecret } from '@herald/signing';
 import { createApplication, createEndpoint, createOperationalEndpoint, createTenant, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '@herald/testing';
 import { startDispatchHarness, type DispatchHarness } from './harness';
@@ -144,6 +145,38 @@ describe('dispatcher: sign, deliver, record, retry', () => {
       SELECT count(*)::int AS n FROM attempts WHERE position(convert_to(${marker}, 'UTF8') in response_enc) > 0`;
     expect(leaks[0]!.n).toBe(0);
     expect((await h.prisma.endpoint.findUniqueOrThrow({ where: { id: endpointId } })).failingSince).toBeNull();
+  });
+
+  it("forgets a crypto-shredded tenant's data key, parsed signing keys and endpoint contexts within 5 s", async () => {
+    const r = await receiver({ handler: (_req, i) => ({ status: i === 0 ? 500 : 200 }) });
+    const { scope, appId, endpointId } = await setup(r.url);
+    await h.prisma.endpointSecret.create({ data: { id: newId('sec'), tenantId: scope.tenantId, endpointId, kind: 'ed25519', secretEnc: new Uint8Array(await h.keys.encrypt(scope, generateEd25519Secret().secret)), expiresAt: new Date(Date.now() + 3_600_000) } });
+    // The first try fails, so the lane then waits on a timer for the retry, holding its context.
+    const { deliveryIds } = await h.insertMessage(scope, appId, [endpointId], { shred: 'me' });
+    await h.waitFor(async () => (await delivery(deliveryIds[0]!)).attemptCount === 1, 5_000, 'first attempt');
+    const contexts = h.app.get(EndpointContextRepository);
+    expect(contexts.holdsTenant(scope.tenantId)).toBe(true);
+    expect(h.keys.holdsKeyOf(scope.tenantId)).toBe(true);
+
+    // Another process crypto-shreds the tenant (as DELETE /admin/tenants/{id} does).
+    await h.prisma.tenant.update({ where: { id: scope.tenantId }, data: { dataKeyWrapped: null, deletedAt: new Date() } });
+    const shredAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, shredAt + 5_000 - Date.now()));
+    expect(h.keys.holdsKeyOf(scope.tenantId)).toBe(false);
+    expect(contexts.holdsTenant(scope.tenantId)).toBe(false);
+    expect(h.scheduler.holdsContextOf(scope.tenantId)).toBe(false);
+  });
+
+  it('stores an empty response body as NULL, unsealed', async () => {
+    const r = await receiver({ handler: (_req, i) => (i === 0 ? { status: 500 } : { status: 204 }) });
+    const { scope, appId, endpointId } = await setup(r.url);
+    const { deliveryIds } = await h.insertMessage(scope, appId, [endpointId], { retry: 1 });
+    await h.waitFor(finished(deliveryIds[0]!), 10_000, 'delivery');
+    const list = await attempts(deliveryIds[0]!);
+    expect(list.map((a) => [a.responseStatus, a.responseEnc, a.responseExpunged])).toEqual([
+      [500, null, false],
+      [204, null, false],
+    ]);
   });
 
   it('marks an exhausted delivery failed and sends failing, exhausted and recovered operational webhooks', async () => {

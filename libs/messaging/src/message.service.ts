@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ApiMetrics, listResponse, planNewestFirst, takePage, type ListResponse, type RequestContext } from '@herald/api-core';
+import { ApiMetrics, IdempotencyRepository, listResponse, planNewestFirst, takePage, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
@@ -57,6 +57,7 @@ export class MessageService {
     private readonly audit: AuditService,
     private readonly validator: PayloadSchemaValidator,
     private readonly metrics: ApiMetrics,
+    private readonly idempotency: IdempotencyRepository,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
@@ -145,12 +146,16 @@ export class MessageService {
     return toMessageOut(message, await this.lookup.payload(ctx.scope, message.payloadEnc, withContent));
   }
 
-  /** Right to erasure: the payload is gone at once; the message's metadata stays. */
+  /**
+   * Right to erasure: the payload is gone at once, and so is the response kept for the
+   * Idempotency-Key that created the message (it holds the payload); the metadata stays.
+   */
   async expungeContent(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string): Promise<void> {
     const app = await this.lookup.app(ctx, appIdOrUid);
     const message = await this.lookup.message(ctx, app.id, msgIdOrEventId);
     await this.prisma.$transaction(async (tx) => {
       await this.messages.erasePayload(tx, ctx.scope, message.id);
+      await this.idempotency.forgetResource(tx, ctx.scope.tenantId, message.id);
       await this.audit.record(tx, ctx.scope, ctx.audit, {
         action: 'message.content.expunged',
         target: { type: 'message', id: message.id },

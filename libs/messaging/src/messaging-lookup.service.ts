@@ -47,7 +47,9 @@ export class MessagingLookupService {
   /** An attempt's response body: '' without content, "EXPUNGED" once erased. */
   async response(scope: TenantScope, attempt: { responseEnc: Uint8Array | null; responseExpunged: boolean }, withContent: boolean): Promise<string> {
     if (!withContent) return '';
-    if (attempt.responseExpunged || !attempt.responseEnc) return EXPUNGED_RESPONSE;
+    if (attempt.responseExpunged) return EXPUNGED_RESPONSE;
+    // An empty response body is not sealed (stored as NULL).
+    if (!attempt.responseEnc) return '';
     return this.keys.decryptString(scope, attempt.responseEnc);
   }
 }

@@ -41,11 +41,11 @@ export class TenantRepository {
   }
 
   /**
-   * Crypto-shredding: forgets the tenant's wrapped data key (every ciphertext of the tenant is
+   * Crypto-shredding: forgets the tenant's wrapped data keys, retired ones too (every ciphertext of the tenant is
    * unreadable from this commit on), marks it deleted and revokes every key it had.
    */
   async shred(db: Db, scope: TenantScope, at: Date): Promise<void> {
-    await db.tenant.updateMany({ where: { id: scope.tenantId }, data: { deletedAt: at, updatedAt: at, dataKeyWrapped: null } });
+    await db.tenant.updateMany({ where: { id: scope.tenantId }, data: { deletedAt: at, updatedAt: at, dataKeyWrapped: null, retiredDataKeysWrapped: [] } });
     await db.apiKey.updateMany({ where: { tenantId: scope.tenantId, revokedAt: null }, data: { revokedAt: at } });
   }
 }

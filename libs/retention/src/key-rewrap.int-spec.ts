@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyIdOf } from '@herald/crypto';
-import type { TenantScope } from '@herald/core';
+import { TenantKeysService, type TenantScope } from '@herald/core';
 import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
 import { auditEntries, insertMessage, openRetentionContext, shredTenant, type RetentionContext } from '../test/retention-harness';
 
@@ -56,7 +56,7 @@ describe('KeyRewrapService (master key rotation)', () => {
     expect(first).toEqual({ activeKid: 'k2', checked: 3, rewrapped: 3, alreadyCurrent: 0, skipped: 0, failures: [] });
     for (const t of tenants) {
       expect(await wrappedKid(during, t.scope)).toBe('k2');
-      expect((await auditEntries(during, t.scope, 'tenant.data_key.rewrapped')).map((e) => e.details)).toEqual([{ fromKid: 'k1', toKid: 'k2' }]);
+      expect((await auditEntries(during, t.scope, 'tenant.data_key.rewrapped')).map((e) => e.details)).toEqual([{ fromKid: 'k1', toKid: 'k2', retiredKeys: 0 }]);
       expect(await during.audit.verify(t.scope)).toMatchObject({ ok: true });
     }
     // Idempotent: nothing left to do.
@@ -89,5 +89,29 @@ describe('KeyRewrapService (master key rotation)', () => {
     expect(await wrappedKid(ctx, fine.scope)).toBe('k2');
     expect(await wrappedKid(ctx, lost.scope)).toBe('k0');
     await expect(ctx.keys.decrypt(lost.scope, Buffer.from('x'))).rejects.toThrow(/not in the key ring/);
+  });
+
+  it('re-wraps retired data keys too, so data sealed under every key version still reads after the old master key goes', async () => {
+    const before = await open(k1);
+    const { scope } = await createTenant(before.services);
+    // Data keys that retire after 2 encryptions: versions 1, 2 and 3 each seal something.
+    const rotating = new TenantKeysService(before.prisma, before.config, before.audit, { maxEncryptionsPerKey: 2, reserveBlock: 1 });
+    const sealed = [];
+    for (let i = 0; i < 5; i += 1) sealed.push(await rotating.encrypt(scope, `v-${i}`));
+    const stored = () => before.prisma.tenant.findUniqueOrThrow({ where: { id: scope.tenantId }, select: { dataKeyWrapped: true, dataKeyVersion: true, retiredDataKeysWrapped: true } });
+    expect((await stored()).retiredDataKeysWrapped).toHaveLength(2);
+
+    const during = await open(`${k2},${k1}`);
+    const result = await during.rewrap.rewrap();
+    // (the earlier test's tenant under k0 still fails; this one must not)
+    expect(result.failures.map((f) => f.tenantId)).not.toContain(scope.tenantId);
+    const row = await stored();
+    expect([row.dataKeyWrapped!, ...row.retiredDataKeysWrapped].map((w) => keyIdOf(Buffer.from(w)))).toEqual(['k2', 'k2', 'k2']);
+    expect((await auditEntries(during, scope, 'tenant.data_key.rewrapped')).map((e) => e.details)).toEqual([{ fromKid: 'k1', toKid: 'k2', retiredKeys: 2 }]);
+
+    const after = await open(k2);
+    for (const [i, s] of sealed.entries()) expect(await after.keys.decryptString(scope, s)).toBe(`v-${i}`);
+    // New data after the master rotation goes on under the active version.
+    expect(await after.keys.decryptString(scope, await after.keys.encrypt(scope, 'later'))).toBe('later');
   });
 });

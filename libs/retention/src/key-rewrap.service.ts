@@ -44,20 +44,26 @@ export class KeyRewrapService {
       for (const row of page) {
         result.checked += 1;
         const wrapped = Buffer.from(row.dataKeyWrapped);
-        if (ring.isCurrent(wrapped)) {
+        const retired = row.retiredDataKeysWrapped.map((r) => Buffer.from(r));
+        if (ring.isCurrent(wrapped) && retired.every((r) => ring.isCurrent(r))) {
           result.alreadyCurrent += 1;
           continue;
         }
         const scope = tenantScope(row.id);
         try {
           const fromKid = keyIdOf(wrapped);
-          const next = ring.wrap(ring.unwrap(wrapped, row.id), row.id);
+          // Retired data keys (version i+1 at index i) are re-wrapped too: old data needs them.
+          const next = {
+            active: new Uint8Array(ring.wrap(ring.unwrap(wrapped, row.id, row.dataKeyVersion), row.id, row.dataKeyVersion)),
+            retired: retired.map((r, i) => new Uint8Array(ring.wrap(ring.unwrap(r, row.id, i + 1), row.id, i + 1))),
+          };
+          const previous = { active: new Uint8Array(wrapped), retired: retired.map((r) => new Uint8Array(r)) };
           const replaced = await this.prisma.$transaction(async (tx) => {
-            if (!(await this.repo.replaceWrappedKey(tx, scope, new Uint8Array(wrapped), new Uint8Array(next)))) return false;
+            if (!(await this.repo.replaceWrappedKeys(tx, scope, previous, next))) return false;
             await this.audit.record(tx, scope, ctx, {
               action: 'tenant.data_key.rewrapped',
               target: { type: 'tenant', id: row.id },
-              details: { fromKid, toKid: ring.activeKid },
+              details: { fromKid, toKid: ring.activeKid, retiredKeys: retired.length },
             });
             return true;
           });

@@ -99,7 +99,7 @@ export async function setPolicy(ctx: RetentionContext, scope: TenantScope, days:
 
 /** What the operator API does on DELETE /admin/tenants/{id}: drop the key, mark deleted. */
 export async function shredTenant(ctx: RetentionContext, scope: TenantScope): Promise<void> {
-  await ctx.prisma.tenant.update({ where: { id: scope.tenantId }, data: { dataKeyWrapped: null, deletedAt: new Date() } });
+  await ctx.prisma.tenant.update({ where: { id: scope.tenantId }, data: { dataKeyWrapped: null, retiredDataKeysWrapped: [], deletedAt: new Date() } });
   ctx.keys.evict(scope.tenantId);
 }
 

@@ -995,7 +995,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -1371,7 +1371,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -1593,7 +1593,7 @@ export interface operations {
                 get_if_exists?: "0" | "1" | "true" | "false";
             };
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2328,7 +2328,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3162,7 +3162,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3319,7 +3319,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3395,7 +3395,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3653,7 +3653,7 @@ export interface operations {
                 with_content?: "0" | "1" | "true" | "false";
             };
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4164,7 +4164,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4377,7 +4377,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4470,7 +4470,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4545,7 +4545,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4730,7 +4730,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
