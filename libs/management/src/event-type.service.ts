@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
+import { planPage, tenantSchemaIssues, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
 import { AuditService, NotFoundError, ValidationError } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { EventTypeRepository, type EventTypeData, type EventTypeRow } from './event-type.repository';
 import { requestedFeatureFlags, type EventTypeIn, type EventTypeListQuery, type EventTypePatch, type EventTypeUpdate } from './event-type.schemas';
-import { jsonSchemaIssues } from './json-schema.rules';
 import { toEventTypeOut } from './management.mappers';
 import type { EventTypeOut } from './management.responses';
 import type { Outcome } from './application.service';
@@ -107,7 +106,7 @@ function fullData(input: EventTypeUpdate): EventTypeData {
 
 function checkedSchemas(schemas: Record<string, unknown> | null): Record<string, unknown> | null {
   if (schemas === null) return null;
-  const issues = jsonSchemaIssues(schemas, ['body', 'schemas']);
+  const issues = tenantSchemaIssues(schemas, ['body', 'schemas']);
   if (issues.length > 0) throw new ValidationError(issues);
   return schemas;
 }

@@ -1,0 +1,294 @@
+import { Ajv, type Options, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019';
+import { Ajv2020 } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { RE2JS } from 're2js';
+import type { ValidationIssue } from '@herald/core';
+import { MAX_JSON_DEPTH } from './json-body.parser';
+
+/**
+ * The one home of Ajv in Herald: tenants' JSON Schemas (event types' `schemas`, checked
+ * against message payloads) are compiled here, in a way no tenant can use to stall the
+ * process (ADR 0014):
+ *
+ * - `pattern`, `patternProperties` and `propertyNames` patterns run in RE2 (re2js, linear
+ *   time); a pattern RE2 cannot compile (backreferences, lookarounds) is refused;
+ * - `uniqueItems` is checked in linear time (canonical JSON in a Set), never pairwise;
+ * - a schema may apply at most {@link MAX_SCHEMA_APPLICATIONS} subschemas to one value (so
+ *   `anyOf`/`$ref` fan-out cannot grow exponentially), and one validation may cost at most
+ *   {@link VALIDATION_WORK_BUDGET} subschema applications (values in the payload × that fan-out):
+ *   a bound on work, decided before validating, since Ajv's synchronous validation cannot be
+ *   interrupted once started.
+ */
+
+/** Most subschemas one schema may apply to a single value of the payload (allOf/anyOf/$ref fan-out). */
+export const MAX_SCHEMA_APPLICATIONS = 1_000;
+/** Most subschema applications one payload validation may cost: payload values × the schema's fan-out. */
+export const VALIDATION_WORK_BUDGET = 5_000_000;
+
+const AJV_OPTIONS: Options = { allErrors: true, strict: false, validateFormats: true, code: { regExp: re2RegExp } };
+const VERSION_KEY = /^[1-9][0-9]{0,5}$/;
+
+/** A compiled tenant schema, with the fan-out that bounds its cost per payload value. */
+export interface TenantSchemaValidator {
+  validate: ValidateFunction;
+  /** Most subschemas applied to one payload value. */
+  fanOut: number;
+}
+
+/** Ajv's `code.regExp`: tenant patterns compile in RE2, never in the backtracking RegExp. */
+function re2RegExp(pattern: string): { test(input: string): boolean } {
+  let compiled: RE2JS;
+  try {
+    compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
+  } catch (err) {
+    throw new Error(`pattern ${JSON.stringify(pattern)} is not supported (Herald runs patterns in RE2, a linear-time engine: no backreferences or lookarounds): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  // Ajv keys compiled patterns by toString(): keep it distinct per pattern.
+  return { test: (input) => compiled.test(input), toString: () => `re2:${pattern}` } as { test(input: string): boolean };
+}
+// Ajv reads `.code` only when generating standalone code, which Herald never does.
+re2RegExp.code = 're2RegExp';
+
+/**
+ * Compiles a tenant's schema. Throws an Error whose message says why a schema cannot be used
+ * (invalid, unsupported pattern, too much fan-out, a reference cycle that never reaches the value's children).
+ */
+export function compileTenantSchema(schema: Record<string, unknown>): TenantSchemaValidator {
+  const fanOut = schemaFanOut(schema);
+  const validate = newAjv(schema).compile(schema);
+  return { validate, fanOut };
+}
+
+/**
+ * Checks an event type's `schemas` (JSON Schemas keyed by version, "1", "2"…) the way ingest
+ * will use them: each must pass its dialect's meta-schema and compile here, so a schema that
+ * would make every message of the type fail is refused when it is written, not when messages come.
+ */
+export function tenantSchemaIssues(schemas: Record<string, unknown>, loc: (string | number)[]): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const [version, schema] of Object.entries(schemas)) {
+    const at = [...loc, version];
+    if (!VERSION_KEY.test(version)) {
+      issues.push({ loc: at, msg: 'schema versions are positive integers ("1", "2", …)', type: 'value_error' });
+      continue;
+    }
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+      issues.push({ loc: at, msg: 'must be a JSON Schema object', type: 'type_error.dict' });
+      continue;
+    }
+    const ajv = newAjv(schema as Record<string, unknown>);
+    if (!ajv.validateSchema(schema)) {
+      const first = ajv.errors?.[0];
+      issues.push({ loc: at, msg: `not a valid JSON Schema: ${first ? `${first.instancePath || '/'} ${first.message ?? ''}`.trim() : 'rejected by the meta-schema'}`, type: 'value_error.jsonschema' });
+      continue;
+    }
+    try {
+      compileTenantSchema(schema as Record<string, unknown>);
+    } catch (err) {
+      issues.push({ loc: at, msg: `not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`, type: 'value_error.jsonschema' });
+    }
+  }
+  return issues;
+}
+
+/** Number of values (objects, arrays, scalars, object keys) in a parsed JSON payload: what one validation walks. */
+export function countJsonValues(value: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    count += 1;
+    if (Array.isArray(current)) {
+      for (const item of current) stack.push(item);
+    } else if (typeof current === 'object' && current !== null) {
+      for (const [key, item] of Object.entries(current)) {
+        count += key.length > 0 ? 1 : 0;
+        stack.push(item);
+      }
+    }
+  }
+  return count;
+}
+
+function newAjv(schema: Record<string, unknown>): Ajv {
+  const dialect = typeof schema['$schema'] === 'string' ? schema['$schema'] : '';
+  const ajv = dialect.includes('2020-12') ? new Ajv2020(AJV_OPTIONS) : dialect.includes('2019-09') ? new Ajv2019(AJV_OPTIONS) : new Ajv(AJV_OPTIONS);
+  addFormats(ajv);
+  // Ajv's own uniqueItems compares items pairwise (quadratic on arrays of objects).
+  ajv.removeKeyword('uniqueItems');
+  ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', validate: uniqueItems, errors: true });
+  return ajv;
+}
+
+// Ajv reads a function keyword's errors from the function itself (validation is synchronous).
+const uniqueItems: SchemaValidateFunction = (schema: boolean, data: unknown[]): boolean => {
+  if (!schema) return true;
+  const seen = new Map<string, number>();
+  for (let i = 0; i < data.length; i += 1) {
+    const key = canonicalJson(data[i]);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      uniqueItems.errors = [{ keyword: 'uniqueItems', message: `must NOT have duplicate items (items ## ${first} and ${i} are identical)`, params: { i: first, j: i } }];
+      return false;
+    }
+    seen.set(key, i);
+  }
+  return true;
+};
+
+/** JSON with object keys sorted: equal JSON values (as JSON Schema defines equality) give equal strings. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+// Keywords whose subschemas apply to the same value, and those that apply to its children.
+const IN_PLACE_LISTS = ['allOf', 'anyOf', 'oneOf'];
+const IN_PLACE_ONE = ['not', 'if', 'then', 'else'];
+const IN_PLACE_MAPS = ['dependentSchemas', 'dependencies'];
+const REFS = ['$ref', '$dynamicRef', '$recursiveRef'];
+// Each applies its subschema to every child (or key) of the value.
+const CHILD_ONE = ['items', 'additionalProperties', 'additionalItems', 'contains', 'propertyNames', 'unevaluatedProperties', 'unevaluatedItems'];
+// Of these, at most one entry applies to a given child (the property of that name, the item at that index).
+const CHILD_ONE_OF_LIST = ['items', 'prefixItems'];
+const CHILD_ONE_OF_MAP = ['properties'];
+
+interface SchemaNode {
+  inPlace: object[];
+  /** Groups of subschemas for the value's children: all groups may apply to one child, at most one member of each. */
+  childGroups: object[][];
+}
+
+/**
+ * Most subschemas the schema applies to any single value of a payload nested at most
+ * MAX_JSON_DEPTH deep: walks of the schema graph (`$ref`s followed) counted per depth, an
+ * upper bound. Throws when it exceeds {@link MAX_SCHEMA_APPLICATIONS} or when references loop
+ * without descending into the value (Ajv would recurse until the stack overflows).
+ */
+export function schemaFanOut(root: Record<string, unknown>): number {
+  const nodes = new Map<object, SchemaNode>();
+  const nodeOf = (schema: object): SchemaNode => {
+    let node = nodes.get(schema);
+    if (!node) {
+      node = schemaNode(root, schema);
+      nodes.set(schema, node);
+    }
+    return node;
+  };
+  // Every subschema applied in place when `schema` is (itself included), with multiplicity.
+  const closures = new Map<object, object[]>();
+  const inProgress = new Set<object>();
+  const closure = (schema: object): object[] => {
+    const known = closures.get(schema);
+    if (known) return known;
+    if (inProgress.has(schema)) throw new Error('the schema references itself without descending into the value (a $ref loop through allOf/anyOf/oneOf/not/if)');
+    inProgress.add(schema);
+    const out: object[] = [schema];
+    for (const sub of nodeOf(schema).inPlace) {
+      for (const reached of closure(sub)) {
+        out.push(reached);
+        if (out.length > MAX_SCHEMA_APPLICATIONS) throw tooMuchFanOut();
+      }
+    }
+    inProgress.delete(schema);
+    closures.set(schema, out);
+    return out;
+  };
+  // Subschemas applied to one value `depth` levels below where `schema` applies (saturating).
+  const counts = new Map<object, number[]>();
+  const applied = (schema: object, depth: number): number => {
+    let row = counts.get(schema);
+    if (!row) {
+      row = [];
+      counts.set(schema, row);
+    }
+    const known = row[depth];
+    if (known !== undefined) return known;
+    const reached = closure(schema);
+    let sum = 0;
+    if (depth === 0) {
+      sum = reached.length;
+    } else {
+      for (const sub of reached) {
+        for (const group of nodeOf(sub).childGroups) {
+          let most = 0;
+          for (const child of group) most = Math.max(most, applied(child, depth - 1));
+          sum = Math.min(sum + most, MAX_SCHEMA_APPLICATIONS + 1);
+        }
+      }
+    }
+    row[depth] = sum;
+    return sum;
+  };
+  let worst = 0;
+  for (let depth = 0; depth <= MAX_JSON_DEPTH; depth += 1) {
+    worst = Math.max(worst, applied(root, depth));
+    if (worst > MAX_SCHEMA_APPLICATIONS) throw tooMuchFanOut();
+  }
+  return worst;
+}
+
+function tooMuchFanOut(): Error {
+  return new Error(`the schema may apply more than ${MAX_SCHEMA_APPLICATIONS} subschemas to one value (allOf/anyOf/oneOf/$ref fan-out); simplify it`);
+}
+
+function isSchemaObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function schemaNode(root: Record<string, unknown>, schema: object): SchemaNode {
+  const node: SchemaNode = { inPlace: [], childGroups: [] };
+  const s = schema as Record<string, unknown>;
+  for (const key of IN_PLACE_LISTS) if (Array.isArray(s[key])) node.inPlace.push(...(s[key] as unknown[]).filter(isSchemaObject));
+  for (const key of IN_PLACE_ONE) if (isSchemaObject(s[key])) node.inPlace.push(s[key]);
+  for (const key of IN_PLACE_MAPS) if (isSchemaObject(s[key])) node.inPlace.push(...Object.values(s[key]).filter(isSchemaObject));
+  for (const key of REFS) if (typeof s[key] === 'string') node.inPlace.push(resolveRef(root, s[key]));
+  for (const key of CHILD_ONE) if (isSchemaObject(s[key])) node.childGroups.push([s[key]]);
+  for (const key of CHILD_ONE_OF_LIST) if (Array.isArray(s[key])) node.childGroups.push((s[key] as unknown[]).filter(isSchemaObject));
+  for (const key of CHILD_ONE_OF_MAP) if (isSchemaObject(s[key])) node.childGroups.push(Object.values(s[key]).filter(isSchemaObject));
+  // Several patterns may match one property name: each is a group of its own.
+  if (isSchemaObject(s['patternProperties'])) for (const sub of Object.values(s['patternProperties']).filter(isSchemaObject)) node.childGroups.push([sub]);
+  return node;
+}
+
+/**
+ * The subschema a `$ref` names: a JSON pointer into this document, or a `$id`/`$anchor`
+ * declared in it; anything else (which Ajv resolves only within the document anyway) counts
+ * as the whole document, the costliest assumption.
+ */
+function resolveRef(root: Record<string, unknown>, ref: string): object {
+  const hash = ref.indexOf('#');
+  const fragment = hash >= 0 ? ref.slice(hash + 1) : '';
+  const base = hash >= 0 ? ref.slice(0, hash) : ref;
+  let start: unknown = root;
+  if (base !== '') start = findSchema(root, (s) => typeof s['$id'] === 'string' && (s['$id'] === base || s['$id'].endsWith(`/${base}`))) ?? root;
+  if (fragment === '' || fragment.startsWith('/')) {
+    let target: unknown = start;
+    for (const raw of fragment.split('/').slice(1)) {
+      const segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+      target = typeof target === 'object' && target !== null ? (target as Record<string, unknown>)[segment] : undefined;
+    }
+    return typeof target === 'object' && target !== null ? target : root;
+  }
+  return findSchema(root, (s) => s['$anchor'] === fragment || s['$dynamicAnchor'] === fragment || s['$id'] === `#${fragment}`) ?? root;
+}
+
+function findSchema(root: object, match: (schema: Record<string, unknown>) => boolean): object | undefined {
+  const stack: unknown[] = [root];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current !== 'object' || current === null || seen.has(current)) continue;
+    seen.add(current);
+    if (!Array.isArray(current) && match(current as Record<string, unknown>)) return current;
+    stack.push(...Object.values(current));
+  }
+  return undefined;
+}
