@@ -95,7 +95,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     } catch (err) {
       // The change itself is done: answer it. The reservation stays and answers 409 until it
       // goes stale, which is safer than letting a retry run the request twice.
-      this.logger.error(`could not record the response for idempotency key of ${owner}: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+      this.logger.error({ err, msg: `could not record the response for idempotency key of ${owner}: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
 }
