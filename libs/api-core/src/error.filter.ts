@@ -169,6 +169,8 @@ function codeForStatus(status: number): string {
       return 'unsupported_media_type';
     case 429:
       return 'rate_limited';
+    case 503:
+      return 'service_unavailable';
     default:
       return status >= 500 ? 'internal_error' : 'bad_request';
   }
