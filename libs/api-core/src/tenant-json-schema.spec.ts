@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTenantSchema, countJsonValues, schemaFanOut, tenantSchemaIssues } from './tenant-json-schema';
+import { compileTenantSchema, countJsonValues, SchemaBudgetExceeded, schemaFanOut, tenantSchemaIssues, validateWithinBudget } from './tenant-json-schema';
 
 describe('event type JSON schemas', () => {
   it('accepts valid schemas keyed by version', () => {
@@ -71,6 +71,36 @@ describe('tenant schemas cannot stall the process', () => {
     // Many properties are alternatives for one child, not a sum.
     const wide = { type: 'object', properties: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`p${i}`, { type: 'integer' }])) };
     expect(schemaFanOut(wide)).toBe(1);
+  });
+
+  it('refuses patterns whose RE2 program is too large', () => {
+    const issues = tenantSchemaIssues({ '1': { type: 'string', pattern: '[\\s\\S]{1000}'.repeat(10) } }, ['s']);
+    expect(issues[0]!.msg).toMatch(/too large \(\d+ RE2 instructions, at most 5000\)/);
+    expect(tenantSchemaIssues({ '1': { type: 'string', pattern: '^.{1,1000}$' } }, ['s'])).toEqual([]);
+  });
+
+  it('stops a validation once its pattern and uniqueItems work passes the budget, before the costly match', () => {
+    const big = compileTenantSchema({ type: 'array', items: { type: 'string', pattern: `${'[\\s\\S]{1000}'.repeat(4)}z` } });
+    const strings = Array.from({ length: 1_000 }, () => 'a'.repeat(4_900));
+    const started = performance.now();
+    expect(() => validateWithinBudget(big, strings)).toThrow(SchemaBudgetExceeded);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // The budget is per validation: a small payload afterwards is checked normally.
+    expect(validateWithinBudget(big, ['a'.repeat(10)])).toHaveLength(1);
+    expect(validateWithinBudget(big, [])).toEqual([]);
+
+    const unique = compileTenantSchema({ type: 'array', items: { type: 'array', uniqueItems: true } });
+    const nested = Array.from({ length: 400 }, () => Array.from({ length: 2_000 }, (_, i) => `item-${i}-${'x'.repeat(20)}`));
+    expect(() => validateWithinBudget(unique, nested)).toThrow(SchemaBudgetExceeded);
+    // Write-time checks and plain compiled validators are not budgeted.
+    expect(unique.validate(nested.slice(0, 2))).toBe(true);
+  });
+
+  it('refuses payloads beyond the budget of schema applications before validating', () => {
+    const costly = compileTenantSchema({ type: 'array', items: { allOf: Array.from({ length: 99 }, () => ({ type: 'integer' })) } });
+    expect(costly.fanOut).toBe(100);
+    expect(() => validateWithinBudget(costly, new Array<number>(60_000).fill(0))).toThrow(/schema applications/);
+    expect(validateWithinBudget(costly, new Array<number>(1_000).fill(0))).toEqual([]);
   });
 
   it('counts the values a validation walks', () => {

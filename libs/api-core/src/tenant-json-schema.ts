@@ -1,4 +1,4 @@
-import { Ajv, type Options, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019';
 import { Ajv2020 } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -16,15 +16,57 @@ import { MAX_JSON_DEPTH } from './json-body.parser';
  * - `uniqueItems` is checked in linear time (canonical JSON in a Set), never pairwise;
  * - a schema may apply at most {@link MAX_SCHEMA_APPLICATIONS} subschemas to one value (so
  *   `anyOf`/`$ref` fan-out cannot grow exponentially), and one validation may cost at most
- *   {@link VALIDATION_WORK_BUDGET} subschema applications (values in the payload × that fan-out):
- *   a bound on work, decided before validating, since Ajv's synchronous validation cannot be
- *   interrupted once started.
+ *   {@link VALIDATION_WORK_BUDGET} subschema applications (values in the payload × that fan-out),
+ *   decided before validating;
+ * - pattern matching and uniqueItems draw on a {@link MATCH_WORK_BUDGET} while the validation
+ *   runs (a pattern's RE2 instructions × the characters it scans; the characters uniqueItems
+ *   reads), checked before each match: past it the validation stops with {@link SchemaBudgetExceeded}.
+ *   Ajv's synchronous validation cannot be interrupted from outside; these are its checkpoints.
  */
 
 /** Most subschemas one schema may apply to a single value of the payload (allOf/anyOf/$ref fan-out). */
 export const MAX_SCHEMA_APPLICATIONS = 1_000;
 /** Most subschema applications one payload validation may cost: payload values × the schema's fan-out. */
 export const VALIDATION_WORK_BUDGET = 5_000_000;
+/** Most matching work one validation may do: Σ RE2 instructions × characters scanned, plus characters uniqueItems reads. */
+export const MATCH_WORK_BUDGET = 20_000_000;
+/** Largest compiled pattern (RE2 program instructions): `[\s\S]{1000}` repeated is linear, with a huge constant. */
+export const MAX_PATTERN_INSTRUCTIONS = 5_000;
+
+/** A validation stopped because it would exceed its work budget. */
+export class SchemaBudgetExceeded extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'SchemaBudgetExceeded';
+  }
+}
+
+// The budget of the validation running now. Ajv validates synchronously on one thread, so at
+// most one budgeted validation runs at a time; outside one (write-time checks) nothing is counted.
+let matchBudgetLeft: number | undefined;
+
+function spendMatchWork(units: number): void {
+  if (matchBudgetLeft === undefined) return;
+  matchBudgetLeft -= units;
+  if (matchBudgetLeft < 0) throw new SchemaBudgetExceeded(`checking the payload against this event type's schema needs more than ${MATCH_WORK_BUDGET} units of pattern and uniqueItems work`);
+}
+
+/**
+ * Validates a payload within both budgets: returns Ajv's errors (empty when valid), or throws
+ * {@link SchemaBudgetExceeded} before or during the work.
+ */
+export function validateWithinBudget(compiled: TenantSchemaValidator, payload: unknown): ErrorObject[] {
+  const applications = countJsonValues(payload) * compiled.fanOut;
+  if (applications > VALIDATION_WORK_BUDGET) {
+    throw new SchemaBudgetExceeded(`the payload is too large to check against this event type's schema (${applications} schema applications, at most ${VALIDATION_WORK_BUDGET})`);
+  }
+  matchBudgetLeft = MATCH_WORK_BUDGET;
+  try {
+    return compiled.validate(payload) ? [] : (compiled.validate.errors ?? []);
+  } finally {
+    matchBudgetLeft = undefined;
+  }
+}
 
 const AJV_OPTIONS: Options = { allErrors: true, strict: false, validateFormats: true, code: { regExp: re2RegExp } };
 const VERSION_KEY = /^[1-9][0-9]{0,5}$/;
@@ -44,11 +86,28 @@ function re2RegExp(pattern: string): { test(input: string): boolean } {
   } catch (err) {
     throw new Error(`pattern ${JSON.stringify(pattern)} is not supported (Herald runs patterns in RE2, a linear-time engine: no backreferences or lookarounds): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+  const instructions = programSize(compiled);
+  if (instructions > MAX_PATTERN_INSTRUCTIONS) {
+    throw new Error(`pattern ${JSON.stringify(pattern.length > 80 ? `${pattern.slice(0, 80)}…` : pattern)} is too large (${instructions} RE2 instructions, at most ${MAX_PATTERN_INSTRUCTIONS})`);
+  }
   // Ajv keys compiled patterns by toString(): keep it distinct per pattern.
-  return { test: (input) => compiled.test(input), toString: () => `re2:${pattern}` } as { test(input: string): boolean };
+  return {
+    test: (input: string) => {
+      spendMatchWork((input.length + 1) * instructions);
+      return compiled.test(input);
+    },
+    toString: () => `re2:${pattern}`,
+  } as { test(input: string): boolean };
 }
 // Ajv reads `.code` only when generating standalone code, which Herald never does.
 re2RegExp.code = 're2RegExp';
+
+/** Instructions of the compiled RE2 program: matching costs at most this many steps per character. */
+function programSize(compiled: RE2JS): number {
+  // re2js types its program as `any`; numInst() is RE2's own count.
+  const prog = (compiled.re2() as unknown as { prog: { numInst(): number } }).prog;
+  return prog.numInst();
+}
 
 /**
  * Compiles a tenant's schema. Throws an Error whose message says why a schema cannot be used
@@ -127,6 +186,7 @@ const uniqueItems: SchemaValidateFunction = (schema: boolean, data: unknown[]): 
   const seen = new Map<string, number>();
   for (let i = 0; i < data.length; i += 1) {
     const key = canonicalJson(data[i]);
+    spendMatchWork(key.length + 1);
     const first = seen.get(key);
     if (first !== undefined) {
       uniqueItems.errors = [{ keyword: 'uniqueItems', message: `must NOT have duplicate items (items ## ${first} and ${i} are identical)`, params: { i: first, j: i } }];

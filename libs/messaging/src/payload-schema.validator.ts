@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ErrorObject } from 'ajv';
-import { compileTenantSchema, countJsonValues, VALIDATION_WORK_BUDGET, type TenantSchemaValidator } from '@herald/api-core';
+import { compileTenantSchema, SchemaBudgetExceeded, validateWithinBudget, type TenantSchemaValidator } from '@herald/api-core';
 import { ValidationError, type ValidationIssue } from '@herald/core';
 
 const CACHE_MAX = 1_000;
@@ -41,13 +41,14 @@ export class PayloadSchemaValidator {
     let compiled = this.cache.get(eventType.cacheKey);
     if (compiled === undefined) compiled = this.compile(eventType.cacheKey, await eventType.loadSchemas());
     if (!compiled) return;
-    // The work budget, decided before validating (a synchronous validation cannot be stopped midway).
-    const work = countJsonValues(payload) * compiled.fanOut;
-    if (work > VALIDATION_WORK_BUDGET) {
-      throw ValidationError.single(['body', 'payload'], `the payload is too large to check against this event type's schema (${work} schema applications, at most ${VALIDATION_WORK_BUDGET})`, 'value_error.jsonschema.budget');
+    let errors: ErrorObject[];
+    try {
+      errors = validateWithinBudget(compiled, payload);
+    } catch (err) {
+      if (err instanceof SchemaBudgetExceeded) throw ValidationError.single(['body', 'payload'], err.message, 'value_error.jsonschema.budget');
+      throw err;
     }
-    if (compiled.validate(payload)) return;
-    throw new ValidationError(toIssues(compiled.validate.errors ?? []));
+    if (errors.length > 0) throw new ValidationError(toIssues(errors));
   }
 
   private compile(cacheKey: string, schemas: unknown): TenantSchemaValidator | null {
