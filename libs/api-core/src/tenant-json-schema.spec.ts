@@ -77,6 +77,15 @@ describe('tenant schemas cannot stall the process', () => {
     const issues = tenantSchemaIssues({ '1': { type: 'string', pattern: '[\\s\\S]{1000}'.repeat(10) } }, ['s']);
     expect(issues[0]!.msg).toMatch(/too large \(\d+ RE2 instructions, at most 5000\)/);
     expect(tenantSchemaIssues({ '1': { type: 'string', pattern: '^.{1,1000}$' } }, ['s'])).toEqual([]);
+    expect(tenantSchemaIssues({ '1': { type: 'string', pattern: 'a'.repeat(5_000) } }, ['s'])[0]!.msg).toMatch(/longer than 4096 characters/);
+    // Many large patterns: their compilation together is bounded too.
+    const many = { type: 'object', properties: Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`p${i}`, { type: 'string', pattern: `${'[\\s\\S]{1000}'.repeat(4)}${i}` }])) };
+    const started = performance.now();
+    expect(tenantSchemaIssues({ '1': many }, ['s'])[0]!.msg).toMatch(/together compile to more than 50000 RE2 instructions/);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // The same pattern many times is compiled once.
+    const repeated = { type: 'object', properties: Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`p${i}`, { type: 'string', pattern: `${'[\\s\\S]{1000}'.repeat(4)}` }])) };
+    expect(tenantSchemaIssues({ '1': repeated }, ['s'])).toEqual([]);
   });
 
   it('stops a validation once its pattern and uniqueItems work passes the budget, before the costly match', () => {
@@ -101,6 +110,17 @@ describe('tenant schemas cannot stall the process', () => {
     expect(costly.fanOut).toBe(100);
     expect(() => validateWithinBudget(costly, new Array<number>(60_000).fill(0))).toThrow(/schema applications/);
     expect(validateWithinBudget(costly, new Array<number>(1_000).fill(0))).toEqual([]);
+  });
+
+  it('refuses schemas with more subschemas than Ajv compiles quickly', () => {
+    const many = (n: number) => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, { type: 'integer' }])) });
+    const started = performance.now();
+    const issues = tenantSchemaIssues({ '1': many(40_000) }, ['body', 'schemas']);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(issues).toEqual([{ loc: ['body', 'schemas'], msg: expect.stringMatching(/more than 2000 JSON objects/) as string, type: 'value_error.jsonschema' }]);
+    // The bound is over all versions together.
+    expect(tenantSchemaIssues({ '1': many(1_000), '2': many(1_000) }, ['s'])).toHaveLength(1);
+    expect(tenantSchemaIssues({ '1': many(1_500) }, ['s'])).toEqual([]);
   });
 
   it('counts the values a validation walks', () => {
