@@ -68,6 +68,11 @@ describe('tenant schemas cannot stall the process', () => {
     const tree = { $defs: { node: { type: 'object', properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#/$defs/node' } } } } }, $ref: '#/$defs/node' };
     expect(tenantSchemaIssues({ '1': tree }, ['s'])).toEqual([]);
     expect(schemaFanOut(tree)).toBeLessThan(5);
+    // Analysis time is linear in the schema: 1,000 references to one wide allOf.
+    const wideDefs = { $defs: { a: { allOf: Array.from({ length: 500 }, () => ({ type: 'integer' })) } }, type: 'object', properties: Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`p${i}`, { items: { $ref: '#/$defs/a' } }])) };
+    const analysed = performance.now();
+    expect(schemaFanOut(wideDefs)).toBe(502);
+    expect(performance.now() - analysed).toBeLessThan(200);
     // Many properties are alternatives for one child, not a sum.
     const wide = { type: 'object', properties: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`p${i}`, { type: 'integer' }])) };
     expect(schemaFanOut(wide)).toBe(1);

@@ -280,64 +280,70 @@ interface SchemaNode {
  * without descending into the value (Ajv would recurse until the stack overflows).
  */
 export function schemaFanOut(root: Record<string, unknown>): number {
+  // Every subschema reachable from the root, in place or through a child.
   const nodes = new Map<object, SchemaNode>();
-  const nodeOf = (schema: object): SchemaNode => {
-    let node = nodes.get(schema);
-    if (!node) {
-      node = schemaNode(root, schema);
-      nodes.set(schema, node);
-    }
-    return node;
-  };
-  // Every subschema applied in place when `schema` is (itself included), with multiplicity.
-  const closures = new Map<object, object[]>();
-  const inProgress = new Set<object>();
-  const closure = (schema: object): object[] => {
-    const known = closures.get(schema);
-    if (known) return known;
-    if (inProgress.has(schema)) throw new Error('the schema references itself without descending into the value (a $ref loop through allOf/anyOf/oneOf/not/if)');
-    inProgress.add(schema);
-    const out: object[] = [schema];
-    for (const sub of nodeOf(schema).inPlace) {
-      for (const reached of closure(sub)) {
-        out.push(reached);
-        if (out.length > MAX_SCHEMA_APPLICATIONS) throw tooMuchFanOut();
-      }
-    }
-    inProgress.delete(schema);
-    closures.set(schema, out);
-    return out;
-  };
-  // Subschemas applied to one value `depth` levels below where `schema` applies (saturating).
-  const counts = new Map<object, number[]>();
-  const applied = (schema: object, depth: number): number => {
-    let row = counts.get(schema);
-    if (!row) {
-      row = [];
-      counts.set(schema, row);
-    }
-    const known = row[depth];
-    if (known !== undefined) return known;
-    const reached = closure(schema);
-    let sum = 0;
-    if (depth === 0) {
-      sum = reached.length;
-    } else {
-      for (const sub of reached) {
-        for (const group of nodeOf(sub).childGroups) {
-          let most = 0;
-          for (const child of group) most = Math.max(most, applied(child, depth - 1));
-          sum = Math.min(sum + most, MAX_SCHEMA_APPLICATIONS + 1);
+  const pending: object[] = [root];
+  while (pending.length > 0) {
+    const schema = pending.pop()!;
+    if (nodes.has(schema)) continue;
+    const node = schemaNode(root, schema);
+    nodes.set(schema, node);
+    pending.push(...node.inPlace, ...node.childGroups.flat());
+  }
+  // In-place edges first-to-last (a subschema before those that apply it in place); a cycle
+  // among them is a loop Ajv would follow forever on one value.
+  const order: object[] = [];
+  const state = new Map<object, 'open' | 'done'>();
+  for (const start of nodes.keys()) {
+    if (state.has(start)) continue;
+    const stack: { schema: object; next: number }[] = [{ schema: start, next: 0 }];
+    state.set(start, 'open');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const inPlace = nodes.get(top.schema)!.inPlace;
+      if (top.next < inPlace.length) {
+        const sub = inPlace[top.next++]!;
+        const seen = state.get(sub);
+        if (seen === 'open') throw new Error('the schema references itself without descending into the value (a $ref loop through allOf/anyOf/oneOf/not/if)');
+        if (seen === undefined) {
+          state.set(sub, 'open');
+          stack.push({ schema: sub, next: 0 });
         }
+      } else {
+        state.set(top.schema, 'done');
+        order.push(top.schema);
+        stack.pop();
       }
     }
-    row[depth] = sum;
-    return sum;
-  };
+  }
+  // applied(s, d): subschemas applied to one value d levels below where s applies, saturating.
+  // Depth by depth, each in O(nodes + edges).
+  const cap = MAX_SCHEMA_APPLICATIONS + 1;
+  let previous = new Map<object, number>();
   let worst = 0;
   for (let depth = 0; depth <= MAX_JSON_DEPTH; depth += 1) {
-    worst = Math.max(worst, applied(root, depth));
+    const current = new Map<object, number>();
+    let any = false;
+    for (const schema of order) {
+      const node = nodes.get(schema)!;
+      let sum = 0;
+      if (depth === 0) sum = 1;
+      else {
+        for (const group of node.childGroups) {
+          let most = 0;
+          for (const child of group) most = Math.max(most, previous.get(child) ?? 0);
+          sum += most;
+        }
+      }
+      for (const sub of node.inPlace) sum += current.get(sub) ?? 0;
+      sum = Math.min(sum, cap);
+      if (sum > 0) any = true;
+      current.set(schema, sum);
+    }
+    worst = Math.max(worst, current.get(root) ?? 0);
     if (worst > MAX_SCHEMA_APPLICATIONS) throw tooMuchFanOut();
+    if (!any) break;
+    previous = current;
   }
   return worst;
 }
