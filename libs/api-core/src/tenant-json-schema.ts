@@ -283,8 +283,7 @@ export function schemaFanOut(root: Record<string, unknown>): number {
   // Every subschema reachable from the root, in place or through a child.
   const nodes = new Map<object, SchemaNode>();
   const pending: object[] = [root];
-  while (pending.length > 0) {
-    const schema = pending.pop()!;
+  for (let schema = pending.pop(); schema !== undefined; schema = pending.pop()) {
     if (nodes.has(schema)) continue;
     const node = schemaNode(root, schema);
     nodes.set(schema, node);
@@ -292,26 +291,26 @@ export function schemaFanOut(root: Record<string, unknown>): number {
   }
   // In-place edges first-to-last (a subschema before those that apply it in place); a cycle
   // among them is a loop Ajv would follow forever on one value.
-  const order: object[] = [];
+  const order: { schema: object; node: SchemaNode }[] = [];
   const state = new Map<object, 'open' | 'done'>();
-  for (const start of nodes.keys()) {
+  for (const [start, startNode] of nodes) {
     if (state.has(start)) continue;
-    const stack: { schema: object; next: number }[] = [{ schema: start, next: 0 }];
+    const stack: { schema: object; node: SchemaNode; next: number }[] = [{ schema: start, node: startNode, next: 0 }];
     state.set(start, 'open');
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const inPlace = nodes.get(top.schema)!.inPlace;
-      if (top.next < inPlace.length) {
-        const sub = inPlace[top.next++]!;
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+      const sub = top.node.inPlace[top.next];
+      top.next += 1;
+      if (sub !== undefined) {
         const seen = state.get(sub);
         if (seen === 'open') throw new Error('the schema references itself without descending into the value (a $ref loop through allOf/anyOf/oneOf/not/if)');
-        if (seen === undefined) {
+        const subNode = nodes.get(sub);
+        if (seen === undefined && subNode) {
           state.set(sub, 'open');
-          stack.push({ schema: sub, next: 0 });
+          stack.push({ schema: sub, node: subNode, next: 0 });
         }
       } else {
         state.set(top.schema, 'done');
-        order.push(top.schema);
+        order.push({ schema: top.schema, node: top.node });
         stack.pop();
       }
     }
@@ -324,8 +323,7 @@ export function schemaFanOut(root: Record<string, unknown>): number {
   for (let depth = 0; depth <= MAX_JSON_DEPTH; depth += 1) {
     const current = new Map<object, number>();
     let any = false;
-    for (const schema of order) {
-      const node = nodes.get(schema)!;
+    for (const { schema, node } of order) {
       let sum = 0;
       if (depth === 0) sum = 1;
       else {
