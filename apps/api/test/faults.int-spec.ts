@@ -99,6 +99,35 @@ describe('honest errors while PostgreSQL or Redis is down', () => {
     expect((await api.call('GET', '/api/v1/health/ready')).status).toBe(200);
   }, 90_000);
 
+  it('answers only 2xx or 503 (never 500) to a stream of writes while PostgreSQL crashes and recovers', async () => {
+    const app = await api.call<{ id: string }>('POST', '/api/v1/app', { token: tenant.apiKey, body: { name: 'restart' } });
+    expect(app.status).toBe(201);
+    const mark = logs.mark();
+    const statuses = new Map<number, number>();
+    let stop = false;
+    // Two clients sending messages back to back, bounded in time and count.
+    const client = async (): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      for (let i = 0; i < 2_000 && !stop && Date.now() < deadline; i += 1) {
+        const res = await api.call('POST', `/api/v1/app/${app.body.id}/msg`, { token: tenant.apiKey, body: { eventType: 'restart.test', payload: { i } } });
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 503) expect(res.headers['retry-after']).toBe('5');
+      }
+    };
+    const clients = [client(), client()];
+    await new Promise((r) => setTimeout(r, 300));
+    await pg.restartImmediate();
+    // Keep sending for a moment after the restart so the recovery is seen too.
+    await new Promise((r) => setTimeout(r, 1_000));
+    stop = true;
+    await Promise.all(clients);
+    console.log(`statuses while PostgreSQL crashed and restarted: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    expect([...statuses.keys()].every((status) => status === 202 || status === 503)).toBe(true);
+    expect(statuses.get(202) ?? 0).toBeGreaterThan(0);
+    expect(logs.since(mark)).not.toContain('[object Object]');
+    expect((await api.call('POST', `/api/v1/app/${app.body.id}/msg`, { token: tenant.apiKey, body: { eventType: 'restart.test', payload: {} } })).status).toBe(202);
+  }, 90_000);
+
   it('keeps accepting writes while Redis is down (rate limits fail open, ADR 0004), says so in readable logs, and recovers', async () => {
     const app = await api.call<{ id: string }>('POST', '/api/v1/app', { token: tenant.apiKey, body: { name: 'redis' } });
     expect(app.status).toBe(201);
