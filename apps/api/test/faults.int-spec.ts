@@ -67,6 +67,7 @@ describe('honest errors while PostgreSQL or Redis is down', () => {
       await api.call<ErrorOut>('GET', '/api/v1/app', { token: tenant.apiKey }),
       await api.call<ErrorOut>('POST', `/api/v1/app/${app.body.id}/msg`, { token: tenant.apiKey, body: { eventType: 'x', payload: {} } }),
       await api.call<ErrorOut>('GET', '/api/v1/admin/tenants', { token: api.adminToken }),
+      await api.call<ErrorOut>('POST', '/api/v1/app', { token: tenant.apiKey, body: { name: 'keyed' }, headers: { 'idempotency-key': 'faults-key-1' } }),
     ];
     for (const call of calls) {
       expect(call.status).toBe(503);
@@ -97,6 +98,10 @@ describe('honest errors while PostgreSQL or Redis is down', () => {
     const recovered = await until(async () => (await api.call('POST', '/api/v1/app', { token: tenant.apiKey, body: { name: 'after' } })).status === 201, 20_000);
     expect(recovered).toBe(true);
     expect((await api.call('GET', '/api/v1/health/ready')).status).toBe(200);
+    // The 503 held no idempotency key: the client's retry with the same key goes through.
+    const retried = await api.call<{ name: string }>('POST', '/api/v1/app', { token: tenant.apiKey, body: { name: 'keyed' }, headers: { 'idempotency-key': 'faults-key-1' } });
+    expect(retried.status).toBe(201);
+    expect(retried.body.name).toBe('keyed');
   }, 90_000);
 
   it('answers only 2xx or 503 (never 500) to a stream of writes while PostgreSQL crashes and recovers', async () => {
