@@ -85,9 +85,11 @@ const ADAPTER_UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionCl
 const PG_UNAVAILABLE_STATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
 const PG_UNAVAILABLE_MESSAGE =
   /Can't reach database server|Server has closed the connection|Connection terminated|timeout exceeded when trying to connect|Timed out fetching a new connection|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|too many clients|Client has encountered a connection error/i;
-// ioredis: a command failed after its retries, on a closed connection, or with nowhere to queue it.
+// ioredis: a command failed after its retries, on a closed connection, or with nowhere to queue
+// it; Redis itself while loading, failing over or without a master (LOADING, CLUSTERDOWN, …).
 const REDIS_UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
-const REDIS_UNAVAILABLE_MESSAGE = /^Connection is closed\.?$|enableOfflineQueue options is false|Redis connection is not ready|Failed to refresh slots cache|None of startup nodes is available/;
+const REDIS_UNAVAILABLE_MESSAGE =
+  /^Connection is closed\.?$|enableOfflineQueue options is false|Redis connection is not ready|Failed to refresh slots cache|None of startup nodes is available|^(LOADING|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|READONLY) /;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /**

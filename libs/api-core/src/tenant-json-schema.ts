@@ -87,12 +87,12 @@ export interface TenantSchemaValidator {
   fanOut: number;
 }
 
-/** Ajv's `code.regExp`: tenant patterns compile in RE2, never in the backtracking RegExp. */
 // The patterns compiled for the schema being compiled now (synchronous, one at a time): Ajv asks
 // for every occurrence of a pattern, so repeats are compiled once, and all of them together
 // stay within MAX_SCHEMA_PATTERN_INSTRUCTIONS.
 let patternCompiles: { instructionsLeft: number; compiled: Map<string, { test(input: string): boolean }> } | undefined;
 
+/** Ajv's `code.regExp`: tenant patterns compile in RE2, never in the backtracking RegExp. */
 function re2RegExp(pattern: string): { test(input: string): boolean } {
   const known = patternCompiles?.compiled.get(pattern);
   if (known) return known;
@@ -101,11 +101,11 @@ function re2RegExp(pattern: string): { test(input: string): boolean } {
   try {
     compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
   } catch (err) {
-    throw new Error(`pattern ${JSON.stringify(pattern)} is not supported (Herald runs patterns in RE2, a linear-time engine: no backreferences or lookarounds): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`pattern ${shown(pattern)} is not supported (Herald runs patterns in RE2, a linear-time engine: no backreferences or lookarounds): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const instructions = programSize(compiled);
   if (instructions > MAX_PATTERN_INSTRUCTIONS) {
-    throw new Error(`pattern ${JSON.stringify(pattern.length > 80 ? `${pattern.slice(0, 80)}…` : pattern)} is too large (${instructions} RE2 instructions, at most ${MAX_PATTERN_INSTRUCTIONS})`);
+    throw new Error(`pattern ${shown(pattern)} is too large (${instructions} RE2 instructions, at most ${MAX_PATTERN_INSTRUCTIONS})`);
   }
   if (patternCompiles) {
     patternCompiles.instructionsLeft -= instructions;
@@ -124,6 +124,11 @@ function re2RegExp(pattern: string): { test(input: string): boolean } {
 }
 // Ajv reads `.code` only when generating standalone code, which Herald never does.
 re2RegExp.code = 're2RegExp';
+
+/** A pattern as quoted in an error message: JSON-quoted, cut at 80 characters. */
+function shown(pattern: string): string {
+  return JSON.stringify(pattern.length > 80 ? `${pattern.slice(0, 80)}…` : pattern);
+}
 
 /** Instructions of the compiled RE2 program: matching costs at most this many steps per character. */
 function programSize(compiled: RE2JS): number {
