@@ -71,6 +71,16 @@ describe('tenant JSON Schemas cannot stall the API', () => {
     expect(patch.status).toBe(422);
     const kept = await api.call<{ schemas: unknown }>('GET', '/api/v1/event-type/re2.kept', { token: tenant.apiKey });
     expect(kept.body.schemas).toEqual({ '1': { type: 'object' } });
+
+    // The catalog import checks its schemas in the same place.
+    const imported = await api.call<ValidationOut>('POST', '/api/v1/event-type/import/openapi', {
+      token: tenant.apiKey,
+      body: { spec: { openapi: '3.1.0', info: { title: 't', version: '1' }, webhooks: { 're2.imported': { post: { requestBody: { content: { 'application/json': { schema: backreference } } } } } } } },
+    });
+    expect(imported.status).toBe(422);
+    expect(imported.body.detail[0]).toMatchObject({ loc: ['body', 'spec', 'webhooks', 're2.imported', 'schemas', '1'] });
+    expect(imported.body.detail[0]!.msg).toMatch(/RE2/);
+    expect(await prisma.eventType.count({ where: { tenantId: tenant.tenantId, name: 're2.imported' } })).toBe(0);
   });
 
   it('checks uniqueItems on a large array of objects in linear time', async () => {
