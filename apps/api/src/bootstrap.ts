@@ -4,14 +4,20 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { answerFrameworkError, drainLimitBytes, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
 import { createLogger, PinoNestLogger } from '@herald/observability';
+import type { DestinationStream } from 'pino';
 import { ApiModule } from './app.module';
 import { registerWebUi } from './web-ui';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+export interface CreateApiAppOptions {
+  /** Where logs go (stdout when unset); tests read them. */
+  logDestination?: DestinationStream;
+}
+
 /** Builds the API application (used by main.ts and by the tests, which listen on port 0). */
-export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApplication> {
-  const logger = createLogger('api', config.log.level);
+export async function createApiApp(config: HeraldConfig, options: CreateApiAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = createLogger('api', config.log.level, options.logDestination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // Fastify reads up to the drain limit; installBodyLimit refuses anything over maxPayloadBytes

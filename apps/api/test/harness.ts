@@ -3,7 +3,7 @@ import { request } from 'undici';
 import type { HeraldConfig } from '@herald/config';
 import { SYSTEM_AUDIT_CONTEXT, TenantProvisioningService } from '@herald/core';
 import { TEST_ADMIN_TOKEN, testConfig } from '@herald/testing';
-import { createApiApp } from '../src/bootstrap';
+import { createApiApp, type CreateApiAppOptions } from '../src/bootstrap';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -25,9 +25,9 @@ export interface TestApi {
 }
 
 /** Starts the real API (Fastify, PostgreSQL, Redis) on 127.0.0.1 with a random port. */
-export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(env: Record<string, string> = {}, options: CreateApiAppOptions = {}): Promise<TestApi> {
   const config = testConfig(env);
-  const app = await createApiApp(config);
+  const app = await createApiApp(config, options);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   if (!address || typeof address === 'string') throw new Error('API did not bind a TCP port');

@@ -19,4 +19,5 @@ export * from './list.schemas';
 export * from './openapi.builder';
 export * from './principal';
 export * from './rate-limiter.service';
+export * from './tenant-json-schema';
 export * from './zod.pipe';

@@ -145,7 +145,7 @@ export class DispatchService {
       if (outcome.kind === 'gone') await this.health.disable(scope, endpoint, 'the endpoint answered 410 Gone');
       if (transition && !endpoint.operational) await this.announceCircuit(scope, endpoint, transition);
     } catch (err) {
-      this.logger.error(`after recording ${delivery.id}: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+      this.logger.error({ err, msg: `after recording ${delivery.id}: ${err instanceof Error ? err.message : String(err)}` });
     }
     return { ok: result.ok, retryAt: write.delivery.nextAttemptAt, disabled: outcome.kind === 'gone', transition };
   }

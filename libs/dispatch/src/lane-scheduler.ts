@@ -579,7 +579,7 @@ export class LaneScheduler {
         await this.applyReport(lane, context, report);
       } catch (err) {
         // Not recorded: the lease runs out and the delivery goes again (at least once).
-        this.logger.error(`attempt of ${delivery.id} failed: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+        this.logger.error({ err, msg: `attempt of ${delivery.id} failed: ${err instanceof Error ? err.message : String(err)}` });
       } finally {
         freeSlot();
         this.bytesHeld -= delivery.payloadSize;

@@ -87,7 +87,7 @@ export class LaneSweepService {
     try {
       await this.sweep();
     } catch (err) {
-      this.logger.error(`lane sweep failed (again next period): ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+      this.logger.error({ err, msg: `lane sweep failed (again next period): ${err instanceof Error ? err.message : String(err)}` });
     }
     try {
       const key = `${this.config.redis.queuePrefix}:lock:endpoint-health`;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
+import { planPage, tenantSchemaIssues, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
 import { AuditService, NotFoundError, ValidationError } from '@herald/core';
 import { eventTypesFromOpenApi, parseSpecRaw, sameJson, type ImportedEventType } from './event-type-import.rules';
 import { newId, PrismaService } from '@herald/db';
@@ -12,7 +12,6 @@ import {
   type EventTypePatch,
   type EventTypeUpdate,
 } from './event-type.schemas';
-import { jsonSchemaIssues } from './json-schema.rules';
 import { toEventTypeOut } from './management.mappers';
 import type { EventTypeFromOpenApi, EventTypeImportOpenApiOut, EventTypeOut } from './management.responses';
 import type { Outcome } from './application.service';
@@ -97,7 +96,7 @@ export class EventTypeService {
       loc = ['body', 'specRaw'];
     }
     const { types, issues } = eventTypesFromOpenApi(spec, loc);
-    for (const t of types) if (t.schemas) issues.push(...jsonSchemaIssues(t.schemas, [...loc, 'webhooks', t.name, 'schemas']));
+    for (const t of types) if (t.schemas) issues.push(...tenantSchemaIssues(t.schemas, [...loc, 'webhooks', t.name, 'schemas']));
     if (issues.length > 0) throw new ValidationError(issues);
 
     const existing = new Map((await this.eventTypes.findByNames(ctx.scope, types.map((t) => t.name))).map((r) => [r.name, r]));
@@ -184,7 +183,7 @@ function fullData(input: EventTypeUpdate): EventTypeData {
 
 function checkedSchemas(schemas: Record<string, unknown> | null): Record<string, unknown> | null {
   if (schemas === null) return null;
-  const issues = jsonSchemaIssues(schemas, ['body', 'schemas']);
+  const issues = tenantSchemaIssues(schemas, ['body', 'schemas']);
   if (issues.length > 0) throw new ValidationError(issues);
   return schemas;
 }

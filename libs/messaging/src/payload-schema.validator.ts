@@ -1,13 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019';
-import { Ajv2020 } from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { compileTenantSchema, SchemaBudgetExceeded, validateWithinBudget, type TenantSchemaValidator } from '@herald/api-core';
 import { ValidationError, type ValidationIssue } from '@herald/core';
 
 const CACHE_MAX = 1_000;
 const MAX_REPORTED_ERRORS = 20;
-const AJV_OPTIONS: Options = { allErrors: true, strict: false, validateFormats: true };
 
 /** An event type whose schemas (`event_types.schemas`: JSON Schemas keyed by version "1", "2"…) may apply. */
 export interface EventTypeRef {
@@ -30,28 +27,36 @@ export function latestSchema(schemas: unknown): Record<string, unknown> | undefi
 }
 
 /**
- * Validates message payloads against their event type's latest JSON Schema (ajv). Compiled
- * validators are cached per event type version; each schema gets its own ajv instance so one
- * tenant's `$id`s can never collide with another's.
+ * Validates message payloads against their event type's latest JSON Schema (compiled by
+ * api-core's one Ajv home, safe against tenant-crafted schemas: ADR 0014). Compiled validators
+ * are cached per event type version; each schema gets its own Ajv instance so one tenant's
+ * `$id`s can never collide with another's.
  */
 @Injectable()
 export class PayloadSchemaValidator {
-  private readonly cache = new Map<string, ValidateFunction | null>();
+  private readonly cache = new Map<string, TenantSchemaValidator | null>();
 
   /** Throws a 422 listing the schema violations; does nothing when there is no schema. */
   async validate(eventType: EventTypeRef, payload: unknown): Promise<void> {
-    let validateFn = this.cache.get(eventType.cacheKey);
-    if (validateFn === undefined) validateFn = this.compile(eventType.cacheKey, await eventType.loadSchemas());
-    if (!validateFn || validateFn(payload)) return;
-    throw new ValidationError(toIssues(validateFn.errors ?? []));
+    let compiled = this.cache.get(eventType.cacheKey);
+    if (compiled === undefined) compiled = this.compile(eventType.cacheKey, await eventType.loadSchemas());
+    if (!compiled) return;
+    let errors: ErrorObject[];
+    try {
+      errors = validateWithinBudget(compiled, payload);
+    } catch (err) {
+      if (err instanceof SchemaBudgetExceeded) throw ValidationError.single(['body', 'payload'], err.message, 'value_error.jsonschema.budget');
+      throw err;
+    }
+    if (errors.length > 0) throw new ValidationError(toIssues(errors));
   }
 
-  private compile(cacheKey: string, schemas: unknown): ValidateFunction | null {
+  private compile(cacheKey: string, schemas: unknown): TenantSchemaValidator | null {
     const schema = latestSchema(schemas);
-    let compiled: ValidateFunction | null = null;
+    let compiled: TenantSchemaValidator | null = null;
     if (schema && Object.keys(schema).length > 0) {
       try {
-        compiled = newAjv(schema).compile(schema);
+        compiled = compileTenantSchema(schema);
       } catch (err) {
         // A stored schema that ajv cannot compile cannot be enforced: refuse rather than let
         // unchecked payloads through, and say why.
@@ -62,13 +67,6 @@ export class PayloadSchemaValidator {
     this.cache.set(cacheKey, compiled);
     return compiled;
   }
-}
-
-function newAjv(schema: Record<string, unknown>): Ajv {
-  const dialect = typeof schema['$schema'] === 'string' ? schema['$schema'] : '';
-  const ajv = dialect.includes('2020-12') ? new Ajv2020(AJV_OPTIONS) : dialect.includes('2019-09') ? new Ajv2019(AJV_OPTIONS) : new Ajv(AJV_OPTIONS);
-  addFormats(ajv);
-  return ajv;
 }
 
 function toIssues(errors: ErrorObject[]): ValidationIssue[] {

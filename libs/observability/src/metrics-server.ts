@@ -32,7 +32,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       this.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
         (err: unknown) => {
-          this.logger.error(`metrics failed: ${String(err)}`);
+          this.logger.error({ err, msg: `metrics failed: ${err instanceof Error ? err.message : String(err)}` });
           res.writeHead(500).end();
         },
       );

@@ -71,7 +71,7 @@ export class KeyRewrapService {
           else result.skipped += 1;
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
-          this.logger.error(`could not re-wrap the data key of tenant ${row.id}: ${message}`);
+          this.logger.error({ err, tenantId: row.id, msg: `could not re-wrap the data key of tenant ${row.id}: ${message}` });
           result.failures.push({ tenantId: row.id, error: message });
         }
       }

@@ -69,9 +69,9 @@ export class RetentionLifecycleService implements OnApplicationBootstrap, OnModu
     this.schedulerCheck.unref();
     const worker = this.processor.worker;
     worker.on('error', (err) => this.logger.warn(`worker ${worker.name}: ${err.message}`));
-    worker.on('failed', (job, err) => this.logger.error(`retention job ${job?.id ?? '?'} failed: ${err.message}`));
+    worker.on('failed', (job, err) => this.logger.error({ err, jobId: job?.id, msg: `retention job ${job?.id ?? '?'} failed: ${err.message}` }));
     worker.run().catch((err: unknown) => {
-      this.logger.error(`retention worker stopped: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+      this.logger.error({ err, msg: `retention worker stopped: ${err instanceof Error ? err.message : String(err)}` });
     });
     this.logger.log(`retention scheduled every ${this.config.retention.intervalMinutes} min`);
   }

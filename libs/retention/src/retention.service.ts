@@ -202,7 +202,7 @@ export class RetentionService {
     } catch (err) {
       // One tenant's failure must not stop retention for everyone else; the run reports it.
       const message = err instanceof Error ? err.message : String(err);
-      this.logger.error(`retention failed for tenant ${tenant.id}: ${message}`, err instanceof Error ? err.stack : undefined);
+      this.logger.error({ err, msg: `retention failed for tenant ${tenant.id}: ${message}` });
       result.failures.push({ tenantId: tenant.id, error: message });
     }
   }

@@ -42,6 +42,10 @@ export interface PrivatePostgres {
   createDatabase(name: string): Promise<void>;
   /** `pg_ctl -m immediate restart`: a crash and a recovery; resolves when it accepts connections again. */
   restartImmediate(): Promise<void>;
+  /** `pg_ctl -m immediate stop`, keeping the data: the server is down until `startAgain`. */
+  stopServer(): Promise<void>;
+  /** Starts the server stopped by `stopServer` again; resolves when it accepts connections. */
+  startAgain(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +72,12 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     },
     async restartImmediate() {
       await pgCtl(['-m', 'immediate', 'restart']);
+    },
+    async stopServer() {
+      await pgCtl(['-m', 'immediate', 'stop']);
+    },
+    async startAgain() {
+      await pgCtl(['start']);
     },
     async stop() {
       if (existsSync(path.join(data, 'postmaster.pid'))) await pgCtl(['-m', 'immediate', 'stop']);
