@@ -13,6 +13,7 @@ const SQL_ONLY_INDEXES = new Set([
   'deliveries_lane_due_idx', // partial: due deliveries per endpoint lane (claims, lane discovery)
   'applications_operational_key', // partial unique: one operational application per tenant
   'endpoints_failing_since_idx', // partial: endpoint health, failing endpoints only
+  'background_tasks_running_idx', // partial: running background tasks (worker claims)
   'endpoint_headers_name_ci_key', // expression (lower(name)): header names unique whatever their case
 ]);
 
