@@ -21,7 +21,9 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'raw,sustained,paced,fanout,drain,fairness' },
     rates: { type: 'string' },
     // Extra Node flags for the dispatcher (e.g. heap limits), space-separated.
-    'dispatcher-node-args': { type: 'string', default: '' },
+    // The heap caps of `npm start` and the Dockerfile, so the bench measures what ships.
+    'dispatcher-node-args': { type: 'string', default: '--max-old-space-size=160' },
+    'api-node-args': { type: 'string', default: '--max-old-space-size=160' },
     'keep-db': { type: 'boolean', default: false },
     server: { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
   });
   // Node 20 refuses --cpu-prof in NODE_OPTIONS: pass it on the command line.
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(logDir, 'profiles')}`] : [];
-  group.start('api', appEntry('api'), env, profile);
+  group.start('api', appEntry('api'), env, [...profile, ...args['api-node-args'].split(' ').filter(Boolean)]);
   const dispatcherArgs = [...profile, ...args['dispatcher-node-args'].split(' ').filter(Boolean)];
   let dispatcher = group.start('dispatcher', appEntry('dispatcher'), env, dispatcherArgs);
   group.start('retention', appEntry('retention'), env);

@@ -29,7 +29,7 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
     frameworkErrors: answerFrameworkError,
   });
   // Herald's own JSON-only parser (UTF-8, depth, size) replaces Nest's and Fastify's.
-  installJsonBodyParser(adapter.getInstance());
+  installJsonBodyParser(adapter.getInstance(), { maxInFlightBytes: config.api.maxInFlightBodyBytes, waitMs: config.api.bodyWaitMs });
   // Every response names its request id, so a client can quote it and operators find the logs.
   adapter.getInstance().addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);

@@ -1,10 +1,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequestError } from '@herald/core';
+import { BadRequestError, ServiceUnavailableError } from '@herald/core';
+import { BodyBudget } from './body-budget';
 
 /** Deepest nesting of arrays and objects a request body may have. */
 export const MAX_JSON_DEPTH = 64;
 
 type ParserDone = (err: Error | null, body?: unknown) => void;
+
+export interface BodyBudgetOptions {
+  /** Bytes of received bodies processed at once (HERALD_API_MAX_INFLIGHT_BODY_BYTES). */
+  maxInFlightBytes: number;
+  /** How long a body waits for budget before its request answers 503. */
+  waitMs: number;
+}
+
+/** What one request reserved, released when its response closes (sent or aborted). */
+interface Reservation {
+  bytes: number;
+  closed: boolean;
+}
+const RESERVATION = Symbol('herald.bodyReservation');
+type WithReservation = FastifyRequest & { [RESERVATION]?: Reservation };
 
 /**
  * The API's only body parser: `application/json` (any charset parameter), UTF-8, at most
@@ -15,13 +31,27 @@ type ParserDone = (err: Error | null, body?: unknown) => void;
  * Call on the Fastify instance before the Nest application initialises, with Nest's own body
  * parsers turned off (`bodyParser: false`).
  */
-export function installJsonBodyParser(fastify: FastifyInstance): void {
+export function installJsonBodyParser(fastify: FastifyInstance, budgetOptions?: BodyBudgetOptions): BodyBudget | undefined {
+  const budget = budgetOptions ? new BodyBudget(budgetOptions.maxInFlightBytes) : undefined;
+  if (budget) {
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const reservation: Reservation = { bytes: 0, closed: false };
+      (request as WithReservation)[RESERVATION] = reservation;
+      // 'close' follows both a sent response and a lost connection.
+      reply.raw.once('close', () => {
+        reservation.closed = true;
+        if (reservation.bytes > 0) budget.release(reservation.bytes);
+        reservation.bytes = 0;
+      });
+      done();
+    });
+  }
   // Drops Fastify's defaults too (text/plain would otherwise reach handlers as a string).
   fastify.removeAllContentTypeParsers();
   // Fastify's own JSON parser, for its prototype-poisoning protection and error shapes.
   const { onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig as { onProtoPoisoning?: 'error'; onConstructorPoisoning?: 'error' };
   const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: FastifyRequest, raw: Buffer | string, done: ParserDone) => {
+  const parse = (request: FastifyRequest, raw: Buffer | string, done: ParserDone): void => {
     let text: string;
     try {
       text = decodeJsonText(raw);
@@ -36,7 +66,27 @@ export function installJsonBodyParser(fastify: FastifyInstance): void {
     }
     // Callback style: it reports through `done`.
     void parseJson(request, text, done);
+  };
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: FastifyRequest, raw: Buffer | string, done: ParserDone) => {
+    const reservation = (request as WithReservation)[RESERVATION];
+    if (!budget || !budgetOptions || !reservation || raw.length === 0) {
+      parse(request, raw, done);
+      return;
+    }
+    void budget.acquire(raw.length, budgetOptions.waitMs).then((granted) => {
+      if (!granted) {
+        done(new ServiceUnavailableError('The API is busy with other request bodies; retry shortly', 'overloaded', 1));
+        return;
+      }
+      if (reservation.closed) {
+        budget.release(raw.length);
+        return;
+      }
+      reservation.bytes = raw.length;
+      parse(request, raw, done);
+    });
   });
+  return budget;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

@@ -112,6 +112,10 @@ export const envSchema = z.object({
   HERALD_API_RATE_LIMIT: positiveInt.default(1000),
   /** Largest accepted request body, bytes. */
   HERALD_MAX_PAYLOAD_BYTES: positiveInt.default(1048576),
+  /** Bytes of received request bodies the API parses and stores at once (bounds its memory); more wait. */
+  HERALD_API_MAX_INFLIGHT_BODY_BYTES: positiveInt.min(65536).default(4194304),
+  /** How long a request body waits for that budget before the request answers 503 with Retry-After. */
+  HERALD_API_BODY_WAIT_MS: positiveInt.max(300000).default(10000),
   /** Folder of the built web UI (console and app portal) the API serves; relative paths start at the working directory. */
   HERALD_WEB_UI_DIR: z.string().min(1).default('dist/console'),
   /** Proxies whose X-Forwarded-For is believed. */

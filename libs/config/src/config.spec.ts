@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, maskConfig } from './config';
+import { envSchema } from './config.schema';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
 
@@ -144,5 +146,14 @@ describe('loadConfig', () => {
       expect(refusal).toMatch(/HERALD_REDIS_SENTINEL_PASSWORD: only used with/);
       expect(refusal).not.toContain('leaky-secret');
     });
+  });
+});
+
+describe('README configuration table', () => {
+  it('names every setting the configuration schema reads', () => {
+    const readme = readFileSync(resolve(__dirname, '../../../README.md'), 'utf8');
+    // NODE_ENV is Node's own.
+    const missing = Object.keys(envSchema.shape).filter((name) => name !== 'NODE_ENV' && !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
   });
 });

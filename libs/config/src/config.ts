@@ -32,7 +32,7 @@ export interface HeraldConfig {
      */
     queuePrefix: string;
   };
-  api: { host: string; port: number; rateLimitPerSecond: number; maxPayloadBytes: number; trustProxy: string[]; webUiDir: string };
+  api: { host: string; port: number; rateLimitPerSecond: number; maxPayloadBytes: number; maxInFlightBodyBytes: number; bodyWaitMs: number; trustProxy: string[]; webUiDir: string };
   delivery: {
     retryScheduleSeconds: number[];
     timeoutMs: number;
@@ -117,6 +117,8 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
       port: e.PORT,
       rateLimitPerSecond: e.HERALD_API_RATE_LIMIT,
       maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
+      maxInFlightBodyBytes: e.HERALD_API_MAX_INFLIGHT_BODY_BYTES,
+      bodyWaitMs: e.HERALD_API_BODY_WAIT_MS,
       trustProxy: e.HERALD_TRUST_PROXY,
       webUiDir: resolve(e.HERALD_WEB_UI_DIR),
     },

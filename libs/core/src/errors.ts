@@ -64,6 +64,16 @@ export class RateLimitedError extends HeraldError {
   }
 }
 
+/** 503: Herald cannot serve the request right now (overloaded or a dependency is down); retry after a while. */
+export class ServiceUnavailableError extends HeraldError {
+  readonly status = 503;
+  readonly code: string;
+  constructor(detail: string, code = 'service_unavailable', override readonly retryAfterSeconds = 1) {
+    super(detail);
+    this.code = code;
+  }
+}
+
 export interface ValidationIssue {
   loc: (string | number)[];
   msg: string;
