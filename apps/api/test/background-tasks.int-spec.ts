@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BackgroundTaskStatus, BackgroundTaskType, MessageStatus, Ordering, StatusCodeClass, Svix } from 'svix';
 import { newId, PrismaService } from '@herald/db';
-import { BackgroundTaskRunner } from '@herald/tasks';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { AuditService } from '@herald/core';
+import { DeliveryWakeups } from '@herald/deliveries';
+import { BackgroundTaskRepository, BackgroundTaskRunner } from '@herald/tasks';
+import { createTestDatabase, dropTestDatabase } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 /**
@@ -27,6 +31,7 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
   let tenant: { tenantId: string; apiKey: string };
   let other: { tenantId: string; apiKey: string };
   let svix: Svix;
+  let db: { url: string; name: string };
 
   /** Sends a message through the API; returns its id. */
   async function send(appId: string, body: { eventType: string; payload?: object; channels?: string[]; tags?: string[] }, token = tenant.apiKey): Promise<string> {
@@ -61,7 +66,9 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
   }
 
   beforeAll(async () => {
-    api = await startTestApi({ HERALD_QUEUE_PREFIX: `${inject('queuePrefix')}-tasks`, HERALD_TASK_BATCH_SIZE: '2' });
+    // A database of its own: the runner takes every tenant's tasks, those of other files too.
+    db = await createTestDatabase();
+    api = await startTestApi({ DATABASE_URL: db.url, HERALD_QUEUE_PREFIX: `${inject('queuePrefix')}-tasks`, HERALD_TASK_BATCH_SIZE: '2' });
     prisma = api.app.get(PrismaService);
     runner = api.app.get(BackgroundTaskRunner);
     tenant = await api.createTenant('tasks');
@@ -72,6 +79,7 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
 
   afterAll(async () => {
     await api?.close();
+    if (db) await dropTestDatabase(db.name);
   });
 
   it('recover is a task the client polls to its result; the list filters by status and task and pages both ways', async () => {
@@ -267,6 +275,31 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     expect((await get('/api/v1/background-task?task=endpoint.explode')).status).toBe(422);
     expect((await get('/api/v1/background-task?iterator=msg_2Z9y1x0wVvUuTtSsRrQqPpOoNnM')).status).toBe(422);
     expect(await state()).toEqual(before);
+  });
+
+  it('runs each task on one worker at a time: concurrent workers take different tasks, a held task waits for its lease', async () => {
+    const appId = await createApp('two workers');
+    const endpoints = [await createEndpoint(appId, {}), await createEndpoint(appId, {}), await createEndpoint(appId, {})];
+    for (let i = 0; i < 5; i++) await send(appId, { eventType: 'a.b' });
+    await prisma.delivery.updateMany({ where: { appId }, data: { status: 'failed', nextAttemptAt: null } });
+    const tasks = await Promise.all(endpoints.map((ep) => svix.endpoint.recover(appId, ep, { since: new Date(Date.now() - HOUR) })));
+    // A second worker, as another retention process would be (its own lease owner).
+    const second = new BackgroundTaskRunner(prisma, api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), api.app.get(AuditService), api.app.get<HeraldConfig>(HERALD_CONFIG));
+    expect(second.owner).not.toBe(runner.owner);
+    const [a, b] = await Promise.all([runner.runDue(), second.runDue()]);
+    expect(a + b).toBe(3);
+    for (const t of tasks) expect(await svix.backgroundTask.get(t.id)).toMatchObject({ status: 'finished', data: { messagesSent: 5 } });
+    expect(await prisma.delivery.count({ where: { appId, status: 'pending', triggerType: 1 } })).toBe(15);
+
+    // A task held by a worker that stopped committing (crashed) is left alone until its lease runs out.
+    await prisma.delivery.updateMany({ where: { appId }, data: { status: 'failed', nextAttemptAt: null } });
+    const held = await svix.endpoint.recover(appId, endpoints[0]!, { since: new Date(Date.now() - HOUR) });
+    const claimed = await api.app.get(BackgroundTaskRepository).claim('crashed-worker', 1);
+    expect(claimed?.id).toBe(held.id);
+    expect(await runner.runDue()).toBe(0);
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await runner.runDue()).toBe(1);
+    expect(await svix.backgroundTask.get(held.id)).toMatchObject({ status: 'finished', data: { messagesSent: 5 } });
   });
 
   it("keeps each tenant's tasks to itself", async () => {

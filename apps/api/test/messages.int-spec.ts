@@ -275,7 +275,7 @@ describe('message API', () => {
     const recovered = await svix.endpoint.recover('svix-client-app', 'svix-ep', { since: new Date(Date.now() - 3_600_000) });
     expect(recovered.task).toBe('endpoint.recover');
     // The retention workers run the task; here, in-process.
-    await api.app.get(BackgroundTaskRunner).runDue();
+    expect(await api.app.get(BackgroundTaskRunner).runOne(recovered.id)).toBe(true);
     expect((await svix.backgroundTask.get(recovered.id)).status).toBe('finished');
     expect(await s.prisma.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: 'pending', triggerType: 1 });
   });

@@ -73,14 +73,15 @@ export class BackgroundTaskRepository {
 
   /**
    * Takes the oldest running task nobody holds (never taken, or its holder's lease ran out),
-   * for `owner`. SKIP LOCKED: workers claiming at once take different tasks.
+   * for `owner` — or that one task, given its id. SKIP LOCKED: workers claiming at once take different tasks.
    */
-  async claim(owner: string, leaseSeconds: number): Promise<BackgroundTaskRow | null> {
+  async claim(owner: string, leaseSeconds: number, onlyId?: string): Promise<BackgroundTaskRow | null> {
+    const only = onlyId === undefined ? Prisma.sql`TRUE` : Prisma.sql`id = ${onlyId}`;
     const rows = await this.prisma.$queryRaw<BackgroundTaskRow[]>`
       UPDATE background_tasks SET lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseSeconds})
       WHERE id = (
         SELECT id FROM background_tasks
-        WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now())
+        WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now()) AND ${only}
         ORDER BY id
         LIMIT 1
         FOR UPDATE SKIP LOCKED

@@ -57,6 +57,14 @@ export class BackgroundTaskRunner {
     return ran;
   }
 
+  /** Runs that one task to its end, if nobody holds it (an operator's "now", and tests sharing a database); whether it ran. */
+  async runOne(taskId: string): Promise<boolean> {
+    const task = await this.tasks.claim(this.owner, this.config.tasks.leaseSeconds, taskId);
+    if (!task) return false;
+    await this.run(task);
+    return true;
+  }
+
   /** Runs a claimed task step by step until it ends, this worker loses it, or `signal` aborts. */
   private async run(task: BackgroundTaskRow, signal?: AbortSignal): Promise<void> {
     const { batchSize, batchPauseMs } = this.config.tasks;
