@@ -302,6 +302,34 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     expect(await svix.backgroundTask.get(held.id)).toMatchObject({ status: 'finished', data: { messagesSent: 5 } });
   });
 
+  it('answers a repeated Idempotency-Key with the same task, and ends a task whose steps keep failing as failed', async () => {
+    const appId = await createApp('idempotent');
+    const endpointId = await createEndpoint(appId, {});
+    const since = new Date(Date.now() - HOUR);
+    const first = await svix.endpoint.bulkReplay(appId, endpointId, { since }, { idempotencyKey: 'bulk-once' });
+    const again = await svix.endpoint.bulkReplay(appId, endpointId, { since }, { idempotencyKey: 'bulk-once' });
+    expect(again.id).toBe(first.id);
+    expect(await prisma.backgroundTask.count({ where: { tenantId: tenant.tenantId, task: 'endpoint.bulk-replay', params: { path: ['endpointId'], equals: endpointId } } })).toBe(1);
+    await runner.runOne(first.id);
+
+    // A task whose step throws (here: params no step can use) is retried later, then given up.
+    const broken = await prisma.backgroundTask.create({
+      data: { id: newId('qtask'), tenantId: tenant.tenantId, task: 'endpoint.recover', params: { appId, endpointId, since: 'not a time', until: 'not a time' } },
+    });
+    expect(await runner.runOne(broken.id)).toBe(true);
+    const retried = await prisma.backgroundTask.findUniqueOrThrow({ where: { id: broken.id } });
+    expect(retried).toMatchObject({ status: 'running', failures: 1, leaseOwner: null });
+    expect(retried.leaseUntil!.getTime()).toBeGreaterThan(Date.now());
+    // Not before its retry time…
+    expect(await runner.runOne(broken.id)).toBe(false);
+    // …and after the fifth failure, for good.
+    await prisma.backgroundTask.update({ where: { id: broken.id }, data: { failures: 4, leaseUntil: new Date(Date.now() - 1_000) } });
+    expect(await runner.runOne(broken.id)).toBe(true);
+    const failed = await svix.backgroundTask.get(broken.id);
+    expect(failed).toMatchObject({ status: 'failed', task: 'endpoint.recover', data: { error: expect.stringContaining('failed') } });
+    expect(JSON.stringify(failed.data)).not.toContain('not a time');
+  });
+
   it("keeps each tenant's tasks to itself", async () => {
     const appId = await createApp('isolation a');
     const endpointId = await createEndpoint(appId, {});
