@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { REDIS, type RedisClient } from '@herald/queue';
+import { defineRedisScript, REDIS, type RedisClient } from '@herald/queue';
 
 /**
  * Token bucket in one Redis hash per API key, refilled continuously at `rate` tokens/s up to
@@ -39,7 +38,6 @@ redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return {allowed, wait}
 `;
-const TOKEN_BUCKET_SHA = createHash('sha1').update(TOKEN_BUCKET).digest('hex');
 
 export interface BucketVerdict {
   allowed: boolean;
@@ -50,12 +48,14 @@ export interface BucketVerdict {
 @Injectable()
 export class RateLimitRepository {
   private readonly prefix: string;
+  private readonly tokenBucket: (key: string, rate: number, burst: number) => Promise<[number, number]>;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
   ) {
     this.prefix = `${config.redis.queuePrefix}:ratelimit`;
+    this.tokenBucket = defineRedisScript(redis, 'tokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET });
   }
 
   /** Whether the connection can take a command now (no queueing behind a reconnect). */
@@ -65,14 +65,7 @@ export class RateLimitRepository {
 
   async take(bucket: string, ratePerSecond: number, burst: number): Promise<BucketVerdict> {
     const key = `${this.prefix}:${bucket}`;
-    let reply: unknown;
-    try {
-      reply = await this.redis.evalsha(TOKEN_BUCKET_SHA, 1, key, ratePerSecond, burst);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-      reply = await this.redis.eval(TOKEN_BUCKET, 1, key, ratePerSecond, burst);
-    }
-    const [allowed, wait] = reply as [number, number];
+    const [allowed, wait] = await this.tokenBucket(key, ratePerSecond, burst);
     return { allowed: Number(allowed) === 1, waitMs: Number(wait) };
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { REDIS, type RedisClient } from '@herald/queue';
+import { defineRedisScript, REDIS, type RedisClient } from '@herald/queue';
 
 /**
  * Per-endpoint rate limit (throttleRate, messages/s) shared by every dispatcher: GCRA in Redis,
@@ -37,7 +37,6 @@ export interface ThrottleGrant {
   waitMs: number;
 }
 
-type WithGcra = RedisClient & { heraldGcraTake(key: string, interval: string, want: number, burst: number): Promise<[number, number]> };
 
 /** The same arithmetic in process, while Redis cannot be reached (the limit is then per dispatcher). */
 class LocalGcra {
@@ -58,15 +57,13 @@ class LocalGcra {
 export class ThrottleRepository {
   private readonly logger = new Logger('Throttle');
   private readonly prefix: string;
-  private readonly redis: WithGcra;
+  private readonly gcraTake: (key: string, interval: string, want: number, burst: number) => Promise<[number, number]>;
   private readonly local = new LocalGcra();
   private lastWarning = 0;
 
   constructor(@Inject(REDIS) redis: RedisClient, @Inject(HERALD_CONFIG) config: HeraldConfig) {
     this.prefix = `${config.redis.queuePrefix}:throttle`;
-    // defineCommand loads the script once per connection (EVALSHA, EVAL when Redis lost it).
-    redis.defineCommand('heraldGcraTake', { numberOfKeys: 1, lua: GCRA_TAKE });
-    this.redis = redis as WithGcra;
+    this.gcraTake = defineRedisScript(redis, 'gcraTake', { numberOfKeys: 1, lua: GCRA_TAKE });
   }
 
   /** Up to `want` sends to `endpointId` at `ratePerSecond`, fleet-wide. */
@@ -76,7 +73,7 @@ export class ThrottleRepository {
     // One key per endpoint; on a cluster the prefix's hash tag (ADR 0012) decides its slot.
     const key = `${this.prefix}:{${endpointId}}`;
     try {
-      const [granted, waitMs] = await this.redis.heraldGcraTake(key, intervalMs.toFixed(3), want, burst);
+      const [granted, waitMs] = await this.gcraTake(key, intervalMs.toFixed(3), want, burst);
       return { granted: Number(granted), waitMs: Number(waitMs) };
     } catch (err) {
       const now = Date.now();

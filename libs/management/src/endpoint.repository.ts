@@ -117,8 +117,9 @@ export class EndpointRepository {
           tenantId: scope.tenantId,
           appId,
           ...data,
-          secrets: { create: { ...secretRow(scope, secret) } },
-          headers: { create: headers.map((h) => ({ tenantId: scope.tenantId, name: h.name, valueEnc: new Uint8Array(h.valueEnc), sensitive: h.sensitive })) },
+          // Nested rows take the endpoint's tenant_id through the composite foreign key.
+          secrets: { create: secretFields(secret) },
+          headers: { create: headers.map((h) => ({ name: h.name, valueEnc: new Uint8Array(h.valueEnc), sensitive: h.sensitive })) },
         },
         select: SELECT,
       }),
@@ -167,7 +168,7 @@ export class EndpointRepository {
   async rotateSecret(tx: Db, scope: TenantScope, endpointId: string, secret: StoredSecret, previousExpiresAt: Date, keepOld: number): Promise<void> {
     const now = new Date();
     await tx.endpointSecret.updateMany({ where: { tenantId: scope.tenantId, endpointId, expiresAt: null }, data: { expiresAt: previousExpiresAt } });
-    await tx.endpointSecret.create({ data: { ...secretRow(scope, secret), endpointId } });
+    await tx.endpointSecret.create({ data: { ...secretFields(secret), tenantId: scope.tenantId, endpointId } });
     await tx.endpointSecret.deleteMany({ where: { tenantId: scope.tenantId, endpointId, expiresAt: { lte: now } } });
     const old = await tx.endpointSecret.findMany({
       where: { tenantId: scope.tenantId, endpointId, expiresAt: { not: null } },
@@ -229,6 +230,6 @@ export class EndpointRepository {
   }
 }
 
-function secretRow(scope: TenantScope, secret: StoredSecret): { id: string; tenantId: string; kind: string; secretEnc: Uint8Array<ArrayBuffer>; publicKey: string | null } {
-  return { id: secret.id, tenantId: scope.tenantId, kind: secret.kind, secretEnc: new Uint8Array(secret.secretEnc), publicKey: secret.publicKey };
+function secretFields(secret: StoredSecret): { id: string; kind: string; secretEnc: Uint8Array<ArrayBuffer>; publicKey: string | null } {
+  return { id: secret.id, kind: secret.kind, secretEnc: new Uint8Array(secret.secretEnc), publicKey: secret.publicKey };
 }

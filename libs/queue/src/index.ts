@@ -3,3 +3,4 @@ export * from './redis';
 export * from './redis.module';
 export * from './bull';
 export * from './leader-lock';
+export * from './redis-script';

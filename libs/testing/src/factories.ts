@@ -45,7 +45,7 @@ export async function createEndpoint(
       throttleRate: overrides.throttleRate ?? null,
       maxInFlight: overrides.maxInFlight ?? null,
       secrets: {
-        create: { id: newId('sec'), tenantId: scope.tenantId, kind: 'hmac', secretEnc: new Uint8Array(await s.keys.encrypt(scope, secret)) },
+        create: { id: newId('sec'), kind: 'hmac', secretEnc: new Uint8Array(await s.keys.encrypt(scope, secret)) },
       },
     },
   });
