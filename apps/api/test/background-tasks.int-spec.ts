@@ -277,6 +277,19 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     expect(await state()).toEqual(before);
   });
 
+  it('walks deliveries created in the same millisecond across step boundaries without missing or repeating one', async () => {
+    const appId = await createApp('same millisecond');
+    const endpointId = await createEndpoint(appId, {});
+    for (let i = 0; i < 5; i++) await send(appId, { eventType: 'a.b' });
+    // Steps of 2 (HERALD_TASK_BATCH_SIZE) over 5 deliveries that all share one created_at.
+    const at = new Date(Date.now() - 60_000);
+    await prisma.delivery.updateMany({ where: { endpointId }, data: { status: 'failed', nextAttemptAt: null, createdAt: at } });
+    const task = await svix.endpoint.recover(appId, endpointId, { since: at });
+    expect(await runner.runOne(task.id)).toBe(true);
+    expect(await svix.backgroundTask.get(task.id)).toMatchObject({ status: 'finished', data: { messagesSent: 5 } });
+    expect(await prisma.delivery.count({ where: { endpointId, status: 'pending', triggerType: 1 } })).toBe(5);
+  });
+
   it('runs each task on one worker at a time: concurrent workers take different tasks, a held task waits for its lease', async () => {
     const appId = await createApp('two workers');
     const endpoints = [await createEndpoint(appId, {}), await createEndpoint(appId, {}), await createEndpoint(appId, {})];

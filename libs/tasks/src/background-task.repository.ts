@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Db, TenantScope } from '@herald/core';
-import { newId, Prisma, PrismaService } from '@herald/db';
+import { newId, Prisma, PrismaService, startId } from '@herald/db';
 import type {
   BackgroundTaskData,
   BackgroundTaskRow,
@@ -138,15 +138,16 @@ export class BackgroundTaskRepository {
    */
   async recoverStep(tx: Db, step: StepInput<RecoverParams>): Promise<StepResult> {
     const { scope, params, now } = step;
-    const rows = await tx.$queryRaw<{ last: string | null; changed: bigint }[]>`
+    const at = deliveryCursor(step.cursor, params.since);
+    const rows = await tx.$queryRaw<StepRow[]>`
       WITH scanned AS (
-        SELECT d.id, d.status, m.payload_enc IS NOT NULL AS "hasPayload"
+        SELECT d.id, d.created_at, m.payload_enc IS NOT NULL AS "hasPayload"
         FROM deliveries d
         JOIN messages m ON m.id = d.message_id
         WHERE d.tenant_id = ${scope.tenantId} AND d.endpoint_id = ${params.endpointId} AND d.app_id = ${params.appId}
-          AND d.created_at >= ${new Date(params.since)} AND d.created_at <= ${new Date(params.until)}
-          AND d.id > ${step.cursor} AND d.status = 'failed'
-        ORDER BY d.id
+          AND (d.created_at, d.id) > (${at.createdAt}, ${at.id}) AND d.created_at <= ${new Date(params.until)}
+          AND d.status = 'failed'
+        ORDER BY d.created_at, d.id
         LIMIT ${step.size}
       ), changed AS (
         UPDATE deliveries SET status = 'pending', next_attempt_at = ${now}, trigger_type = 1, updated_at = ${now}
@@ -154,7 +155,9 @@ export class BackgroundTaskRepository {
         WHERE deliveries.id = scanned.id AND deliveries.tenant_id = ${scope.tenantId} AND scanned."hasPayload" AND deliveries.status = 'failed'
         RETURNING deliveries.id
       )
-      SELECT (SELECT max(id) FROM scanned) AS last, (SELECT count(*) FROM changed) AS changed`;
+      SELECT last.created_at AS "lastAt", last.id AS "lastId", (SELECT count(*) FROM changed) AS changed
+      FROM (SELECT 1) one
+      LEFT JOIN LATERAL (SELECT created_at, id FROM scanned ORDER BY created_at DESC, id DESC LIMIT 1) last ON TRUE`;
     return this.result(scope, params.endpointId, rows[0], step, 'messagesSent');
   }
 
@@ -179,7 +182,8 @@ export class BackgroundTaskRepository {
                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.endpoint_id = ${params.endpointId} AND d.status <> 'skipped')
              ) AS missing
       FROM messages m
-      WHERE m.tenant_id = ${scope.tenantId} AND m.app_id = ${params.appId} AND m.id > ${step.cursor}
+      WHERE m.tenant_id = ${scope.tenantId} AND m.app_id = ${params.appId}
+        AND m.id > ${step.cursor || startId('msg', new Date(params.since))} AND m.id < ${startId('msg', new Date(Date.parse(params.until) + 1))}
         AND m.created_at >= ${new Date(params.since)} AND m.created_at <= ${new Date(params.until)}
       ORDER BY m.id
       LIMIT ${step.size}`;
@@ -200,8 +204,14 @@ export class BackgroundTaskRepository {
         SELECT count(*) AS changed FROM written`;
       changed = rows[0]?.changed ?? 0n;
     }
-    const last = scanned[scanned.length - 1]?.id ?? null;
-    return this.result(scope, params.endpointId, { last, changed }, step, 'messagesSent');
+    const last = scanned[scanned.length - 1]?.id;
+    const sent = Number(changed);
+    return {
+      cursor: last ?? step.cursor,
+      counts: { messagesSent: sent },
+      done: last === undefined,
+      wake: sent > 0 ? [{ tenantId: scope.tenantId, endpointId: params.endpointId }] : [],
+    };
   }
 
   /**
@@ -224,25 +234,31 @@ export class BackgroundTaskRepository {
                   WHERE a.tenant_id = ${scope.tenantId} AND a.endpoint_id = ${params.endpointId} AND a.delivery_id = s.id
                   ORDER BY a.id DESC LIMIT 1), 0) = ${params.statusCodeClass}`);
     }
-    const rows = await tx.$queryRaw<{ last: string | null; changed: bigint }[]>`
+    const at = deliveryCursor(step.cursor, params.since);
+    // A delivery is never older than its message, so the endpoint's deliveries created since
+    // `since` hold every one to look at; the message's own time decides.
+    const rows = await tx.$queryRaw<StepRow[]>`
       WITH scanned AS (
-        SELECT d.id, d.status, m.event_type, m.channels, m.tags, m.payload_enc IS NOT NULL AS "hasPayload"
+        SELECT d.id, d.created_at, d.status, m.event_type, m.channels, m.tags, m.payload_enc IS NOT NULL AS "hasPayload",
+               m.created_at >= ${new Date(params.since)} AND m.created_at <= ${new Date(params.until)} AS "inRange"
         FROM deliveries d
         JOIN messages m ON m.id = d.message_id
-        WHERE d.tenant_id = ${scope.tenantId} AND d.endpoint_id = ${params.endpointId} AND d.app_id = ${params.appId} AND d.id > ${step.cursor}
-          AND m.created_at >= ${new Date(params.since)} AND m.created_at <= ${new Date(params.until)}
-        ORDER BY d.id
+        WHERE d.tenant_id = ${scope.tenantId} AND d.endpoint_id = ${params.endpointId} AND d.app_id = ${params.appId}
+          AND (d.created_at, d.id) > (${at.createdAt}, ${at.id})
+        ORDER BY d.created_at, d.id
         LIMIT ${step.size}
       ), picked AS (
         SELECT s.id FROM scanned s
-        WHERE s."hasPayload" AND s.status <> 'pending' AND ${Prisma.join(filters, ' AND ')}
+        WHERE s."inRange" AND s."hasPayload" AND s.status <> 'pending' AND ${Prisma.join(filters, ' AND ')}
       ), changed AS (
         UPDATE deliveries SET status = 'pending', next_attempt_at = ${now}, trigger_type = 1, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
         FROM picked
         WHERE deliveries.id = picked.id AND deliveries.tenant_id = ${scope.tenantId} AND deliveries.status <> 'pending'
         RETURNING deliveries.id
       )
-      SELECT (SELECT max(id) FROM scanned) AS last, (SELECT count(*) FROM changed) AS changed`;
+      SELECT last.created_at AS "lastAt", last.id AS "lastId", (SELECT count(*) FROM changed) AS changed
+      FROM (SELECT 1) one
+      LEFT JOIN LATERAL (SELECT created_at, id FROM scanned ORDER BY created_at DESC, id DESC LIMIT 1) last ON TRUE`;
     return this.result(scope, params.endpointId, rows[0], step, 'messagesSent');
   }
 
@@ -267,16 +283,35 @@ export class BackgroundTaskRepository {
     return { cursor: last ?? step.cursor, counts: { messagesPurged: Number(row?.changed ?? 0n) }, done: last === null, wake: [] };
   }
 
-  private result(scope: TenantScope, endpointId: string, row: { last: string | null; changed: bigint } | undefined, step: StepInput<unknown>, counter: string): StepResult {
-    const last = row?.last ?? null;
+  private result(scope: TenantScope, endpointId: string, row: StepRow | undefined, step: StepInput<unknown>, counter: string): StepResult {
     const changed = Number(row?.changed ?? 0n);
+    const last = row?.lastAt && row.lastId ? `${row.lastAt.toISOString()}|${row.lastId}` : null;
+    const done = last === null;
     return {
       cursor: last ?? step.cursor,
       counts: { [counter]: changed },
       // A step that found no row past the cursor ends the task (one more, empty, step than
       // strictly needed, so a full last batch is never mistaken for the end).
-      done: last === null,
+      done,
       wake: changed > 0 ? [{ tenantId: scope.tenantId, endpointId }] : [],
     };
   }
+}
+
+/** What a delivery step reports: the (created_at, id) of the last delivery it looked at, and how many it changed. */
+interface StepRow {
+  lastAt: Date | null;
+  lastId: string | null;
+  changed: bigint;
+}
+
+/**
+ * Delivery steps walk an endpoint's deliveries in (created_at, id) order — the
+ * (endpoint_id, created_at) index, so a step reads about one batch of it — and keep
+ * `createdAt|id` as their cursor. Before the first step: just before `since`.
+ */
+function deliveryCursor(cursor: string, since: string): { createdAt: Date; id: string } {
+  const bar = cursor.indexOf('|');
+  if (bar < 0) return { createdAt: new Date(since), id: '' };
+  return { createdAt: new Date(cursor.slice(0, bar)), id: cursor.slice(bar + 1) };
 }
