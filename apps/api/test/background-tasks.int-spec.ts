@@ -277,6 +277,20 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     expect(await state()).toEqual(before);
   });
 
+  it('documents every task route in the OpenAPI document', async () => {
+    const doc = await api.call<{ paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> }>('GET', '/api/v1/openapi.json');
+    for (const [path, method, status] of [
+      ['/api/v1/background-task', 'get', '200'],
+      ['/api/v1/background-task/{task_id}', 'get', '200'],
+      ['/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover', 'post', '202'],
+      ['/api/v1/app/{app_id}/endpoint/{endpoint_id}/replay-missing', 'post', '202'],
+      ['/api/v1/app/{app_id}/endpoint/{endpoint_id}/bulk-replay', 'post', '202'],
+      ['/api/v1/app/{app_id}/msg/expunge-all-contents', 'post', '202'],
+    ] as const) {
+      expect(doc.body.paths[path]?.[method]?.responses, `${method} ${path}`).toHaveProperty(status);
+    }
+  });
+
   it('walks deliveries created in the same millisecond across step boundaries without missing or repeating one', async () => {
     const appId = await createApp('same millisecond');
     const endpointId = await createEndpoint(appId, {});
