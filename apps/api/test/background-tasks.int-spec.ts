@@ -318,6 +318,24 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     for (const t of tasks) expect(await svix.backgroundTask.get(t.id)).toMatchObject({ status: 'finished', data: { messagesSent: 5 } });
     expect(await prisma.delivery.count({ where: { appId, status: 'pending', triggerType: 1 } })).toBe(15);
 
+    // A worker stopping (SIGTERM) between steps hands its task back: another resumes it at once, after the last step.
+    await prisma.delivery.updateMany({ where: { appId }, data: { status: 'failed', nextAttemptAt: null } });
+    const stopped = await svix.endpoint.recover(appId, endpoints[0]!, { since: new Date(Date.now() - HOUR) });
+    const config = api.app.get<HeraldConfig>(HERALD_CONFIG);
+    const slow = new BackgroundTaskRunner(prisma, api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), api.app.get(AuditService), {
+      ...config,
+      tasks: { ...config.tasks, batchPauseMs: 300 },
+    });
+    const shutdown = new AbortController();
+    const running = slow.runDue(shutdown.signal);
+    await new Promise((r) => setTimeout(r, 150));
+    shutdown.abort();
+    await running;
+    const handedBack = await prisma.backgroundTask.findUniqueOrThrow({ where: { id: stopped.id } });
+    expect(handedBack).toMatchObject({ status: 'running', leaseOwner: null, leaseUntil: null, data: { messagesSent: 2 } });
+    expect(await runner.runOne(stopped.id)).toBe(true);
+    expect(await svix.backgroundTask.get(stopped.id)).toMatchObject({ status: 'finished', data: { messagesSent: 5 } });
+
     // A task held by a worker that stopped committing (crashed) is left alone until its lease runs out.
     await prisma.delivery.updateMany({ where: { appId }, data: { status: 'failed', nextAttemptAt: null } });
     const held = await svix.endpoint.recover(appId, endpoints[0]!, { since: new Date(Date.now() - HOUR) });

@@ -35,7 +35,7 @@ export class BackgroundTaskWorker implements OnApplicationBootstrap, OnModuleDes
     }, delayMs);
   }
 
-  /** Stops between two steps: the step in flight commits, the task stays leased and resumes elsewhere when the lease runs out. */
+  /** Stops between two steps: the step in flight commits and the task is handed back, for any worker to resume at once. */
   async onModuleDestroy(): Promise<void> {
     this.shutdown.abort();
     clearTimeout(this.timer);

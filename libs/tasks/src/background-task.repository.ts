@@ -115,6 +115,13 @@ export class BackgroundTaskRepository {
       WHERE id = ${id}`;
   }
 
+  /** Hands a task back (a worker stopping between steps): any worker may take it at once. */
+  async release(id: string, owner: string): Promise<void> {
+    await this.prisma.$executeRaw`
+      UPDATE background_tasks SET lease_owner = NULL, lease_until = NULL, updated_at = now()
+      WHERE id = ${id} AND lease_owner = ${owner} AND status = 'running'`;
+  }
+
   /**
    * A step failed: counts it and lets the task be taken again after `retryAfterSeconds`, or,
    * past `maxFailures`, ends it as failed with the reason in its data.

@@ -70,7 +70,12 @@ export class BackgroundTaskRunner {
     const { batchSize, batchPauseMs } = this.config.tasks;
     try {
       for (;;) {
-        if (signal?.aborted) return;
+        if (signal?.aborted) {
+          // Stopping (SIGTERM): the last step is committed; hand the task back rather than make
+          // the next worker wait out the lease.
+          await this.tasks.release(task.id, this.owner);
+          return;
+        }
         const { done, wake } = await this.prisma.$transaction(async (tx) => {
           const current = await this.tasks.lockForStep(tx, task.id, this.owner);
           if (!current) throw new LeaseLostError(`background task ${task.id} was taken over`);
