@@ -141,10 +141,22 @@ const ROUTES: Record<string, Exercise> = {
   // Event types
   'GET /api/v1/event-type': { kind: 'no-foreign-ids', check: checkEventTypeList },
   'POST /api/v1/event-type': { kind: 'no-foreign-ids', check: checkEventTypeCreate },
+  'POST /api/v1/event-type/import/openapi': { kind: 'no-foreign-ids', check: checkEventTypeImport },
   'GET /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: 'ViewBase' },
   'PUT /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: null, body: { description: 'put by caller' }, upsert: true },
   'PATCH /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: null, body: { description: 'patched by caller' } },
   'DELETE /api/v1/event-type/{event_type_name}': { kind: 'event-type', portal: null, query: 'expunge=true' },
+  // Operational-webhook endpoints (the tenant's own, no app in the path)
+  'GET /api/v1/operational-webhook/endpoint': { kind: 'no-foreign-ids', check: checkOperationalList },
+  'POST /api/v1/operational-webhook/endpoint': { kind: 'no-foreign-ids', check: checkOperationalCreate },
+  'GET /api/v1/operational-webhook/endpoint/{endpoint_id}': { kind: 'no-foreign-ids', check: checkOperational('GET', '') },
+  'PUT /api/v1/operational-webhook/endpoint/{endpoint_id}': { kind: 'no-foreign-ids', check: checkOperational('PUT', '', { url: 'https://caller.example.com/ops-put' }) },
+  'DELETE /api/v1/operational-webhook/endpoint/{endpoint_id}': { kind: 'no-foreign-ids', check: checkOperational('DELETE', '') },
+  'GET /api/v1/operational-webhook/endpoint/{endpoint_id}/secret': { kind: 'no-foreign-ids', check: checkOperational('GET', '/secret') },
+  'POST /api/v1/operational-webhook/endpoint/{endpoint_id}/secret/rotate': { kind: 'no-foreign-ids', check: checkOperational('POST', '/secret/rotate', {}) },
+  'GET /api/v1/operational-webhook/endpoint/{endpoint_id}/headers': { kind: 'no-foreign-ids', check: checkOperational('GET', '/headers') },
+  'PUT /api/v1/operational-webhook/endpoint/{endpoint_id}/headers': { kind: 'no-foreign-ids', check: checkOperational('PUT', '/headers', { headers: { 'x-caller': 'put' } }) },
+  'PATCH /api/v1/operational-webhook/endpoint/{endpoint_id}/headers': { kind: 'no-foreign-ids', check: checkOperational('PATCH', '/headers', { headers: { 'x-caller': 'patch' } }) },
   // Herald extensions
   'GET /api/v1/api-keys': { kind: 'no-foreign-ids', check: checkApiKeyList },
   'POST /api/v1/api-keys': { kind: 'no-foreign-ids', check: checkApiKeyCreate },
@@ -261,6 +273,52 @@ async function checkSession(w: World): Promise<void> {
   expectNoPrivate(w, res, 'GET /auth/session');
 }
 
+const OPS_PATH = '/api/v1/operational-webhook/endpoint';
+
+/** B's own operational endpoint (made on first use), so each route is also shown to work for B. */
+async function ownOperationalEndpoint(w: World): Promise<string> {
+  const list = await w.api.call<ListBody<{ id: string; uid: string | null }>>('GET', OPS_PATH, { token: w.b.apiKey });
+  const found = list.body.data.find((e) => e.uid === 'b-ops');
+  if (found) return found.id;
+  const res = await w.api.call<{ id: string }>('POST', OPS_PATH, { token: w.b.apiKey, body: { url: 'https://caller.example.com/ops', uid: 'b-ops' } });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+/** A's operational endpoint (the settings URL) by id and by uid: 404 for B; B's own: 2xx. */
+function checkOperational(method: Method, suffix: string, body?: unknown): (w: World) => Promise<void> {
+  return async (w) => {
+    const aOps = await w.prisma.endpoint.findFirstOrThrow({ where: { tenantId: w.a.tenantId, uid: 'tenant-settings' } });
+    for (const ref of [aOps.id, 'tenant-settings']) {
+      const res = await w.api.call<{ code?: string }>(method, `${OPS_PATH}/${ref}${suffix}`, { token: w.b.apiKey, body });
+      expect(res.status, `${method} ${ref}${suffix}: ${res.text}`).toBe(404);
+      expect(res.body.code).toBe('not_found');
+      expectNoPrivate(w, res, `${method} operational ${suffix}`);
+    }
+    const own = await ownOperationalEndpoint(w);
+    const res = await w.api.call(method, `${OPS_PATH}/${own}${suffix}`, { token: w.b.apiKey, body });
+    expect(res.status, `own ${method} ${suffix}: ${res.text}`).toBeLessThan(300);
+    expectNoPrivate(w, res, `own ${method} operational ${suffix}`);
+  };
+}
+
+async function checkOperationalList(w: World): Promise<void> {
+  const own = await ownOperationalEndpoint(w);
+  const res = await w.api.call<ListBody<{ id: string }>>('GET', `${OPS_PATH}?limit=250`, { token: w.b.apiKey });
+  expect(res.status).toBe(200);
+  expect(res.body.data.map((e) => e.id)).toContain(own);
+  expectNoPrivate(w, res, 'GET operational endpoints');
+}
+
+async function checkOperationalCreate(w: World): Promise<void> {
+  // A's uid is free in B's namespace: B gets its own endpoint, in its own operational app.
+  const res = await w.api.call<{ id: string }>('POST', OPS_PATH, { token: w.b.apiKey, body: { url: 'https://caller.example.com/ops-2', uid: 'tenant-settings' } });
+  expect(res.status, res.text).toBe(201);
+  expect((await w.prisma.endpoint.findUniqueOrThrow({ where: { id: res.body.id } })).tenantId).toBe(w.b.tenantId);
+  expectNoPrivate(w, res, 'POST operational endpoint');
+  expect((await w.api.call('DELETE', `${OPS_PATH}/${res.body.id}`, { token: w.b.apiKey })).status).toBe(204);
+}
+
 async function checkAppList(w: World): Promise<void> {
   for (const q of ['', '?exclude_apps_with_no_endpoints=true', '?order=descending&limit=250']) {
     const res = await w.api.call<ListBody<{ id: string }>>('GET', `/api/v1/app${q}`, { token: w.b.apiKey });
@@ -319,6 +377,23 @@ async function checkBackgroundTaskGet(w: World): Promise<void> {
   const own = await w.api.call<{ id: string }>('POST', `/api/v1/app/${w.bx.app.id}/endpoint/${w.bx.endpoint.id}/recover`, { token: w.b.apiKey, body: { since: RECOVER_SINCE } });
   expect(own.status, own.text).toBe(202);
   expect((await w.api.call('GET', `/api/v1/background-task/${own.body.id}`, { token: w.b.apiKey })).status).toBe(200);
+}
+
+async function checkEventTypeImport(w: World): Promise<void> {
+  // Names only A has are new in B's namespace; replaceAll archives B's own others, never A's.
+  const post = { post: { description: 'imported by B', requestBody: { content: { 'application/json': { schema: { type: 'object' } } } } } };
+  const spec = { openapi: '3.1.0', info: { title: 'B', version: '1' }, webhooks: { [SHARED_EVENT]: post, [A_ONLY_EVENT]: post } };
+  const dry = await w.api.call<{ data: { modified: string[]; to_modify: { name: string }[] } }>('POST', '/api/v1/event-type/import/openapi', { token: w.b.apiKey, body: { spec, replaceAll: true, dryRun: true } });
+  expect(dry.status, dry.text).toBe(200);
+  expect(dry.body.data.to_modify.map((t) => t.name).sort()).toEqual([A_ONLY_EVENT, SHARED_EVENT].sort());
+  const res = await w.api.call<{ data: { modified: string[] } }>('POST', '/api/v1/event-type/import/openapi', { token: w.b.apiKey, body: { spec, replaceAll: true } });
+  expect(res.status, res.text).toBe(200);
+  expect(res.body.data.modified.sort()).toEqual([A_ONLY_EVENT, SHARED_EVENT].sort());
+  expectNoPrivate(w, res, 'POST /event-type/import/openapi');
+  const rows = await w.prisma.eventType.findMany({ where: { name: A_ONLY_EVENT }, orderBy: { tenantId: 'asc' } });
+  expect(rows.map((r) => r.tenantId).sort()).toEqual([w.a.tenantId, w.b.tenantId].sort());
+  expect(rows.find((r) => r.tenantId === w.a.tenantId)!.description).not.toBe('imported by B');
+  expect((await w.api.call('DELETE', `/api/v1/event-type/${A_ONLY_EVENT}?expunge=true`, { token: w.b.apiKey })).status).toBe(204);
 }
 
 async function checkApiKeyList(w: World): Promise<void> {

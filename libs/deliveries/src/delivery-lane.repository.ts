@@ -26,6 +26,8 @@ export interface ClaimedDelivery {
   /** NULL once the payload was erased. */
   payloadEnc: Uint8Array | null;
   payloadSize: number;
+  /** A raw payload's Content-Type; null: the JSON Herald serialised (application/json). */
+  rawContentType: string | null;
   eventId: string | null;
   eventType: string;
   messageCreatedAt: Date;
@@ -110,6 +112,7 @@ interface ClaimRow {
   trigger_type: number | null;
   payload_enc: Uint8Array | null;
   payload_size: number | null;
+  raw_content_type: string | null;
   event_id: string | null;
   event_type: string | null;
   message_created_at: Date | null;
@@ -190,11 +193,11 @@ export class DeliveryLaneRepository {
         RETURNING d.id, d.tenant_id, d.app_id, d.message_id, d.endpoint_id, d.attempt_count, d.trigger_type
       )
       SELECT 'd' AS kind, c.id, c.tenant_id, c.app_id, c.message_id, c.endpoint_id, c.attempt_count, c.trigger_type,
-             m.payload_enc, m.payload_size, m.event_id, m.event_type, m.created_at AS message_created_at, NULL::timestamptz AS next_due_at,
+             m.payload_enc, m.payload_size, m.raw_content_type, m.event_id, m.event_type, m.created_at AS message_created_at, NULL::timestamptz AS next_due_at,
              NULL::int AS available
       FROM claimed c JOIN messages m ON m.id = c.message_id AND m.tenant_id = c.tenant_id
       UNION ALL
-      SELECT 'l', NULL, r.tenant_id, NULL, NULL, r.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+      SELECT 'l', NULL, r.tenant_id, NULL, NULL, r.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
              (SELECT x.next_attempt_at FROM deliveries x
               WHERE x.endpoint_id = r.endpoint_id AND x.status = 'pending' AND x.next_attempt_at > now()
               ORDER BY x.next_attempt_at LIMIT 1),
@@ -219,6 +222,7 @@ export class DeliveryLaneRepository {
         triggerType: (r.trigger_type ?? 0) as TriggerType,
         payloadEnc: r.payload_enc,
         payloadSize: r.payload_size ?? 0,
+        rawContentType: r.raw_content_type,
         eventId: r.event_id,
         eventType: r.event_type ?? '',
         messageCreatedAt: r.message_created_at as Date,

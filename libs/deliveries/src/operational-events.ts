@@ -49,6 +49,19 @@ export interface OperationalEventMap {
 
 export type OperationalEventType = keyof OperationalEventMap;
 
+/** Every operational event type: what an operational endpoint's `filterTypes` may name. */
+export const OPERATIONAL_EVENT_TYPES = [
+  'endpoint.created',
+  'endpoint.updated',
+  'endpoint.deleted',
+  'endpoint.disabled',
+  'endpoint.circuit.opened',
+  'endpoint.circuit.closed',
+  'message.attempt.failing',
+  'message.attempt.exhausted',
+  'message.attempt.recovered',
+] as const satisfies readonly OperationalEventType[];
+
 interface OperationalTarget {
   appId: string;
   endpoints: { id: string; filterTypes: string[] }[];

@@ -13,6 +13,8 @@ export interface DeliveryRequest {
   headers: Record<string, string>;
   /** The exact bytes that were signed. */
   body: Buffer;
+  /** Default `application/json`; a raw payload's own type otherwise. */
+  contentType?: string;
 }
 
 export type DeliveryErrorKind = 'refused' | 'timeout' | 'tls' | 'network' | 'invalid-url';
@@ -117,7 +119,7 @@ export class HttpDeliveryClient {
       const res = await request(req.url, {
         dispatcher: this.agent,
         method: 'POST',
-        headers: { ...withoutReserved(req.headers), 'user-agent': this.userAgent, 'content-type': 'application/json' },
+        headers: { ...withoutReserved(req.headers), 'user-agent': this.userAgent, 'content-type': req.contentType ?? 'application/json' },
         body: req.body,
         signal: controller.signal,
       });

@@ -83,10 +83,10 @@ export class DispatchService {
     } else if (keys.length === 0) {
       result = failure('the endpoint has no active signing secret');
     } else {
-      // Serialised once at ingest; these exact bytes are signed and sent.
+      // Serialised once at ingest (or the producer's raw bytes); these exact bytes are signed and sent.
       const body = await this.keys.decrypt(scope, delivery.payloadEnc);
       const headers = { ...endpoint.headers, ...webhookHeaders({ msgId: delivery.messageId, timestamp: Math.floor(now / 1000), body, keys, svixHeaders: endpoint.sendSvixHeaders }) };
-      result = await this.client.send({ url: endpoint.url, headers, body });
+      result = await this.client.send({ url: endpoint.url, headers, body, contentType: delivery.rawContentType ?? undefined });
     }
     const outcome: Outcome = result.ok
       ? { kind: 'success' }

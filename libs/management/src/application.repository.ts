@@ -85,6 +85,14 @@ export class ApplicationRepository {
     return tx.application.findFirst({ where: { tenantId: scope.tenantId, kind: OPERATIONAL_APP }, select: { id: true } });
   }
 
+  /** Removes an operational application made for an endpoint that was then refused (none else refers to it). */
+  async deleteOperationalAppIfEmpty(tx: Db, scope: TenantScope, id: string): Promise<void> {
+    await tx.$executeRaw`
+      DELETE FROM applications a
+      WHERE a.id = ${id} AND a.tenant_id = ${scope.tenantId} AND a.kind = ${OPERATIONAL_APP}
+        AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = a.id AND e.tenant_id = a.tenant_id)`;
+  }
+
   /** Deletes the application; its endpoints, messages and deliveries go with it (FK cascade). */
   async delete(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
     const { count } = await tx.application.deleteMany({ where: { id, tenantId: scope.tenantId, kind: CUSTOMER_APP } });

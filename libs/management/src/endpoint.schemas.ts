@@ -16,10 +16,10 @@ const uniqueList = (item: z.ZodString, maxItems?: number) => {
   return list.refine((items) => new Set(items).size === items.length, 'items must be unique').nullish();
 };
 
-const eventFilter = uniqueList(svixName(256));
+export const eventFilterSchema = uniqueList(svixName(256));
 const channels = uniqueList(svixName(128), MAX_ENDPOINT_CHANNELS);
-const url = z.string().min(1).max(65_536);
-const secret = z.string().max(256).nullish();
+export const endpointUrlSchema = z.string().min(1).max(65_536);
+export const endpointSecretInputSchema = z.string().max(256).nullish();
 const version = z.number().int().min(1).max(1_000_000).nullish();
 const headers = z.record(z.string(), z.string());
 
@@ -36,20 +36,20 @@ function endpointRefinements(body: { eventTypes?: string[] | null; filterTypes?:
 
 const writableFields = {
   uid: svixName(256).nullish(),
-  url,
+  url: endpointUrlSchema,
   description: z.string().max(65_536).optional(),
   version,
   ...rateLimitFields(1),
   disabled: z.boolean().optional(),
-  eventTypes: eventFilter,
-  filterTypes: eventFilter,
+  eventTypes: eventFilterSchema,
+  filterTypes: eventFilterSchema,
   channels,
   metadata: metadataSchema.optional(),
   /** Herald: requests in flight to this endpoint at most (null: the operator default). */
   maxInFlight: z.number().int().min(1).max(1000).nullish(),
 };
 
-export const endpointInSchema = z.object({ ...writableFields, secret, headers: headers.nullish() }).superRefine(endpointRefinements);
+export const endpointInSchema = z.object({ ...writableFields, secret: endpointSecretInputSchema, headers: headers.nullish() }).superRefine(endpointRefinements);
 export type EndpointIn = z.output<typeof endpointInSchema>;
 
 export const endpointUpdateSchema = z.object(writableFields).superRefine(endpointRefinements);
@@ -59,11 +59,11 @@ export const endpointPatchSchema = z
   .object({
     ...writableFields,
     ...rateLimitFields(0),
-    url: url.optional(),
+    url: endpointUrlSchema.optional(),
     description: z.string().max(65_536).optional(),
     disabled: z.boolean().optional(),
     metadata: metadataSchema.optional(),
-    secret,
+    secret: endpointSecretInputSchema,
   })
   .superRefine(endpointRefinements);
 export type EndpointPatch = z.output<typeof endpointPatchSchema>;
@@ -74,7 +74,7 @@ export type EndpointListQuery = z.output<typeof endpointListQuerySchema>;
 /** A JSON object, as Svix requires (`{}`: generate a new secret, default grace period). */
 export const endpointSecretRotateInSchema = z.object(
   {
-    key: secret,
+    key: endpointSecretInputSchema,
     gracePeriodSeconds: z.number().int().min(0).max(7 * 86_400).nullish(),
   },
   { error: 'must be a JSON object, e.g. {}' },

@@ -23,7 +23,7 @@ import { EventTypeRepository } from './event-type.repository';
 import { toEndpointOut } from './management.mappers';
 import type { EndpointHeadersOut, EndpointOut, EndpointSecretOut, EndpointStatsOut } from './management.responses';
 import { requestedRateLimit } from './management.schemas';
-import { OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
+import { OPERATIONAL_EVENT_TYPES, OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 
 /** A rotated-out secret keeps signing this long unless the request says otherwise (Svix: 24 h). */
 const DEFAULT_GRACE_SECONDS = 86_400;
@@ -33,7 +33,15 @@ const MANUAL_DISABLE_REASON = 'manual';
 const ENDPOINT_ID_SHAPE = /^ep_[0-9A-Za-z]{27}$/;
 
 /** The application an endpoint belongs to, as operational webhooks name it. */
-type AppRef = { id: string; uid: string | null };
+type AppRef = { id: string; uid: string | null; operational?: boolean };
+
+/**
+ * Which application's endpoints a call manages: a customer application by id or uid (resolved
+ * for the caller), or the tenant's hidden operational application, already resolved by
+ * OperationalEndpointService. Its endpoints filter operational event types, and changing them
+ * announces nothing (operational webhooks never report on themselves).
+ */
+export type EndpointOwner = string | { id: string; uid: null; operational: true };
 
 type EventFilterInput = { eventTypes?: string[] | null; filterTypes?: string[] | null };
 
@@ -50,26 +58,26 @@ export class EndpointService {
     private readonly operationalEvents: OperationalEvents,
   ) {}
 
-  async list(ctx: RequestContext, appIdOrUid: string, query: EndpointListQuery): Promise<ListResponse<EndpointOut>> {
-    const app = await this.access.resolve(ctx, appIdOrUid);
+  async list(ctx: RequestContext, owner: EndpointOwner, query: EndpointListQuery): Promise<ListResponse<EndpointOut>> {
+    const app = await this.ownerApp(ctx, owner);
     // Svix lists endpoints newest first unless asked otherwise.
     const plan = planPage(query, 'descending');
     const rows = await this.endpoints.list(ctx.scope, app.id, plan);
     return toListResponse(rows, plan, (r) => r.id, toEndpointOut);
   }
 
-  async get(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointOut> {
-    return toEndpointOut((await this.resolve(ctx, appIdOrUid, endpointIdOrUid)).endpoint);
+  async get(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string): Promise<EndpointOut> {
+    return toEndpointOut((await this.resolve(ctx, owner, endpointIdOrUid)).endpoint);
   }
 
-  async create(ctx: RequestContext, appIdOrUid: string, input: EndpointIn): Promise<EndpointOut> {
-    const app = await this.access.resolve(ctx, appIdOrUid);
+  async create(ctx: RequestContext, owner: EndpointOwner, input: EndpointIn): Promise<EndpointOut> {
+    const app = await this.ownerApp(ctx, owner);
     return this.insert(ctx, app, input, input.uid ?? null);
   }
 
   /** PUT: replaces the endpoint, or creates it (uid = the path) when missing. */
-  async upsert(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointUpdate): Promise<Outcome<EndpointOut>> {
-    const app = await this.access.resolve(ctx, appIdOrUid);
+  async upsert(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string, input: EndpointUpdate): Promise<Outcome<EndpointOut>> {
+    const app = await this.ownerApp(ctx, owner);
     const existing = await this.endpoints.find(ctx.scope, app.id, endpointIdOrUid);
     if (!existing) {
       // A path shaped like an endpoint id names one that is not here: 404; only a uid creates.
@@ -80,7 +88,7 @@ export class EndpointService {
       url: this.checkedUrl(input.url),
       description: input.description ?? '',
       throttleRate: requestedRateLimit(input) ?? null,
-      filterTypes: await this.checkedFilter(ctx.scope, input),
+      filterTypes: await this.checkedFilter(ctx.scope, app, input),
       channels: input.channels ?? [],
       metadata: input.metadata ?? {},
       maxInFlight: input.maxInFlight ?? null,
@@ -92,8 +100,8 @@ export class EndpointService {
     return { status: 200, body: toEndpointOut(await this.updateRow(ctx, app, existing, data, null)) };
   }
 
-  async patch(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointPatch): Promise<EndpointOut> {
-    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
+  async patch(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string, input: EndpointPatch): Promise<EndpointOut> {
+    const { app, endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const data: Partial<EndpointData> = {};
     if (input.url !== undefined) data.url = this.checkedUrl(input.url);
     if (input.uid !== undefined) data.uid = input.uid;
@@ -101,7 +109,7 @@ export class EndpointService {
     if (input.version != null) data.version = input.version;
     const rate = requestedRateLimit(input);
     if (rate !== undefined) data.throttleRate = rate;
-    if (input.eventTypes !== undefined || input.filterTypes !== undefined) data.filterTypes = await this.checkedFilter(ctx.scope, input);
+    if (input.eventTypes !== undefined || input.filterTypes !== undefined) data.filterTypes = await this.checkedFilter(ctx.scope, app, input);
     if (input.channels !== undefined) data.channels = input.channels ?? [];
     if (input.metadata !== undefined) data.metadata = input.metadata;
     if (input.maxInFlight !== undefined) data.maxInFlight = input.maxInFlight ?? null;
@@ -111,8 +119,8 @@ export class EndpointService {
     return toEndpointOut(await this.updateRow(ctx, app, endpoint, data, secret));
   }
 
-  async delete(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<void> {
-    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
+  async delete(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string): Promise<void> {
+    const { app, endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const events = await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.delete(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
       await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'endpoint.deleted', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
@@ -125,8 +133,8 @@ export class EndpointService {
   // Secrets
 
   /** Reveals the current secret; every reveal is audit-logged before the secret is returned. */
-  async getSecret(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointSecretOut> {
-    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
+  async getSecret(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string): Promise<EndpointSecretOut> {
+    const { app, endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const current = await this.endpoints.currentSecret(ctx.scope, endpoint.id);
     if (!current) throw new NotFoundError('Endpoint secret');
     const key = await this.keys.decryptString(ctx.scope, current.secretEnc);
@@ -134,8 +142,8 @@ export class EndpointService {
     return current.publicKey ? { key, publicKey: current.publicKey } : { key };
   }
 
-  async rotateSecret(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointSecretRotateIn): Promise<void> {
-    const { app, endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
+  async rotateSecret(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string, input: EndpointSecretRotateIn): Promise<void> {
+    const { app, endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const given = input.key != null ? this.checkedSecret(input.key, ['body', 'key']) : null;
     const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     const events = await this.prisma.$transaction(async (tx) => {
@@ -158,8 +166,8 @@ export class EndpointService {
   // Headers
 
   /** Values of sensitive headers are never returned; their names are listed in `sensitive`. */
-  async getHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<EndpointHeadersOut> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
+  async getHeaders(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string): Promise<EndpointHeadersOut> {
+    const { endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const headers: Record<string, string> = {};
     const sensitive: string[] = [];
     for (const h of await this.endpoints.headers(ctx.scope, endpoint.id)) {
@@ -169,8 +177,8 @@ export class EndpointService {
     return { headers, sensitive };
   }
 
-  async replaceHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointHeadersIn): Promise<void> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
+  async replaceHeaders(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string, input: EndpointHeadersIn): Promise<void> {
+    const { endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const rows = await this.checkedHeaders(ctx.scope, input.headers, ['body', 'headers']);
     await this.prisma.$transaction(async (tx) => {
       if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
@@ -181,8 +189,8 @@ export class EndpointService {
   }
 
   /** Merges: a string sets a header, `null` (or a name in `deleteHeaders`) removes it. */
-  async patchHeaders(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EndpointHeadersPatchIn): Promise<void> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
+  async patchHeaders(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string, input: EndpointHeadersPatchIn): Promise<void> {
+    const { endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const changes: Record<string, string | null> = { ...input.headers };
     const issues: ValidationIssue[] = [];
     for (const name of input.deleteHeaders ?? []) {
@@ -211,8 +219,8 @@ export class EndpointService {
   // -------------------------------------------------------------------------------------------
   // Stats
 
-  async stats(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, query: EndpointStatsQuery): Promise<EndpointStatsOut> {
-    const { endpoint } = await this.resolve(ctx, appIdOrUid, endpointIdOrUid);
+  async stats(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string, query: EndpointStatsQuery): Promise<EndpointStatsOut> {
+    const { endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     if (query.since && query.until && query.since.getTime() > query.until.getTime()) {
       throw ValidationError.single(['query', 'until'], 'until must not be before since');
     }
@@ -228,8 +236,12 @@ export class EndpointService {
 
   // -------------------------------------------------------------------------------------------
 
-  private async resolve(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string): Promise<{ app: AppRef; endpoint: EndpointRow }> {
-    const app = await this.access.resolve(ctx, appIdOrUid);
+  private async ownerApp(ctx: RequestContext, owner: EndpointOwner): Promise<AppRef> {
+    return typeof owner === 'string' ? this.access.resolve(ctx, owner) : owner;
+  }
+
+  private async resolve(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string): Promise<{ app: AppRef; endpoint: EndpointRow }> {
+    const app = await this.ownerApp(ctx, owner);
     const endpoint = await this.endpoints.find(ctx.scope, app.id, endpointIdOrUid);
     if (!endpoint) throw new NotFoundError('Endpoint');
     return { app, endpoint };
@@ -246,7 +258,7 @@ export class EndpointService {
       disabled: input.disabled ?? false,
       disabledReason: input.disabled ? MANUAL_DISABLE_REASON : null,
       failingSince: null,
-      filterTypes: await this.checkedFilter(ctx.scope, input),
+      filterTypes: await this.checkedFilter(ctx.scope, app, input),
       channels: input.channels ?? [],
       metadata: input.metadata ?? {},
       maxInFlight: input.maxInFlight ?? null,
@@ -301,6 +313,7 @@ export class EndpointService {
     app: AppRef,
     endpoint: { id: string; uid: string | null },
   ): Promise<OperationalEventRow[]> {
+    if (app.operational) return [];
     const row = await this.operationalEvents.prepare(scope, type, { appId: app.id, appUid: app.uid, endpointId: endpoint.id, endpointUid: endpoint.uid });
     if (!row) return [];
     await this.operationalEvents.insert(tx, [row]);
@@ -315,14 +328,19 @@ export class EndpointService {
   }
 
   /** The event filter (either spelling); every type must exist and not be archived (as Svix checks). */
-  private async checkedFilter(scope: TenantScope, input: EventFilterInput): Promise<string[]> {
+  private async checkedFilter(scope: TenantScope, app: AppRef, input: EventFilterInput): Promise<string[]> {
     const field = input.filterTypes !== undefined ? 'filterTypes' : 'eventTypes';
     const names = input.filterTypes ?? input.eventTypes ?? [];
-    const active = await this.eventTypes.activeNames(scope, names);
+    // Operational endpoints filter Herald's own event types, not the tenant's catalog.
+    const active = app.operational ? new Set<string>(OPERATIONAL_EVENT_TYPES) : await this.eventTypes.activeNames(scope, names);
     const issues = names
       .map((name, i) => ({ name, i }))
       .filter(({ name }) => !active.has(name))
-      .map(({ name, i }) => ({ loc: ['body', field, i], msg: `event type ${name} does not exist or is archived`, type: 'value_error.event_type' }));
+      .map(({ name, i }) => ({
+        loc: ['body', field, i],
+        msg: app.operational ? `${name} is not an operational event type (${OPERATIONAL_EVENT_TYPES.join(', ')})` : `event type ${name} does not exist or is archived`,
+        type: 'value_error.event_type',
+      }));
     if (issues.length > 0) throw new ValidationError(issues);
     return names;
   }

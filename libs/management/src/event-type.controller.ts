@@ -3,18 +3,20 @@ import { ApiOperation, Ctx, type ListResponse, type RequestContext, RequireAcces
 import type { FastifyReply } from 'fastify';
 import {
   eventTypeDeleteQuerySchema,
+  eventTypeImportOpenApiInSchema,
   eventTypeInSchema,
   eventTypeListQuerySchema,
   eventTypePatchSchema,
   eventTypeUpdateSchema,
   type EventTypeDeleteQuery,
+  type EventTypeImportOpenApiIn,
   type EventTypeIn,
   type EventTypeListQuery,
   type EventTypePatch,
   type EventTypeUpdate,
 } from './event-type.schemas';
 import { EventTypeService } from './event-type.service';
-import { eventTypeOutSchema, listEnvelopeSchema, type EventTypeOut } from './management.responses';
+import { eventTypeImportOpenApiOutSchema, eventTypeOutSchema, listEnvelopeSchema, type EventTypeImportOpenApiOut, type EventTypeOut } from './management.responses';
 import { eventTypePathSchema, type EventTypePath } from './management.schemas';
 
 /** Svix event type API, addressed by name. */
@@ -34,6 +36,14 @@ export class EventTypeController {
   @RequireAccess('write')
   create(@Ctx() ctx: RequestContext, @Body(new ZodPipe(eventTypeInSchema, 'body')) body: EventTypeIn): Promise<EventTypeOut> {
     return this.eventTypes.create(ctx, body);
+  }
+
+  @Post('import/openapi')
+  @ApiOperation({ summary: "Create or update event types from an OpenAPI document's webhooks", tag: 'Event Type', response: eventTypeImportOpenApiOutSchema })
+  @HttpCode(200)
+  @RequireAccess('write')
+  importOpenApi(@Ctx() ctx: RequestContext, @Body(new ZodPipe(eventTypeImportOpenApiInSchema, 'body')) body: EventTypeImportOpenApiIn): Promise<EventTypeImportOpenApiOut> {
+    return this.eventTypes.importOpenApi(ctx, body);
   }
 
   @Get(':event_type_name')

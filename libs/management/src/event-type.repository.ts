@@ -66,6 +66,16 @@ export class EventTypeRepository {
     return this.prisma.eventType.findMany({ where, select: SELECT, orderBy: { name: plan.sort }, take: plan.limit + 1 });
   }
 
+  /** The tenant's event types with these names, archived ones included. */
+  async findByNames(scope: TenantScope, names: string[]): Promise<EventTypeRow[]> {
+    return this.prisma.eventType.findMany({ where: { tenantId: scope.tenantId, name: { in: names } }, select: SELECT });
+  }
+
+  /** The tenant's event types that are not archived and not in `keep`. */
+  async activeExcept(scope: TenantScope, keep: string[]): Promise<EventTypeRow[]> {
+    return this.prisma.eventType.findMany({ where: { tenantId: scope.tenantId, archived: false, name: { notIn: keep } }, select: SELECT, orderBy: { name: 'asc' } });
+  }
+
   /** Which of `names` exist and are not archived. */
   async activeNames(scope: TenantScope, names: string[]): Promise<Set<string>> {
     if (names.length === 0) return new Set();

@@ -44,6 +44,24 @@ export type EventTypeListQuery = z.output<typeof eventTypeListQuerySchema>;
 export const eventTypeDeleteQuerySchema = z.preprocess(lastQueryValues, z.object({ expunge: queryBool(false) }));
 export type EventTypeDeleteQuery = z.output<typeof eventTypeDeleteQuerySchema>;
 
+/**
+ * The svix client's EventTypeImportOpenApiIn: the document as `spec` (JSON) or `specRaw` (JSON
+ * or YAML text), exactly one; `dryRun` reports without writing; `replaceAll` archives the
+ * tenant's event types that the document does not name.
+ */
+export const eventTypeImportOpenApiInSchema = z
+  .object(
+    {
+      spec: z.record(z.string(), z.unknown()).nullish(),
+      specRaw: z.string().nullish(),
+      dryRun: z.boolean().optional(),
+      replaceAll: z.boolean().optional(),
+    },
+    { error: 'must be a JSON object' },
+  )
+  .refine((b) => (b.spec != null) !== (b.specRaw != null), { message: 'give the document as exactly one of spec and specRaw', path: ['spec'] });
+export type EventTypeImportOpenApiIn = z.output<typeof eventTypeImportOpenApiInSchema>;
+
 /** The feature flags a body sets (either spelling): undefined = not given, [] = none. */
 export function requestedFeatureFlags(body: { featureFlag?: string | null; featureFlags?: string[] | null }): string[] | undefined {
   if (body.featureFlags !== undefined) return [...new Set(body.featureFlags ?? [])];

@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
 import { AuditService, NotFoundError, ValidationError } from '@herald/core';
+import { eventTypesFromOpenApi, parseSpecRaw, sameJson, type ImportedEventType } from './event-type-import.rules';
 import { newId, PrismaService } from '@herald/db';
 import { EventTypeRepository, type EventTypeData, type EventTypeRow } from './event-type.repository';
-import { requestedFeatureFlags, type EventTypeIn, type EventTypeListQuery, type EventTypePatch, type EventTypeUpdate } from './event-type.schemas';
+import {
+  requestedFeatureFlags,
+  type EventTypeImportOpenApiIn,
+  type EventTypeIn,
+  type EventTypeListQuery,
+  type EventTypePatch,
+  type EventTypeUpdate,
+} from './event-type.schemas';
 import { jsonSchemaIssues } from './json-schema.rules';
 import { toEventTypeOut } from './management.mappers';
-import type { EventTypeOut } from './management.responses';
+import type { EventTypeFromOpenApi, EventTypeImportOpenApiOut, EventTypeOut } from './management.responses';
 import type { Outcome } from './application.service';
 
 @Injectable()
@@ -74,6 +82,52 @@ export class EventTypeService {
     });
   }
 
+  /**
+   * Creates or updates the event types of an OpenAPI document's `webhooks` (an archived one
+   * comes back), and with `replaceAll` archives the others, all in one transaction; unchanged
+   * ones are left alone. Any bad entry refuses the whole document (422), writing nothing.
+   */
+  async importOpenApi(ctx: RequestContext, input: EventTypeImportOpenApiIn): Promise<EventTypeImportOpenApiOut> {
+    let spec: unknown = input.spec;
+    let loc: (string | number)[] = ['body', 'spec'];
+    if (input.specRaw != null) {
+      const parsed = parseSpecRaw(input.specRaw);
+      if (!parsed.ok) throw ValidationError.single(['body', 'specRaw'], parsed.reason);
+      spec = parsed.value;
+      loc = ['body', 'specRaw'];
+    }
+    const { types, issues } = eventTypesFromOpenApi(spec, loc);
+    for (const t of types) if (t.schemas) issues.push(...jsonSchemaIssues(t.schemas, [...loc, 'webhooks', t.name, 'schemas']));
+    if (issues.length > 0) throw new ValidationError(issues);
+
+    const existing = new Map((await this.eventTypes.findByNames(ctx.scope, types.map((t) => t.name))).map((r) => [r.name, r]));
+    const changed = types.filter((t) => {
+      const row = existing.get(t.name);
+      return !row || row.archived || !sameImported(row, t);
+    });
+    const archive = input.replaceAll ? await this.eventTypes.activeExcept(ctx.scope, types.map((t) => t.name)) : [];
+    if (input.dryRun) return { data: { modified: [], to_modify: changed.map(fromOpenApiOut) } };
+
+    await this.prisma.$transaction(async (tx) => {
+      for (const t of changed) {
+        const row = existing.get(t.name);
+        const data: EventTypeData = { description: t.description, archived: false, deprecated: t.deprecated, featureFlags: t.featureFlags, groupName: t.groupName, schemas: t.schemas };
+        if (row) await this.eventTypes.update(tx, ctx.scope, row.id, data);
+        else await this.eventTypes.create(tx, ctx.scope, newId('et'), t.name, data);
+        await this.audit.record(tx, ctx.scope, ctx.audit, {
+          action: row ? 'event_type.updated' : 'event_type.created',
+          target: { type: 'event_type', id: t.name },
+          details: { via: 'import.openapi' },
+        });
+      }
+      for (const row of archive) {
+        await this.eventTypes.update(tx, ctx.scope, row.id, { archived: true });
+        await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'event_type.archived', target: { type: 'event_type', id: row.name }, details: { via: 'import.openapi' } });
+      }
+    });
+    return { data: { modified: [...changed.map((t) => t.name), ...archive.map((r) => r.name)] } };
+  }
+
   private async find(ctx: RequestContext, name: string): Promise<EventTypeRow> {
     const row = await this.eventTypes.find(ctx.scope, name);
     if (!row) throw new NotFoundError('Event type');
@@ -91,6 +145,29 @@ export class EventTypeService {
       return row;
     });
   }
+}
+
+/** Whether the stored event type already says what the document says. */
+function sameImported(row: EventTypeRow, t: ImportedEventType): boolean {
+  return (
+    row.description === t.description &&
+    row.deprecated === t.deprecated &&
+    row.groupName === t.groupName &&
+    sameJson([...row.featureFlags].sort(), [...t.featureFlags].sort()) &&
+    sameJson(row.schemas ?? null, t.schemas)
+  );
+}
+
+function fromOpenApiOut(t: ImportedEventType): EventTypeFromOpenApi {
+  return {
+    name: t.name,
+    description: t.description,
+    deprecated: t.deprecated,
+    featureFlag: t.featureFlags[0] ?? null,
+    featureFlags: t.featureFlags.length > 0 ? t.featureFlags : null,
+    groupName: t.groupName,
+    schemas: t.schemas,
+  };
 }
 
 /** The whole event type as a POST or PUT body describes it (absent fields take their defaults). */

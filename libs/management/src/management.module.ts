@@ -10,6 +10,7 @@ import { ApplicationService } from './application.service';
 import { EndpointController } from './endpoint.controller';
 import { EndpointRepository } from './endpoint.repository';
 import { EndpointService } from './endpoint.service';
+import { OperationalEndpointController } from './operational-endpoint.controller';
 import { OperationalEndpointService } from './operational-endpoint.service';
 import { EventTypeController } from './event-type.controller';
 import { EventTypeRepository } from './event-type.repository';
@@ -18,7 +19,7 @@ import { EventTypeService } from './event-type.service';
 /** Svix-compatible management API: applications, event types, endpoints, app-portal access. */
 @Module({
   imports: [DeliveriesModule],
-  controllers: [ApplicationController, EventTypeController, EndpointController, AppPortalController],
+  controllers: [ApplicationController, EventTypeController, EndpointController, AppPortalController, OperationalEndpointController],
   providers: [
     ApplicationRepository,
     EventTypeRepository,

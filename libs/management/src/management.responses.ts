@@ -33,6 +33,27 @@ export const eventTypeOutSchema = z.object({
 });
 export type EventTypeOut = z.output<typeof eventTypeOutSchema>;
 
+/** An event type as an import found it in the document (Svix's EventTypeFromOpenApi). */
+export const eventTypeFromOpenApiSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  deprecated: z.boolean(),
+  featureFlag: z.string().nullable(),
+  featureFlags: z.array(z.string()).nullable(),
+  groupName: z.string().nullable(),
+  schemas: z.record(z.string(), z.unknown()).nullable(),
+});
+export type EventTypeFromOpenApi = z.output<typeof eventTypeFromOpenApiSchema>;
+
+export const eventTypeImportOpenApiOutSchema = z.object({
+  data: z.object({
+    modified: z.array(z.string()).describe('Event types created, changed or (replaceAll) archived; empty on a dry run'),
+    // Svix spells this one field in snake_case on the wire (the svix client reads `to_modify`).
+    to_modify: z.array(eventTypeFromOpenApiSchema).nullable().optional().describe('Dry run: the event types the import would create or change'),
+  }),
+});
+export type EventTypeImportOpenApiOut = z.output<typeof eventTypeImportOpenApiOutSchema>;
+
 export const endpointCircuitOutSchema = z.object({
   state: z.string().describe('closed, open or half-open'),
   openedAt: z.string().nullable(),

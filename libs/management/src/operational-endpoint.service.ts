@@ -1,10 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { TenantKeysService, type Db, type TenantScope } from '@herald/core';
+import type { ListResponse, RequestContext } from '@herald/api-core';
+import { NotFoundError, TenantKeysService, type Db, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { OperationalEvents } from '@herald/deliveries';
 import { ApplicationRepository } from './application.repository';
 import { generateSecret } from './endpoint-secret.rules';
 import { EndpointRepository } from './endpoint.repository';
+import { EndpointService, type EndpointOwner } from './endpoint.service';
+import type { EndpointHeadersIn, EndpointHeadersPatchIn } from './endpoint.schemas';
+import type { EndpointHeadersOut, EndpointSecretOut } from './management.responses';
+import {
+  toOperationalEndpointOut,
+  type OperationalEndpointIn,
+  type OperationalEndpointListQuery,
+  type OperationalEndpointOut,
+  type OperationalEndpointSecretIn,
+  type OperationalEndpointUpdate,
+} from './operational-endpoint.schemas';
 
 /** The operational endpoint that mirrors the tenant settings' `operationalWebhookUrl`. */
 export const SETTINGS_ENDPOINT_UID = 'tenant-settings';
@@ -22,6 +34,8 @@ export interface SettingsEndpoint {
  * Endpoints of the tenant's hidden operational application, which receive its operational
  * webhooks (docs/decisions/0010-dispatcher-v2.md). The tenant settings' single URL is the
  * endpoint with uid `tenant-settings`; deliveries to it use the same pipeline as messages.
+ * The svix client's `/operational-webhook/endpoint` API manages all of them (the settings one
+ * included) through EndpointService, so URL checks, secrets, headers and audit are the same.
  */
 @Injectable()
 export class OperationalEndpointService {
@@ -31,7 +45,96 @@ export class OperationalEndpointService {
     private readonly endpoints: EndpointRepository,
     private readonly keys: TenantKeysService,
     private readonly events: OperationalEvents,
+    private readonly endpointService: EndpointService,
   ) {}
+
+  // -------------------------------------------------------------------------------------------
+  // The operational-webhook endpoint API
+
+  async list(ctx: RequestContext, query: OperationalEndpointListQuery): Promise<ListResponse<OperationalEndpointOut>> {
+    const owner = await this.owner(ctx.scope);
+    if (!owner) return { data: [], iterator: null, prevIterator: null, done: true };
+    const page = await this.endpointService.list(ctx, owner, query);
+    return { ...page, data: page.data.map(toOperationalEndpointOut) };
+  }
+
+  async get(ctx: RequestContext, endpointIdOrUid: string): Promise<OperationalEndpointOut> {
+    return toOperationalEndpointOut(await this.endpointService.get(ctx, await this.existingOwner(ctx.scope), endpointIdOrUid));
+  }
+
+  /**
+   * The tenant's first operational endpoint creates the hidden application; if the endpoint is
+   * refused, that application goes again (a refused request changes nothing).
+   */
+  async create(ctx: RequestContext, input: OperationalEndpointIn): Promise<OperationalEndpointOut> {
+    const existing = await this.owner(ctx.scope);
+    const owner = existing ?? (await this.owner(ctx.scope, true));
+    if (!owner) throw new NotFoundError('Operational application');
+    try {
+      return toOperationalEndpointOut(await this.endpointService.create(ctx, owner, input));
+    } catch (err) {
+      if (!existing) await this.apps.deleteOperationalAppIfEmpty(this.prisma, ctx.scope, owner.id);
+      throw err;
+    } finally {
+      this.events.evict(ctx.scope);
+    }
+  }
+
+  /** PUT replaces an existing endpoint (Svix: no upsert on this API). */
+  async update(ctx: RequestContext, endpointIdOrUid: string, input: OperationalEndpointUpdate): Promise<OperationalEndpointOut> {
+    const owner = await this.existingOwner(ctx.scope);
+    const current = await this.endpointService.get(ctx, owner, endpointIdOrUid);
+    try {
+      // By id: a new `uid` in the body must not make the upsert create a second endpoint.
+      return toOperationalEndpointOut((await this.endpointService.upsert(ctx, owner, current.id, input)).body);
+    } finally {
+      this.events.evict(ctx.scope);
+    }
+  }
+
+  async delete(ctx: RequestContext, endpointIdOrUid: string): Promise<void> {
+    try {
+      await this.endpointService.delete(ctx, await this.existingOwner(ctx.scope), endpointIdOrUid);
+    } finally {
+      this.events.evict(ctx.scope);
+    }
+  }
+
+  async getSecret(ctx: RequestContext, endpointIdOrUid: string): Promise<EndpointSecretOut> {
+    return this.endpointService.getSecret(ctx, await this.existingOwner(ctx.scope), endpointIdOrUid);
+  }
+
+  /** As for application endpoints, the old secret keeps signing for the default grace period. */
+  async rotateSecret(ctx: RequestContext, endpointIdOrUid: string, input: OperationalEndpointSecretIn): Promise<void> {
+    await this.endpointService.rotateSecret(ctx, await this.existingOwner(ctx.scope), endpointIdOrUid, { key: input.key });
+  }
+
+  async getHeaders(ctx: RequestContext, endpointIdOrUid: string): Promise<EndpointHeadersOut> {
+    return this.endpointService.getHeaders(ctx, await this.existingOwner(ctx.scope), endpointIdOrUid);
+  }
+
+  async replaceHeaders(ctx: RequestContext, endpointIdOrUid: string, input: EndpointHeadersIn): Promise<void> {
+    await this.endpointService.replaceHeaders(ctx, await this.existingOwner(ctx.scope), endpointIdOrUid, input);
+  }
+
+  async patchHeaders(ctx: RequestContext, endpointIdOrUid: string, input: EndpointHeadersPatchIn): Promise<void> {
+    await this.endpointService.patchHeaders(ctx, await this.existingOwner(ctx.scope), endpointIdOrUid, input);
+  }
+
+  private async owner(scope: TenantScope, create = false): Promise<Exclude<EndpointOwner, string> | null> {
+    const app = await this.apps.operationalApp(this.prisma, scope, create);
+    return app ? { id: app.id, uid: null, operational: true } : null;
+  }
+
+  /** No operational application yet: no endpoint of it can be named (404). */
+  private async existingOwner(scope: TenantScope): Promise<Exclude<EndpointOwner, string>> {
+    const owner = await this.owner(scope);
+    if (!owner) throw new NotFoundError('Endpoint');
+    return owner;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The tenant settings' operationalWebhookUrl
 
   async settingsEndpoint(scope: TenantScope, db: Db = this.prisma): Promise<SettingsEndpoint | null> {
     const app = await this.apps.operationalApp(db, scope, false);

@@ -57,6 +57,31 @@ export const applicationInSchema = z.object({
   metadata: z.record(z.string(), z.string()).nullish(),
 });
 
+/** A media type as a Content-Type header carries it (`type/subtype`, optional parameters); no CR/LF. */
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\r\n\\]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
+
+/**
+ * What the svix client's `messageInRaw()` sends beside `payload: {}`: the body to send as is
+ * (not re-serialised) and, optionally, its Content-Type. Herald has no transformations, so
+ * nothing else is accepted here.
+ */
+const transformationsParams = z
+  .object({
+    rawPayload: z.string().optional(),
+    headers: z.record(z.string(), z.string()).nullish(),
+  })
+  .superRefine((params, ctx) => {
+    for (const [name, value] of Object.entries(params.headers ?? {})) {
+      if (name.toLowerCase() !== 'content-type') {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'only content-type can be set (with rawPayload)' });
+      } else if (params.rawPayload === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'content-type applies to rawPayload only' });
+      } else if (value.length > 256 || !MEDIA_TYPE.test(value)) {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'must be a media type such as text/plain; charset=utf-8' });
+      }
+    }
+  });
+
 export const messageInSchema = z
   .object({
     eventType: name(256),
@@ -68,12 +93,30 @@ export const messageInSchema = z
     payloadRetentionHours: z.number().int().min(1).max(90 * 24).nullish(),
     deliverAt: rfc3339DateTime.nullish(),
     application: applicationInSchema.nullish(),
+    transformationsParams: transformationsParams.nullish(),
   })
   .refine((m) => m.payloadRetentionPeriod == null || m.payloadRetentionHours == null, {
     message: 'payloadRetentionPeriod and payloadRetentionHours are mutually exclusive',
     path: ['payloadRetentionHours'],
+  })
+  .refine((m) => m.transformationsParams?.rawPayload === undefined || Object.keys(m.payload).length === 0, {
+    message: 'payload must be {} when transformationsParams.rawPayload is given',
+    path: ['payload'],
   });
 export type MessageIn = z.output<typeof messageInSchema>;
+
+/** A raw payload: the text sent byte for byte and its Content-Type (Svix's default: application/json). */
+export interface RawPayload {
+  text: string;
+  contentType: string;
+}
+
+export function rawPayloadOf(input: Pick<MessageIn, 'transformationsParams'>): RawPayload | null {
+  const params = input.transformationsParams;
+  if (params?.rawPayload === undefined) return null;
+  const contentType = Object.entries(params.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  return { text: params.rawPayload, contentType: contentType ?? 'application/json' };
+}
 
 export const recoverInSchema = z.object({
   since: rfc3339DateTime,

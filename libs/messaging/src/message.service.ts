@@ -9,8 +9,8 @@ import { routeMessage, type Route } from './endpoint-routing';
 import { toMessageOut } from './message.mappers';
 import type { MessageOut } from './message.responses';
 import { MessageRepository, type IngestContext, type NewDelivery } from './message.repository';
-import type { EventExampleIn, MessageIn, MessageListQuery } from './message.schemas';
-import { MessagingLookupService } from './messaging-lookup.service';
+import { rawPayloadOf, type EventExampleIn, type MessageIn, type MessageListQuery } from './message.schemas';
+import { MessagingLookupService, readPayloadText } from './messaging-lookup.service';
 import { latestSchema, PayloadSchemaValidator } from './payload-schema.validator';
 
 const DAY_MS = 86_400_000;
@@ -26,9 +26,12 @@ const APP_ID_SHAPE = /^app_[0-9A-Za-z]{27}$/;
 interface IngestPlan {
   context: IngestContext;
   eventType: string;
-  payload: Record<string, unknown>;
-  /** JSON.stringify(payload): the exact bytes stored, signed and sent. */
-  payloadJson: string;
+  /** The payload as the response shows it. */
+  payload: unknown;
+  /** JSON.stringify(payload), or a raw payload as given: the exact bytes stored, signed and sent. */
+  payloadText: string;
+  /** A raw payload's Content-Type; null for JSON. */
+  rawContentType: string | null;
   eventId: string | null;
   channels: string[];
   tags: string[];
@@ -58,7 +61,8 @@ export class MessageService {
   ) {}
 
   async create(ctx: RequestContext, appIdOrUid: string, input: MessageIn, withContent: boolean): Promise<MessageOut> {
-    const payloadJson = this.serialize(input.payload);
+    const raw = rawPayloadOf(input);
+    const payloadText = raw ? this.checkedSize(raw.text) : this.serialize(input.payload);
     const now = new Date();
     const retentionMs = messageRetentionMs(input);
     let context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
@@ -72,7 +76,8 @@ export class MessageService {
     }
     if (!context) throw new NotFoundError('Application');
     this.assertDeliverAt(input.deliverAt, now, retentionMs, context.payloadRetentionDays);
-    if (context.eventType) {
+    // A raw payload is the producer's own bytes (maybe not JSON): the event type's schema is not applied.
+    if (context.eventType && !raw) {
       const { id, updatedAt } = context.eventType;
       await this.validator.validate(
         { cacheKey: `${id}:${updatedAt.getTime()}`, loadSchemas: () => this.messages.findEventTypeSchemas(ctx.scope, id) },
@@ -83,8 +88,9 @@ export class MessageService {
     const out = await this.ingest(ctx, {
       context,
       eventType: input.eventType,
-      payload: input.payload,
-      payloadJson,
+      payload: raw ? readPayloadText(raw.text) : input.payload,
+      payloadText,
+      rawContentType: raw?.contentType ?? null,
       eventId: input.eventId ?? null,
       channels,
       tags: input.tags ?? [],
@@ -111,7 +117,8 @@ export class MessageService {
       context,
       eventType: input.eventType,
       payload,
-      payloadJson: this.serialize(payload),
+      payloadText: this.serialize(payload),
+      rawContentType: null,
       eventId: null,
       channels: [],
       tags: [],
@@ -154,11 +161,14 @@ export class MessageService {
 
   /** The payload as stored and sent; refused with 413 beyond HERALD_MAX_PAYLOAD_BYTES. */
   private serialize(payload: Record<string, unknown>): string {
-    const json = JSON.stringify(payload);
-    const size = Buffer.byteLength(json, 'utf8');
+    return this.checkedSize(JSON.stringify(payload));
+  }
+
+  private checkedSize(text: string): string {
+    const size = Buffer.byteLength(text, 'utf8');
     const maxBytes = this.config.api.maxPayloadBytes;
     if (size > maxBytes) throw new PayloadTooLargeError(`Payload is ${size} bytes; the limit is ${maxBytes}`);
-    return json;
+    return text;
   }
 
   /**
@@ -178,8 +188,8 @@ export class MessageService {
   }
 
   private async ingest(ctx: RequestContext, plan: IngestPlan): Promise<MessageOut> {
-    const { payloadJson, now } = plan;
-    const payloadSize = Buffer.byteLength(payloadJson, 'utf8');
+    const { payloadText, now } = plan;
+    const payloadSize = Buffer.byteLength(payloadText, 'utf8');
     const retentionMs = this.effectiveRetentionMs(plan.retentionMs, plan.context.payloadRetentionDays);
     const deliverAt = plan.deliverAt && plan.deliverAt.getTime() > now.getTime() ? plan.deliverAt : null;
     const messageId = newId('msg', now);
@@ -196,9 +206,10 @@ export class MessageService {
       eventId: plan.eventId,
       channels: plan.channels,
       tags: plan.tags,
-      payloadEnc: await this.keys.encrypt(ctx.scope, payloadJson),
+      payloadEnc: await this.keys.encrypt(ctx.scope, payloadText),
       payloadSize,
       payloadExpiresAt: new Date(now.getTime() + retentionMs),
+      rawContentType: plan.rawContentType,
       createdAt: now,
     };
     const inserted = await this.messages.insertWithDeliveries(ctx.scope, message, deliveries);

@@ -41,7 +41,7 @@ export class MessagingLookupService {
   async payload(scope: TenantScope, payloadEnc: Uint8Array | null, withContent: boolean): Promise<unknown> {
     if (!withContent) return {};
     if (!payloadEnc) return { ...EXPIRED_PAYLOAD };
-    return JSON.parse(await this.keys.decryptString(scope, payloadEnc)) as unknown;
+    return readPayloadText(await this.keys.decryptString(scope, payloadEnc));
   }
 
   /** An attempt's response body: '' without content, "EXPUNGED" once erased. */
@@ -49,5 +49,19 @@ export class MessagingLookupService {
     if (!withContent) return '';
     if (attempt.responseExpunged || !attempt.responseEnc) return EXPUNGED_RESPONSE;
     return this.keys.decryptString(scope, attempt.responseEnc);
+  }
+}
+
+/**
+ * A stored payload as the API returns it: JSON as its value (Svix returns a raw JSON payload
+ * as sent, unnormalised values included); a raw payload that is not JSON as one string.
+ */
+export function readPayloadText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    // Only raw payloads can fail here; their text is the payload itself.
+    if (err instanceof SyntaxError) return text;
+    throw err;
   }
 }
