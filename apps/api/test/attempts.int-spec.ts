@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateApiKey, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
+import { BackgroundTaskRunner } from '@herald/tasks';
 import { createApplication, createEndpoint, type Services, startWakeupRecorder, type WakeupRecorder } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
@@ -240,6 +241,10 @@ describe('message attempt API, resend, recover, send-example', () => {
     });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'running', task: 'endpoint.recover' });
+    // A background task: nothing changes until a worker runs it (the retention process; here, in-process).
+    expect(await s.prisma.delivery.count({ where: { id: { in: ids }, status: 'failed' } })).toBe(3);
+    // runOne, not runDue: other files share this database and have tasks of their own.
+    expect(await api.app.get(BackgroundTaskRunner).runOne(res.body.id)).toBe(true);
     const states = await s.prisma.delivery.findMany({ where: { id: { in: ids } } });
     const stateOf = (id: string): string | undefined => states.find((d) => d.id === id)?.status;
     expect([stateOf(ids[0]!), stateOf(ids[1]!), stateOf(ids[2]!)]).toEqual(['failed', 'pending', 'failed']);

@@ -118,6 +118,8 @@ const ROUTES: Record<string, Exercise> = {
   'PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers': { kind: 'app', portal: 'ManageEndpoint', calls: [{ body: { headers: { 'x-caller': 'patch' } } }] },
   'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats': { kind: 'app', portal: 'ViewBase', calls: [{}] },
   'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/recover': { kind: 'app', portal: 'CreateAttempts', calls: [{ body: { since: RECOVER_SINCE } }] },
+  'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/replay-missing': { kind: 'app', portal: 'CreateAttempts', calls: [{ body: { since: RECOVER_SINCE } }] },
+  'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/bulk-replay': { kind: 'app', portal: 'CreateAttempts', calls: [{ body: { since: RECOVER_SINCE, status: 0, eventTypes: [SHARED_EVENT] } }] },
   'POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example': { kind: 'app', portal: 'CreateAttempts', calls: [{ body: { eventType: SHARED_EVENT } }] },
   'GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/msg': { kind: 'app', portal: 'ViewBase', calls: [{ query: 'with_content=true' }] },
   // Messages and attempts
@@ -129,6 +131,7 @@ const ROUTES: Record<string, Exercise> = {
   },
   'GET /api/v1/app/{app_id}/msg/{msg_id}': { kind: 'app', portal: 'ViewBase', calls: [{ query: 'with_content=true' }] },
   'DELETE /api/v1/app/{app_id}/msg/{msg_id}/content': { kind: 'app', portal: null, calls: [{}] },
+  'POST /api/v1/app/{app_id}/msg/expunge-all-contents': { kind: 'app', portal: null, calls: [{}] },
   'GET /api/v1/app/{app_id}/msg/{msg_id}/endpoint': { kind: 'app', portal: 'ViewBase', calls: [{}] },
   'POST /api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend': { kind: 'app', portal: 'CreateAttempts', calls: [{}] },
   'GET /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}': { kind: 'app', portal: 'ViewBase', calls: [{}] },
@@ -161,6 +164,9 @@ const ROUTES: Record<string, Exercise> = {
   'GET /api/v1/tenant/settings': { kind: 'no-foreign-ids', check: checkSettingsGet },
   'PATCH /api/v1/tenant/settings': { kind: 'no-foreign-ids', check: checkSettingsPatch },
   'GET /api/v1/audit-log': { kind: 'no-foreign-ids', check: checkAuditLog },
+  // Background tasks (tenant A's were started by its recover, replay and expunge-all calls above)
+  'GET /api/v1/background-task': { kind: 'no-foreign-ids', check: checkBackgroundTaskList },
+  'GET /api/v1/background-task/{task_id}': { kind: 'no-foreign-ids', check: checkBackgroundTaskGet },
   'GET /api/v1/audit-log/verify': { kind: 'no-foreign-ids', check: checkAuditVerify },
   'GET /api/v1/admin/tenants': { kind: 'operator' },
   'POST /api/v1/admin/tenants': { kind: 'operator', body: { name: 'made by a tenant key' } },
@@ -349,6 +355,30 @@ async function checkEventTypeCreate(w: World): Promise<void> {
   expect((await w.api.call('DELETE', `/api/v1/event-type/${A_POST_EVENT}?expunge=true`, { token: w.b.apiKey })).status).toBe(204);
 }
 
+async function checkBackgroundTaskList(w: World): Promise<void> {
+  const mine = await w.prisma.backgroundTask.findMany({ where: { tenantId: w.b.tenantId }, select: { id: true } });
+  for (const q of ['?limit=250', '?limit=250&order=ascending', '?status=running&task=endpoint.recover']) {
+    const res = await w.api.call<ListBody<{ id: string }>>('GET', `/api/v1/background-task${q}`, { token: w.b.apiKey });
+    expect(res.status, res.text).toBe(200);
+    for (const t of res.body.data) expect(mine.map((m) => m.id)).toContain(t.id);
+    expectNoPrivate(w, res, `GET /background-task${q}`);
+  }
+}
+
+async function checkBackgroundTaskGet(w: World): Promise<void> {
+  const aTasks = await w.prisma.backgroundTask.findMany({ where: { tenantId: w.a.tenantId }, select: { id: true } });
+  expect(aTasks.length).toBeGreaterThanOrEqual(4);
+  for (const { id } of aTasks) {
+    const res = await w.api.call('GET', `/api/v1/background-task/${id}`, { token: w.b.apiKey });
+    expect(res.status, res.text).toBe(404);
+    expectNoPrivate(w, res, 'GET /background-task/{task_id}');
+  }
+  // B's own task is there for B: the 404s are isolation.
+  const own = await w.api.call<{ id: string }>('POST', `/api/v1/app/${w.bx.app.id}/endpoint/${w.bx.endpoint.id}/recover`, { token: w.b.apiKey, body: { since: RECOVER_SINCE } });
+  expect(own.status, own.text).toBe(202);
+  expect((await w.api.call('GET', `/api/v1/background-task/${own.body.id}`, { token: w.b.apiKey })).status).toBe(200);
+}
+
 async function checkEventTypeImport(w: World): Promise<void> {
   // Names only A has are new in B's namespace; replaceAll archives B's own others, never A's.
   const post = { post: { description: 'imported by B', requestBody: { content: { 'application/json': { schema: { type: 'object' } } } } } };
@@ -432,7 +462,7 @@ function plain(value: unknown): unknown {
 async function snapshot(prisma: PrismaService, keys: TenantKeysService, tenantId: string): Promise<Record<string, unknown>> {
   const scope = tenantScope(tenantId);
   const where = { tenantId };
-  const [tenant, settings, apiKeys, apps, eventTypes, endpoints, secrets, headers, messages, deliveries, attempts, audit, idempotency] = await Promise.all([
+  const [tenant, settings, apiKeys, apps, eventTypes, endpoints, secrets, headers, messages, deliveries, attempts, audit, idempotency, backgroundTasks] = await Promise.all([
     prisma.tenant.findUniqueOrThrow({ where: { id: tenantId } }),
     prisma.tenantSettings.findUnique({ where }),
     // lastUsedAt is bookkeeping of a key's own use, not tenant data a foreign caller could change.
@@ -447,6 +477,7 @@ async function snapshot(prisma: PrismaService, keys: TenantKeysService, tenantId
     prisma.attempt.findMany({ where, orderBy: { id: 'asc' } }),
     prisma.auditLogEntry.findMany({ where, orderBy: { seq: 'asc' } }),
     prisma.idempotencyRecord.findMany({ where, orderBy: { key: 'asc' } }),
+    prisma.backgroundTask.findMany({ where, orderBy: { id: 'asc' } }),
   ]);
   const decrypt = (b: Uint8Array | null): Promise<string | null> => (b ? keys.decryptString(scope, b) : Promise.resolve(null));
   return plain({
@@ -468,6 +499,7 @@ async function snapshot(prisma: PrismaService, keys: TenantKeysService, tenantId
     auditCount: audit.length,
     audit,
     idempotency,
+    backgroundTasks,
   }) as Record<string, unknown>;
 }
 
@@ -661,7 +693,8 @@ describe('tenant isolation on every route', () => {
     const secrets = await prisma.endpointSecret.findMany({ where: { tenantId: a.tenantId } });
     const secretValues = await Promise.all(secrets.map((s) => keys.decryptString(tenantScope(a.tenantId), s.secretEnc)));
     const aIds = [ax, ay].flatMap((g) => [g.app.id, g.endpoint.id, g.msg.id, g.attempt.id]);
-    w.aPrivate = [...aIds, ...w.a.keyIds, a.tenantId, ...secretValues, A_PAYLOAD_MARK, A_HEADER_VALUE, A_OPS_URL, a.apiKey, portalX, portalReadOnlyX];
+    const aTaskIds = (await prisma.backgroundTask.findMany({ where: { tenantId: a.tenantId }, select: { id: true } })).map((t) => t.id);
+    w.aPrivate = [...aIds, ...aTaskIds, ...w.a.keyIds, a.tenantId, ...secretValues, A_PAYLOAD_MARK, A_HEADER_VALUE, A_OPS_URL, a.apiKey, portalX, portalReadOnlyX];
     aBefore = await snapshot(prisma, keys, a.tenantId);
   }, 60_000);
 
@@ -777,6 +810,11 @@ describe('tenant isolation on every route', () => {
           expect((await probe(token, method, template, { event_type_name: SHARED_EVENT }, exercise)).status, key).toBe(403);
         }
         if (exercise.kind === 'api-key') expect((await probe(token, method, template, { id: w.a.keyIds[1]! }, {})).status, key).toBe(403);
+        // Background tasks are tenant-wide, not an application's: no app-portal token sees them.
+        if (template.startsWith('/api/v1/background-task')) {
+          const aTask = await prisma.backgroundTask.findFirstOrThrow({ where: { tenantId: w.a.tenantId } });
+          expect((await probe(token, method, template, { task_id: aTask.id }, {})).status, key).toBe(403);
+        }
       }
       // The token still works on its own application: the 404s above were about the others.
       expect((await api.call('GET', `/api/v1/app/${w.ax.app.id}/endpoint/${w.ax.endpoint.id}`, { token })).status).toBe(200);

@@ -2,6 +2,7 @@ import { Svix } from 'svix';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
+import { BackgroundTaskRunner } from '@herald/tasks';
 import { createApiKey, createApplication, createEndpoint, startWakeupRecorder, type Services, type WakeupRecorder } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
@@ -273,6 +274,9 @@ describe('message API', () => {
     await s.prisma.delivery.update({ where: { id: delivery.id }, data: { status: 'failed', nextAttemptAt: null } });
     const recovered = await svix.endpoint.recover('svix-client-app', 'svix-ep', { since: new Date(Date.now() - 3_600_000) });
     expect(recovered.task).toBe('endpoint.recover');
+    // The retention workers run the task; here, in-process.
+    expect(await api.app.get(BackgroundTaskRunner).runOne(recovered.id)).toBe(true);
+    expect((await svix.backgroundTask.get(recovered.id)).status).toBe('finished');
     expect(await s.prisma.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: 'pending', triggerType: 1 });
   });
 });

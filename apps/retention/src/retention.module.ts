@@ -6,13 +6,14 @@ import { DbModule } from '@herald/db';
 import { HeartbeatModule, MetricsServer } from '@herald/observability';
 import { bullRoot, RedisModule } from '@herald/queue';
 import { RETENTION_METRICS_REGISTRY, RetentionWorkerModule } from '@herald/retention';
+import { TaskWorkerModule } from '@herald/tasks';
 
 @Module({})
 export class RetentionModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: RetentionModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), HeartbeatModule.forProcess('retention'), RetentionWorkerModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), HeartbeatModule.forProcess('retention'), RetentionWorkerModule, TaskWorkerModule],
       providers: [
         {
           provide: MetricsServer,

@@ -160,6 +160,14 @@ export const envSchema = z.object({
   HERALD_RETENTION_BATCH_SIZE: positiveInt.max(50000).default(2000),
   /** Pause between retention batches, ms: gives live traffic the machine back between statements. */
   HERALD_RETENTION_BATCH_PAUSE_MS: z.coerce.number({ message: 'expected a number' }).int('expected an integer').min(0).max(10000).default(0),
+  /** How often a retention worker looks for background tasks to run (recover, replays, expunge-all), ms. */
+  HERALD_TASK_POLL_MS: positiveInt.max(60000).default(1000),
+  /** How long a worker holds a background task without committing a step before another may take it over, seconds. */
+  HERALD_TASK_LEASE_SECONDS: positiveInt.max(3600).default(30),
+  /** Rows per background-task step (each step its own short transaction, committed with the task's cursor). */
+  HERALD_TASK_BATCH_SIZE: positiveInt.max(10000).default(500),
+  /** Pause between two steps of a background task, ms: leaves the database to live traffic between statements. */
+  HERALD_TASK_BATCH_PAUSE_MS: z.coerce.number({ message: 'expected a number' }).int('expected an integer').min(0).max(10000).default(0),
 });
 
 export type HeraldEnv = z.input<typeof envSchema>;

@@ -152,6 +152,14 @@ describe('loadConfig', () => {
   });
 });
 
+describe('background task settings', () => {
+  it('default to a 1 s poll, a 30 s lease and steps of 500 rows, and refuse a zero lease', () => {
+    expect(loadConfig({}).tasks).toEqual({ pollMs: 1000, leaseSeconds: 30, batchSize: 500, batchPauseMs: 0 });
+    expect(loadConfig({ HERALD_TASK_BATCH_SIZE: '2', HERALD_TASK_BATCH_PAUSE_MS: '200' }).tasks).toMatchObject({ batchSize: 2, batchPauseMs: 200 });
+    expect(() => loadConfig({ HERALD_TASK_LEASE_SECONDS: '0' })).toThrow(/HERALD_TASK_LEASE_SECONDS/);
+  });
+});
+
 describe('README configuration table', () => {
   it('names every setting the configuration schema reads', () => {
     const readme = readFileSync(resolve(__dirname, '../../../README.md'), 'utf8');

@@ -64,6 +64,13 @@ export interface HeraldConfig {
     batchSize: number;
     batchPauseMs: number;
   };
+  /** Background tasks (recover, replays, expunge-all), run by the retention workers. */
+  tasks: {
+    pollMs: number;
+    leaseSeconds: number;
+    batchSize: number;
+    batchPauseMs: number;
+  };
   security: { adminToken: string; masterKeys: MasterKey[] };
   log: { level: string };
 }
@@ -142,6 +149,12 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
       metricsPort: e.HERALD_RETENTION_METRICS_PORT,
       batchSize: e.HERALD_RETENTION_BATCH_SIZE,
       batchPauseMs: e.HERALD_RETENTION_BATCH_PAUSE_MS,
+    },
+    tasks: {
+      pollMs: e.HERALD_TASK_POLL_MS,
+      leaseSeconds: e.HERALD_TASK_LEASE_SECONDS,
+      batchSize: e.HERALD_TASK_BATCH_SIZE,
+      batchPauseMs: e.HERALD_TASK_BATCH_PAUSE_MS,
     },
     security: {
       adminToken: e.HERALD_ADMIN_TOKEN ?? DEV_ADMIN_TOKEN,

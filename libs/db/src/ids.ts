@@ -17,7 +17,7 @@ const RANDOM_BITS = 118n;
 const RANDOM_MASK = (1n << RANDOM_BITS) - 1n;
 const MAX_SECONDS = 0xffff_ffff;
 
-export type IdPrefix = 'tnt' | 'key' | 'app' | 'et' | 'ep' | 'sec' | 'msg' | 'dlv' | 'atmpt' | 'aud';
+export type IdPrefix = 'tnt' | 'key' | 'app' | 'et' | 'ep' | 'sec' | 'msg' | 'dlv' | 'atmpt' | 'aud' | 'qtask';
 
 /** `prefix_` + 27 base62 characters: the shape of every Herald id. */
 export function idPattern(prefix: IdPrefix): RegExp {

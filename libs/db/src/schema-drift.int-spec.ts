@@ -14,6 +14,7 @@ const SQL_ONLY_INDEXES = new Set([
   'applications_operational_key', // partial unique: one operational application per tenant
   'endpoints_failing_since_idx', // partial: endpoint health, failing endpoints only
   'idempotency_records_resource_idx', // partial: kept responses that created a resource (erasure finds them)
+  'background_tasks_running_idx', // partial: running background tasks (worker claims)
   'endpoint_headers_name_ci_key', // expression (lower(name)): header names unique whatever their case
 ]);
 

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, Ctx, type ListResponse, listResponseSchema, type RequestContext, RequireAccess, ZodPipe } from '@herald/api-core';
 import { AttemptService } from './attempt.service';
+import { BackgroundTaskService } from './background-task.service';
 import { DeliveryService } from './delivery.service';
 import {
   emptyResponseSchema,
@@ -8,12 +9,12 @@ import {
   messageAttemptOutSchema,
   messageEndpointOutSchema,
   messageOutSchema,
-  recoverOutSchema,
+  taskStartedOutSchema,
   type EndpointMessageOut,
   type MessageAttemptOut,
   type MessageEndpointOut,
   type MessageOut,
-  type RecoverOut,
+  type TaskStartedOut,
 } from './message.responses';
 import {
   attemptListQuerySchema,
@@ -24,7 +25,9 @@ import {
   messageEndpointListQuerySchema,
   messageEndpointPathSchema,
   messagePathSchema,
+  bulkReplayInSchema,
   recoverInSchema,
+  replayInSchema,
   type AttemptListQuery,
   type AttemptPath,
   type EndpointMessageListQuery,
@@ -33,13 +36,15 @@ import {
   type MessageEndpointListQuery,
   type MessageEndpointPath,
   type MessagePath,
+  type BulkReplayIn,
   type RecoverIn,
+  type ReplayIn,
 } from './message.schemas';
 import { MessageService } from './message.service';
 
 /**
  * Svix message-attempt API (attempts, attempted messages and destinations, resend) and the
- * endpoint operations that create deliveries (recover, send-example).
+ * endpoint operations that create deliveries (recover, replay-missing, bulk-replay, send-example).
  */
 @Controller('api/v1/app/:app_id')
 export class AttemptController {
@@ -47,6 +52,7 @@ export class AttemptController {
     private readonly attempts: AttemptService,
     private readonly deliveries: DeliveryService,
     private readonly messages: MessageService,
+    private readonly tasks: BackgroundTaskService,
   ) {}
 
   @Get('attempt/msg/:msg_id')
@@ -119,15 +125,54 @@ export class AttemptController {
   }
 
   @Post('endpoint/:endpoint_id/recover')
-  @ApiOperation({ summary: "Re-queue an endpoint's failed deliveries since a time (at most 14 days back)", tag: 'Endpoint', response: recoverOutSchema })
+  @ApiOperation({
+    summary: "Re-queue an endpoint's failed deliveries since a time (at most 14 days back)",
+    description: 'Runs as a background task: poll `GET /api/v1/background-task/{task_id}` for `data.messagesSent`.',
+    tag: 'Endpoint',
+    response: taskStartedOutSchema,
+  })
   @HttpCode(202)
   @RequireAccess('write', { portal: 'CreateAttempts' })
   recover(
     @Ctx() ctx: RequestContext,
     @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
     @Body(new ZodPipe(recoverInSchema, 'body')) body: RecoverIn,
-  ): Promise<RecoverOut> {
-    return this.deliveries.recover(ctx, path.app_id, path.endpoint_id, body);
+  ): Promise<TaskStartedOut> {
+    return this.tasks.recover(ctx, path.app_id, path.endpoint_id, body);
+  }
+
+  @Post('endpoint/:endpoint_id/replay-missing')
+  @ApiOperation({
+    summary: 'Send an endpoint the messages since a time that it matches but never received',
+    description: 'Messages created before the endpoint existed or while it was disabled. Runs as a background task (`endpoint.replay`).',
+    tag: 'Endpoint',
+    response: taskStartedOutSchema,
+  })
+  @HttpCode(202)
+  @RequireAccess('write', { portal: 'CreateAttempts' })
+  replayMissing(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
+    @Body(new ZodPipe(replayInSchema, 'body')) body: ReplayIn,
+  ): Promise<TaskStartedOut> {
+    return this.tasks.replayMissing(ctx, path.app_id, path.endpoint_id, body);
+  }
+
+  @Post('endpoint/:endpoint_id/bulk-replay')
+  @ApiOperation({
+    summary: "Send again an endpoint's messages since a time, delivered or not, narrowed by status, status class, channel, tag, event types",
+    description: 'Runs as a background task (`endpoint.bulk-replay`).',
+    tag: 'Endpoint',
+    response: taskStartedOutSchema,
+  })
+  @HttpCode(202)
+  @RequireAccess('write', { portal: 'CreateAttempts' })
+  bulkReplay(
+    @Ctx() ctx: RequestContext,
+    @Param(new ZodPipe(endpointPathSchema, 'path')) path: EndpointPath,
+    @Body(new ZodPipe(bulkReplayInSchema, 'body')) body: BulkReplayIn,
+  ): Promise<TaskStartedOut> {
+    return this.tasks.bulkReplay(ctx, path.app_id, path.endpoint_id, body);
   }
 
   @Post('endpoint/:endpoint_id/send-example')

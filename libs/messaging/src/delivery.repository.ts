@@ -50,7 +50,7 @@ const ENDPOINT_COLUMNS = Prisma.sql`
   e.id, e.uid, e.url, e.description, e.disabled, e.throttle_rate AS "throttleRate", e.filter_types AS "filterTypes",
   e.channels, e.version, e.created_at AS "createdAt", e.updated_at AS "updatedAt"`;
 
-/** Deliveries (message × endpoint): per-endpoint and per-message views, resend and recover. */
+/** Deliveries (message × endpoint): per-endpoint and per-message views, resend. (Recover and replays: libs/tasks.) */
 @Injectable()
 export class DeliveryRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -119,34 +119,5 @@ export class DeliveryRepository {
     const id = rows[0]?.id;
     if (!id) throw new Error(`delivery for message ${delivery.messageId} and endpoint ${delivery.endpointId} belongs to another tenant`);
     return id;
-  }
-
-  /**
-   * One batch of an endpoint's failed deliveries created in [since, until], after `cursor`
-   * (by id), set back to pending. Deliveries whose payload is gone are left alone: they could
-   * not be sent.
-   */
-  async requeueFailedBatch(
-    tx: Db,
-    scope: TenantScope,
-    batch: { endpointId: string; since: Date; until: Date; cursor: string; size: number; now: Date },
-  ): Promise<string[]> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      WITH picked AS (
-        SELECT d.id
-        FROM deliveries d
-        JOIN messages m ON m.id = d.message_id
-        WHERE d.tenant_id = ${scope.tenantId} AND d.endpoint_id = ${batch.endpointId} AND d.status = 'failed'
-          AND d.created_at >= ${batch.since} AND d.created_at <= ${batch.until}
-          AND d.id > ${batch.cursor} AND m.payload_enc IS NOT NULL
-        ORDER BY d.id
-        LIMIT ${batch.size}
-        FOR UPDATE OF d SKIP LOCKED
-      )
-      UPDATE deliveries SET status = 'pending', next_attempt_at = ${batch.now}, trigger_type = 1, updated_at = ${batch.now}
-      FROM picked
-      WHERE deliveries.id = picked.id AND deliveries.tenant_id = ${scope.tenantId}
-      RETURNING deliveries.id`;
-    return rows.map((r) => r.id).sort();
   }
 }

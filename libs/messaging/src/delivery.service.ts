@@ -1,18 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
-import { AuditService, ConflictError, ValidationError } from '@herald/core';
-import { ksuid, newId, PrismaService } from '@herald/db';
+import { AuditService, ConflictError } from '@herald/core';
+import { newId, PrismaService } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { DeliveryRepository } from './delivery.repository';
-import type { RecoverOut } from './message.responses';
-import type { RecoverIn } from './message.schemas';
 import { MessagingLookupService } from './messaging-lookup.service';
 
-/** Svix refuses to recover further back than this. */
-export const RECOVER_MAX_AGE_MS = 14 * 86_400_000;
-const RECOVER_BATCH_SIZE = 500;
-
-/** Manual re-deliveries: resend one message to one endpoint, recover an endpoint's failures. */
+/** Manual re-delivery of one message to one endpoint (the bulk ones are background tasks). */
 @Injectable()
 export class DeliveryService {
   constructor(
@@ -45,42 +39,5 @@ export class DeliveryService {
       return id;
     });
     this.wakeups.notify([{ tenantId: ctx.scope.tenantId, endpointId: endpoint.id }]);
-  }
-
-  /**
-   * Re-queues every failed delivery of the endpoint created in [since, until], in bounded
-   * batches (each its own short transaction; the dispatchers are woken after each). Done within the
-   * request; the response keeps Svix's shape, whose 1.1.1 status enum knows only "running".
-   */
-  async recover(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: RecoverIn): Promise<RecoverOut> {
-    const now = new Date();
-    if (input.since.getTime() < now.getTime() - RECOVER_MAX_AGE_MS) {
-      throw ValidationError.single(['body', 'since'], 'Cannot recover messages more than 14 days old');
-    }
-    const until = input.until ?? now;
-    if (until.getTime() < input.since.getTime()) throw ValidationError.single(['body', 'until'], 'until must not be before since');
-    const app = await this.lookup.app(ctx, appIdOrUid);
-    const endpoint = await this.lookup.endpoint(ctx, app.id, endpointIdOrUid);
-    const taskId = `qtask_${ksuid(now)}`;
-
-    let cursor = '';
-    for (let first = true; ; first = false) {
-      const ids = await this.prisma.$transaction(async (tx) => {
-        const batch = await this.deliveries.requeueFailedBatch(tx, ctx.scope, { endpointId: endpoint.id, since: input.since, until, cursor, size: RECOVER_BATCH_SIZE, now });
-        // One audit entry per recovery, written with its first batch.
-        if (first) {
-          await this.audit.record(tx, ctx.scope, ctx.audit, {
-            action: 'endpoint.recovered',
-            target: { type: 'endpoint', id: endpoint.id },
-            details: { appId: app.id, since: input.since.toISOString(), until: until.toISOString(), taskId },
-          });
-        }
-        return batch;
-      });
-      if (ids.length > 0) this.wakeups.notify([{ tenantId: ctx.scope.tenantId, endpointId: endpoint.id }]);
-      if (ids.length < RECOVER_BATCH_SIZE) break;
-      cursor = ids[ids.length - 1] ?? cursor;
-    }
-    return { id: taskId, status: 'running', task: 'endpoint.recover', updatedAt: new Date().toISOString() };
   }
 }

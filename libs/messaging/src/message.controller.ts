@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, Ctx, type ListResponse, listResponseSchema, type RequestContext, RequireAccess, ZodPipe } from '@herald/api-core';
-import { messageOutSchema, type MessageOut } from './message.responses';
+import { BackgroundTaskService } from './background-task.service';
+import { messageOutSchema, taskStartedOutSchema, type MessageOut, type TaskStartedOut } from './message.responses';
 import {
   appPathSchema,
   messageInSchema,
@@ -15,10 +16,13 @@ import {
 } from './message.schemas';
 import { MessageService } from './message.service';
 
-/** Svix message API: create (fan-out to deliveries), list, get, expunge content. */
+/** Svix message API: create (fan-out to deliveries), list, get, expunge content (one, or all as a task). */
 @Controller('api/v1/app/:app_id/msg')
 export class MessageController {
-  constructor(private readonly messages: MessageService) {}
+  constructor(
+    private readonly messages: MessageService,
+    private readonly tasks: BackgroundTaskService,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -47,6 +51,19 @@ export class MessageController {
     @Query(new ZodPipe(messageListQuerySchema, 'query')) query: MessageListQuery,
   ): Promise<ListResponse<MessageOut>> {
     return this.messages.list(ctx, path.app_id, query);
+  }
+
+  @Post('expunge-all-contents')
+  @ApiOperation({
+    summary: "Erase the payload of every message of the application",
+    description: 'Runs as a background task (`application.purge_content`, result `data.messagesPurged`); audited when requested and when done.',
+    tag: 'Message',
+    response: taskStartedOutSchema,
+  })
+  @HttpCode(202)
+  @RequireAccess('write')
+  expungeAllContents(@Ctx() ctx: RequestContext, @Param(new ZodPipe(appPathSchema, 'path')) path: AppPath): Promise<TaskStartedOut> {
+    return this.tasks.expungeAllContents(ctx, path.app_id);
   }
 
   @Get(':msg_id')

@@ -64,12 +64,32 @@ export const messageEndpointOutSchema = z.object({
 });
 export type MessageEndpointOut = z.output<typeof messageEndpointOutSchema>;
 
-export const recoverOutSchema = z.object({
+/** Svix BackgroundTaskStatus and BackgroundTaskType (every type the svix client knows; Herald runs four). */
+export const backgroundTaskStatusSchema = z.enum(['running', 'finished', 'failed']);
+export const backgroundTaskTypeSchema = z.enum([
+  'endpoint.replay',
+  'endpoint.recover',
+  'application.stats',
+  'message.broadcast',
+  'sdk.generate',
+  'event-type.aggregate',
+  'application.purge_content',
+  'endpoint.bulk-replay',
+]);
+
+/** What recover, replay-missing, bulk-replay and expunge-all-contents answer: the task they started. */
+export const taskStartedOutSchema = z.object({
   id: z.string(),
-  status: z.literal('running'),
-  task: z.literal('endpoint.recover'),
+  status: backgroundTaskStatusSchema,
+  task: backgroundTaskTypeSchema,
   updatedAt: z.string(),
 });
-export type RecoverOut = z.output<typeof recoverOutSchema>;
+export type TaskStartedOut = z.output<typeof taskStartedOutSchema>;
+
+/** A background task with its progress, then its result, in `data` (e.g. `{messagesSent: 2}`). */
+export const backgroundTaskOutSchema = taskStartedOutSchema.extend({
+  data: z.record(z.string(), z.union([z.number(), z.string()])),
+});
+export type BackgroundTaskOut = z.output<typeof backgroundTaskOutSchema>;
 
 export const emptyResponseSchema = z.object({}).strict();

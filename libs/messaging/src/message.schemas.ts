@@ -124,6 +124,24 @@ export const recoverInSchema = z.object({
 });
 export type RecoverIn = z.output<typeof recoverInSchema>;
 
+/** replay-missing: the messages created in [since, until] (until: now) that the endpoint never got. */
+export const replayInSchema = recoverInSchema;
+export type ReplayIn = RecoverIn;
+
+/** bulk-replay: the endpoint's messages created in [since, until], narrowed by the svix client's filters. */
+export const bulkReplayInSchema = z.object({
+  since: rfc3339DateTime,
+  until: rfc3339DateTime.nullish(),
+  /** Svix MessageStatus of the delivery (0 success, 1 pending, 2 fail, 3 sending, 4 canceled). */
+  status: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).nullish(),
+  /** Svix StatusCodeClass of the last attempt (0 = no response). */
+  statusCodeClass: z.union([z.literal(0), z.literal(100), z.literal(200), z.literal(300), z.literal(400), z.literal(500)]).nullish(),
+  channel: name(128).nullish(),
+  tag: name(128).nullish(),
+  eventTypes: z.array(name(256)).max(100).nullish(),
+});
+export type BulkReplayIn = z.output<typeof bulkReplayInSchema>;
+
 export const eventExampleInSchema = z.object({
   eventType: name(256),
   exampleIndex: z.number().int().min(0).max(1000).nullish(),

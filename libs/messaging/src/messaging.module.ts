@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DeliveriesModule } from '@herald/deliveries';
+import { TasksModule } from '@herald/tasks';
 import { AttemptController } from './attempt.controller';
 import { AttemptRepository } from './attempt.repository';
 import { AttemptService } from './attempt.service';
+import { BackgroundTaskController } from './background-task.controller';
+import { BackgroundTaskService } from './background-task.service';
 import { DeliveryRepository } from './delivery.repository';
 import { DeliveryService } from './delivery.service';
 import { MessageController } from './message.controller';
@@ -13,8 +16,8 @@ import { PayloadSchemaValidator } from './payload-schema.validator';
 
 /** Messages in, fanned out to deliveries (the dispatchers are woken after commit); attempts out. */
 @Module({
-  imports: [DeliveriesModule],
-  controllers: [MessageController, AttemptController],
+  imports: [DeliveriesModule, TasksModule],
+  controllers: [MessageController, AttemptController, BackgroundTaskController],
   providers: [
     MessageRepository,
     DeliveryRepository,
@@ -24,6 +27,7 @@ import { PayloadSchemaValidator } from './payload-schema.validator';
     MessageService,
     AttemptService,
     DeliveryService,
+    BackgroundTaskService,
   ],
 })
 export class MessagingModule {}

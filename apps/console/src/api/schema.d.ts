@@ -199,6 +199,26 @@ export interface paths {
         patch: operations["EndpointController.patch"];
         trace?: never;
     };
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/bulk-replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again an endpoint's messages since a time, delivered or not, narrowed by status, status class, channel, tag, event types
+         * @description Runs as a background task (`endpoint.bulk-replay`).
+         */
+        post: operations["AttemptController.bulkReplay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers": {
         parameters: {
             query?: never;
@@ -244,8 +264,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Re-queue an endpoint's failed deliveries since a time (at most 14 days back) */
+        /**
+         * Re-queue an endpoint's failed deliveries since a time (at most 14 days back)
+         * @description Runs as a background task: poll `GET /api/v1/background-task/{task_id}` for `data.messagesSent`.
+         */
         post: operations["AttemptController.recover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/replay-missing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an endpoint the messages since a time that it matches but never received
+         * @description Messages created before the endpoint existed or while it was disabled. Runs as a background task (`endpoint.replay`).
+         */
+        post: operations["AttemptController.replayMissing"];
         delete?: never;
         options?: never;
         head?: never;
@@ -443,6 +486,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/app/{app_id}/msg/expunge-all-contents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase the payload of every message of the application
+         * @description Runs as a background task (`application.purge_content`, result `data.messagesPurged`); audited when requested and when done.
+         */
+        post: operations["MessageController.expungeAllContents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-log": {
         parameters: {
             query?: never;
@@ -537,6 +600,40 @@ export interface paths {
         };
         /** What the bearer token is and may do */
         get: operations["AppPortalController.session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/background-task": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List background tasks, newest first */
+        get: operations["BackgroundTaskController.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/background-task/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a background task: its status and its progress or result */
+        get: operations["BackgroundTaskController.get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2838,6 +2935,96 @@ export interface operations {
             };
         };
     };
+    "AttemptController.bulkReplay": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                app_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channel?: string | null;
+                    eventTypes?: string[] | null;
+                    since: string;
+                    status?: (0 | 1 | 2 | 3 | 4) | null;
+                    statusCodeClass?: (0 | 100 | 200 | 300 | 400 | 500) | null;
+                    tag?: string | null;
+                    until?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        status: "running" | "finished" | "failed";
+                        /** @enum {string} */
+                        task: "endpoint.replay" | "endpoint.recover" | "application.stats" | "message.broadcast" | "sdk.generate" | "event-type.aggregate" | "application.purge_content" | "endpoint.bulk-replay";
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Missing, unknown, revoked or expired key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Key scope or address not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpValidationError"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+        };
+    };
     "EndpointController.getHeaders": {
         parameters: {
             query?: never;
@@ -3188,10 +3375,95 @@ export interface operations {
                 content: {
                     "application/json": {
                         id: string;
-                        /** @constant */
-                        status: "running";
-                        /** @constant */
-                        task: "endpoint.recover";
+                        /** @enum {string} */
+                        status: "running" | "finished" | "failed";
+                        /** @enum {string} */
+                        task: "endpoint.replay" | "endpoint.recover" | "application.stats" | "message.broadcast" | "sdk.generate" | "event-type.aggregate" | "application.purge_content" | "endpoint.bulk-replay";
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Missing, unknown, revoked or expired key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Key scope or address not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpValidationError"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+        };
+    };
+    "AttemptController.replayMissing": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                app_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    since: string;
+                    until?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        status: "running" | "finished" | "failed";
+                        /** @enum {string} */
+                        task: "endpoint.replay" | "endpoint.recover" | "application.stats" | "message.broadcast" | "sdk.generate" | "event-type.aggregate" | "application.purge_content" | "endpoint.bulk-replay";
                         updatedAt: string;
                     };
                 };
@@ -4232,6 +4504,83 @@ export interface operations {
             };
         };
     };
+    "MessageController.expungeAllContents": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        status: "running" | "finished" | "failed";
+                        /** @enum {string} */
+                        task: "endpoint.replay" | "endpoint.recover" | "application.stats" | "message.broadcast" | "sdk.generate" | "event-type.aggregate" | "application.purge_content" | "endpoint.bulk-replay";
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Missing, unknown, revoked or expired key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Key scope or address not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpValidationError"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+        };
+    };
     "AuditLogController.list": {
         parameters: {
             query?: {
@@ -4632,6 +4981,160 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+        };
+    };
+    "BackgroundTaskController.list": {
+        parameters: {
+            query?: {
+                iterator?: string;
+                limit?: string;
+                order?: "ascending" | "descending";
+                status?: "running" | "finished" | "failed";
+                task?: "endpoint.replay" | "endpoint.recover" | "application.stats" | "message.broadcast" | "sdk.generate" | "event-type.aggregate" | "application.purge_content" | "endpoint.bulk-replay";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            data: {
+                                [key: string]: number | string;
+                            };
+                            id: string;
+                            /** @enum {string} */
+                            status: "running" | "finished" | "failed";
+                            /** @enum {string} */
+                            task: "endpoint.replay" | "endpoint.recover" | "application.stats" | "message.broadcast" | "sdk.generate" | "event-type.aggregate" | "application.purge_content" | "endpoint.bulk-replay";
+                            updatedAt: string;
+                        }[];
+                        done: boolean;
+                        iterator: string | null;
+                        prevIterator: string | null;
+                    };
+                };
+            };
+            /** @description Missing, unknown, revoked or expired key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Key scope or address not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpValidationError"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+        };
+    };
+    "BackgroundTaskController.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            [key: string]: number | string;
+                        };
+                        id: string;
+                        /** @enum {string} */
+                        status: "running" | "finished" | "failed";
+                        /** @enum {string} */
+                        task: "endpoint.replay" | "endpoint.recover" | "application.stats" | "message.broadcast" | "sdk.generate" | "event-type.aggregate" | "application.purge_content" | "endpoint.bulk-replay";
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Missing, unknown, revoked or expired key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Key scope or address not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpError"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HttpValidationError"];
                 };
             };
             /** @description Rate limited (see Retry-After) */
@@ -5156,7 +5659,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5427,7 +5930,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -6048,7 +6551,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Replays the first response for 24 h when the same request is retried with this key. */
+                /** @description A retry with this key on the same path gets the first completed response again for 24 h, whatever its body, marked by the response header idempotent-replayed: true; 409 idempotency_in_progress while the first request still runs. */
                 "idempotency-key"?: string;
             };
             path: {
