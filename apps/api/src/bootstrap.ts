@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { answerFrameworkError, installJsonBodyParser, MAX_PATH_PARAM_LENGTH } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
-import { createLogger, PinoNestLogger } from '@herald/observability';
+import { activeTracing, createLogger, nameRequestSpan, PinoNestLogger, tracedServerFactory } from '@herald/observability';
 import { ApiModule } from './app.module';
 import { registerWebUi } from './web-ui';
 
@@ -12,7 +12,10 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Builds the API application (used by main.ts and by the tests, which listen on port 0). */
 export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApplication> {
   const logger = createLogger('api', config.log.level);
+  const traced = activeTracing() !== null;
   const adapter = new FastifyAdapter({
+    // With traces on, each request runs in its own SERVER span (main.ts started the SDK).
+    ...(traced ? { serverFactory: tracedServerFactory } : {}),
     loggerInstance: logger,
     bodyLimit: config.api.maxPayloadBytes,
     // Forwarding headers are believed only from these proxies; otherwise req.ip is the socket.
@@ -35,6 +38,12 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
+  if (traced) {
+    adapter.getInstance().addHook('onRequest', (request, _reply, done) => {
+      nameRequestSpan(request.method, request.routeOptions.url);
+      done();
+    });
+  }
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,

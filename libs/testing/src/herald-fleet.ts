@@ -126,7 +126,7 @@ export interface Health {
 /** The API's health report, or undefined while it does not answer. */
 export async function health(http: HeraldHttp): Promise<{ status: number; body: Health } | undefined> {
   try {
-    return await http.call<Health>('GET', '/api/v1/health', '');
+    return await http.call<Health>('GET', '/api/v1/health/ready', '');
   } catch {
     return undefined;
   }
