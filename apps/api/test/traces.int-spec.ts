@@ -12,6 +12,7 @@ import {
   startHeraldProcess,
   startOtlpReceiver,
   startWebhookReceiver,
+  stoppedCleanly,
   TEST_ADMIN_TOKEN,
   TEST_MASTER_KEYS,
   waitUntilReady,
@@ -179,6 +180,29 @@ describe('OpenTelemetry traces', () => {
       expect(trace.find((s) => s.kind === SERVER)?.parentSpanId).toBe(callerSpan);
     });
   });
+
+  it('exports the spans still buffered when a process stops on SIGTERM', async () => {
+    // Batches would wait 10 minutes: only the shutdown flush can deliver these spans.
+    const fleet = await startFleet({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '600000' });
+    let stopped = false;
+    try {
+      const tenant = await provisionFleetTenant(fleet.http, [receiver], `flush-${randomBytes(3).toString('hex')}`);
+      receiver.setHandler(() => ({ status: 204 }));
+      const sent = await fleet.http.call<{ id: string }>('POST', `/api/v1/app/${tenant.appId}/msg`, tenant.key, { eventType: 'trace.test', payload: {} });
+      expect(sent.status).toBe(202);
+      await receiver.waitFor((reqs) => reqs.some((r) => r.headers['webhook-id'] === sent.body.id || r.headers['svix-id'] === sent.body.id), 15_000);
+      const ofMessage = (): ReceivedSpan[] => otlp.spans.filter((s) => s.attributes['herald.message_id'] === sent.body.id);
+      expect(ofMessage()).toEqual([]);
+      // The dispatcher records the attempt in flight, then the SDK exports (onApplicationShutdown).
+      const exits = await Promise.all(fleet.processes.map((p) => p.stop('SIGTERM', 20_000)));
+      stopped = true;
+      for (const exit of exits) expect(stoppedCleanly(exit), fleet.output()).toBe(true);
+      expect(ofMessage().map((s) => `${s.service} ${s.name}`).sort()).toEqual(['herald-api herald.ingest', 'herald-dispatcher herald.delivery.attempt']);
+    } finally {
+      if (stopped) await dropTestDatabase(fleet.db.name);
+      else await fleet.stop();
+    }
+  }, 60_000);
 
   describe('traces off', () => {
     it.each([
