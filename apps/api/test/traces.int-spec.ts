@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Client } from 'pg';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   assertBuilt,
@@ -178,6 +179,26 @@ describe('OpenTelemetry traces', () => {
       const trace = spans.filter((s) => s.traceId === callerTrace);
       expect(trace.map((s) => s.name).sort()).toEqual(['POST /api/v1/app/:app_id/msg', 'herald.delivery.attempt', 'herald.ingest']);
       expect(trace.find((s) => s.kind === SERVER)?.parentSpanId).toBe(callerSpan);
+    });
+
+    it('delivers an operational webhook in the trace of the request that caused it', async () => {
+      receiver.setHandler(() => ({ status: 204 }));
+      const patched = await request(`${fleet.http.base}/api/v1/tenant/settings`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${tenant.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ operationalWebhookUrl: `${receiver.url}/ops` }),
+      });
+      await patched.body.dump();
+      expect(patched.statusCode).toBe(200);
+      const created = await fleet.http.call<{ id: string }>('POST', `/api/v1/app/${tenant.appId}/endpoint`, tenant.key, { url: `${receiver.url}/second` });
+      expect(created.status).toBe(201);
+      await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/ops' && r.body.includes(created.body.id)), 15_000);
+      const notice = receiver.requests.find((r) => r.path === '/ops' && r.body.includes(created.body.id))!;
+      const noticeId = String(notice.headers['webhook-id'] ?? notice.headers['svix-id']);
+      const spans = await otlp.waitFor((all) => all.some((s) => s.name === 'herald.delivery.attempt' && s.attributes['herald.message_id'] === noticeId), 20_000);
+      const attempt = spans.find((s) => s.name === 'herald.delivery.attempt' && s.attributes['herald.message_id'] === noticeId)!;
+      const parent = spans.find((s) => s.spanId === attempt.parentSpanId);
+      expect(parent).toMatchObject({ service: 'herald-api', kind: SERVER, name: 'POST /api/v1/app/:app_id/endpoint', traceId: attempt.traceId });
     });
   });
 

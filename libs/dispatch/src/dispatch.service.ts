@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { TenantKeysService, tenantScope, type TenantScope } from '@herald/core';
 import { newId } from '@herald/db';
@@ -136,7 +136,8 @@ export class DispatchService {
   async record(sent: SentAttempt, shouldStop: () => boolean): Promise<AttemptReport> {
     const { span } = sent;
     try {
-      return await this.recordInSpan(sent, shouldStop);
+      // Active while recording: operational events this attempt causes continue its trace.
+      return await context.with(trace.setSpan(context.active(), span), () => this.recordInSpan(sent, shouldStop));
     } catch (err) {
       failSpan(span, err);
       throw err;
