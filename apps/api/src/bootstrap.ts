@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { answerFrameworkError, installJsonBodyParser, MAX_PATH_PARAM_LENGTH } from '@herald/api-core';
+import { answerFrameworkError, installJsonBodyParser, MAX_PATH_PARAM_LENGTH, type AuthenticatedRequest } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
-import { activeTracing, createLogger, nameRequestSpan, PinoNestLogger, tracedServerFactory } from '@herald/observability';
+import { activeTracing, annotateActiveSpan, createLogger, nameRequestSpan, PinoNestLogger, SpanAttr, tracedServerFactory } from '@herald/observability';
 import { ApiModule } from './app.module';
 import { registerWebUi } from './web-ui';
 
@@ -42,6 +42,12 @@ export async function createApiApp(config: HeraldConfig): Promise<NestFastifyApp
     adapter.getInstance().addHook('onRequest', (request, _reply, done) => {
       nameRequestSpan(request.method, request.routeOptions.url);
       done();
+    });
+    // Authenticated by now (or refused): the request span names its tenant, nothing of the key.
+    adapter.getInstance().addHook('onSend', (request, _reply, payload, done) => {
+      const principal = (request as AuthenticatedRequest).user;
+      if (principal && principal.kind !== 'operator') annotateActiveSpan({ [SpanAttr.tenantId]: principal.tenantId });
+      done(null, payload);
     });
   }
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {

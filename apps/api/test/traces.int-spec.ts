@@ -136,6 +136,7 @@ describe('OpenTelemetry traces', () => {
       const tenantId = ingest!.attributes['herald.tenant_id']!;
       expect(tenantId).toMatch(/^tnt_/);
       expect(ingest!.attributes).toMatchObject({ 'herald.app_id': tenant.appId, 'herald.message_id': msgId, 'herald.event_type': 'trace.test', 'herald.deliveries': '1' });
+      expect(request.attributes['herald.tenant_id']).toBe(tenantId);
 
       // Every attempt, in the dispatcher, is a child of the ingest span: one trace per message.
       const attempts = trace.filter((s) => s.name === 'herald.delivery.attempt').sort((a, b) => Number(a.attributes['herald.attempt.number']) - Number(b.attributes['herald.attempt.number']));

@@ -207,3 +207,8 @@ export function nameRequestSpan(method: string, route: string | undefined): void
   span.updateName(`${method} ${route}`);
   span.setAttribute('http.route', route);
 }
+
+/** Adds attributes to the active span, if any (the request span learns its tenant after auth). */
+export function annotateActiveSpan(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
