@@ -153,6 +153,10 @@ describe('OpenTelemetry traces', () => {
       expect(attempts[1]!.attributes).toMatchObject({ 'herald.attempt.number': '2', 'http.response.status_code': '204', 'herald.attempt.outcome': 'success' });
       expect(attempts[1]!.statusCode).not.toBe(ERROR);
 
+      // The API's request log lines name the trace (logs and traces find each other).
+      const apiOutput = fleet.processes.find((p) => p.app === 'api')!.output();
+      expect(apiOutput).toMatch(new RegExp(`"trace_id":"${traceId}","span_id":"${request.spanId}"[^\\n]*"msg":"incoming request"`));
+
       // The trace context travelled in the message row, the only thing the two processes share.
       const pg = new Client({ connectionString: fleet.db.url });
       await pg.connect();
@@ -248,7 +252,10 @@ describe('OpenTelemetry traces', () => {
           await pg.end();
         }
         // Both processes said so when they started.
-        for (const p of fleet.processes) expect(p.output()).toMatch(/"traces":"off"/);
+        for (const p of fleet.processes) {
+          expect(p.output()).toMatch(/"traces":"off"/);
+          expect(p.output()).not.toContain('"trace_id"');
+        }
       } finally {
         await fleet.stop();
       }

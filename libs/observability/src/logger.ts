@@ -1,11 +1,17 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import { activeTracing, traceLogFields } from './tracing';
 
-/** Structured JSON logs, one logger per process, named after the process. */
+/**
+ * Structured JSON logs, one logger per process, named after the process. With traces on (the
+ * SDK is started before any logger), each line logged inside a span carries its `trace_id` and
+ * `span_id`; with traces off nothing is added or computed.
+ */
 export function createLogger(name: string, level: string): Logger {
   return pino({
     name,
     level,
+    ...(activeTracing() ? { mixin: traceLogFields } : {}),
     base: { process: name, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.secret', '*.key'], censor: '***' },

@@ -212,3 +212,9 @@ export function nameRequestSpan(method: string, route: string | undefined): void
 export function annotateActiveSpan(attributes: Attributes): void {
   trace.getActiveSpan()?.setAttributes(attributes);
 }
+
+/** The active span's ids for a log line (pino mixin), so logs and traces find each other. */
+export function traceLogFields(): Record<string, string> {
+  const ctx = trace.getActiveSpan()?.spanContext();
+  return ctx ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+}
