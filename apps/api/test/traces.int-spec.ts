@@ -167,6 +167,9 @@ describe('OpenTelemetry traces', () => {
         await pg.end();
       }
 
+      // Herald's trace ids stay Herald's: webhook requests carry no trace context.
+      expect(receiver.requests.filter((r) => r.path === endpoint.path).map((r) => r.headers['traceparent'] ?? null)).toEqual([null, null]);
+
       // Ids only: no payload, API key, signing secret, admin token or master key in any span.
       const values = attributeValues(otlp.spans).join('\n');
       for (const secret of [marker, tenant.key, endpoint.secret, endpoint.secret.replace(/^whsec_/, ''), TEST_ADMIN_TOKEN, TEST_MASTER_KEYS.split(':')[1]!]) {
