@@ -6,6 +6,7 @@ import { DbModule } from '@herald/db';
 import { ManagementModule } from '@herald/management';
 import { MessagingModule } from '@herald/messaging';
 import { PlatformModule } from '@herald/platform';
+import { TracingModule } from '@herald/observability';
 import { RedisModule } from '@herald/queue';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
@@ -15,7 +16,7 @@ export class ApiModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, ManagementModule, PlatformModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, ManagementModule, PlatformModule, TracingModule],
       controllers: [HealthController, MetricsController],
     };
   }

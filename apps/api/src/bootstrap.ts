@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { answerFrameworkError, drainLimitBytes, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH } from '@herald/api-core';
+import { answerFrameworkError, drainLimitBytes, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH, type AuthenticatedRequest } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
-import { createLogger, PinoNestLogger } from '@herald/observability';
+import { activeTracing, annotateActiveSpan, createLogger, nameRequestSpan, PinoNestLogger, SpanAttr, tracedServerFactory } from '@herald/observability';
 import type { DestinationStream } from 'pino';
 import { ApiModule } from './app.module';
 import { registerWebUi } from './web-ui';
@@ -18,7 +18,10 @@ export interface CreateApiAppOptions {
 /** Builds the API application (used by main.ts and by the tests, which listen on port 0). */
 export async function createApiApp(config: HeraldConfig, options: CreateApiAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = createLogger('api', config.log.level, options.logDestination);
+  const traced = activeTracing() !== null;
   const adapter = new FastifyAdapter({
+    // With traces on, each request runs in its own SERVER span (main.ts started the SDK).
+    ...(traced ? { serverFactory: tracedServerFactory } : {}),
     loggerInstance: logger,
     // Fastify reads up to the drain limit; installBodyLimit refuses anything over maxPayloadBytes
     // with a 413 that the client can read (it drains the rest of the body first).
@@ -44,6 +47,18 @@ export async function createApiApp(config: HeraldConfig, options: CreateApiAppOp
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
+  if (traced) {
+    adapter.getInstance().addHook('onRequest', (request, _reply, done) => {
+      nameRequestSpan(request.method, request.routeOptions.url);
+      done();
+    });
+    // Authenticated by now (or refused): the request span names its tenant, nothing of the key.
+    adapter.getInstance().addHook('onSend', (request, _reply, payload, done) => {
+      const principal = (request as AuthenticatedRequest).user;
+      if (principal && principal.kind !== 'operator') annotateActiveSpan({ [SpanAttr.tenantId]: principal.tenantId });
+      done(null, payload);
+    });
+  }
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,

@@ -54,6 +54,8 @@ describe('the three processes', () => {
     ['HERALD_MASTER_KEYS', 'nokey', /HERALD_MASTER_KEYS/],
     // Sentinel without the name of the master to follow: a contradiction refused at boot.
     ['HERALD_REDIS_SENTINELS', '127.0.0.1:26379', /HERALD_REDIS_SENTINEL_MASTER: required with HERALD_REDIS_SENTINELS/],
+    // Traces asked for in a way Herald cannot export: refused rather than silently dropped.
+    ['OTEL_TRACES_EXPORTER', 'zipkin', /OTEL_TRACES_EXPORTER: "zipkin" is not supported/],
   ])('refuse to start with %s=%s, naming the variable, before listening', async (name, value, message) => {
     const port = await freePort();
     for (const app of ['api', 'dispatcher', 'retention']) {

@@ -4,7 +4,7 @@ import { ConfigModule, HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { CoreModule } from '@herald/core';
 import { DbModule } from '@herald/db';
 import { DISPATCHER_METRICS_REGISTRY, DispatchModule } from '@herald/dispatch';
-import { HeartbeatModule, MetricsServer } from '@herald/observability';
+import { HeartbeatModule, MetricsServer, TracingModule } from '@herald/observability';
 import { RedisModule } from '@herald/queue';
 
 @Module({})
@@ -12,7 +12,7 @@ export class DispatcherModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: DispatcherModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, HeartbeatModule.forProcess('dispatcher'), DispatchModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, HeartbeatModule.forProcess('dispatcher'), DispatchModule, TracingModule],
       providers: [
         {
           provide: MetricsServer,

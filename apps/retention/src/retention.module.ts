@@ -3,7 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { CoreModule } from '@herald/core';
 import { DbModule } from '@herald/db';
-import { HeartbeatModule, MetricsServer } from '@herald/observability';
+import { HeartbeatModule, MetricsServer, TracingModule } from '@herald/observability';
 import { bullRoot, RedisModule } from '@herald/queue';
 import { RETENTION_METRICS_REGISTRY, RetentionWorkerModule } from '@herald/retention';
 import { TaskWorkerModule } from '@herald/tasks';
@@ -13,7 +13,7 @@ export class RetentionModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: RetentionModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), HeartbeatModule.forProcess('retention'), RetentionWorkerModule, TaskWorkerModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), HeartbeatModule.forProcess('retention'), RetentionWorkerModule, TaskWorkerModule, TracingModule],
       providers: [
         {
           provide: MetricsServer,

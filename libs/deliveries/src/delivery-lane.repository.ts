@@ -31,6 +31,8 @@ export interface ClaimedDelivery {
   eventId: string | null;
   eventType: string;
   messageCreatedAt: Date;
+  /** The ingest's W3C traceparent (null: tracing was off): the attempt's span continues that trace. */
+  traceParent: string | null;
 }
 
 export interface ClaimResult {
@@ -117,6 +119,7 @@ interface ClaimRow {
   event_id: string | null;
   event_type: string | null;
   message_created_at: Date | null;
+  trace_parent: string | null;
   next_due_at: Date | null;
   available: number | null;
 }
@@ -194,11 +197,11 @@ export class DeliveryLaneRepository {
         RETURNING d.id, d.tenant_id, d.app_id, d.message_id, d.endpoint_id, d.attempt_count, d.trigger_type
       )
       SELECT 'd' AS kind, c.id, c.tenant_id, c.app_id, c.message_id, c.endpoint_id, c.attempt_count, c.trigger_type,
-             m.payload_enc, m.payload_size, m.raw_content_type, m.event_id, m.event_type, m.created_at AS message_created_at, NULL::timestamptz AS next_due_at,
+             m.payload_enc, m.payload_size, m.raw_content_type, m.event_id, m.event_type, m.created_at AS message_created_at, m.trace_parent, NULL::timestamptz AS next_due_at,
              NULL::int AS available
       FROM claimed c JOIN messages m ON m.id = c.message_id AND m.tenant_id = c.tenant_id
       UNION ALL
-      SELECT 'l', NULL, r.tenant_id, NULL, NULL, r.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+      SELECT 'l', NULL, r.tenant_id, NULL, NULL, r.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
              (SELECT x.next_attempt_at FROM deliveries x
               WHERE x.endpoint_id = r.endpoint_id AND x.status = 'pending' AND x.next_attempt_at > now()
               ORDER BY x.next_attempt_at LIMIT 1),
@@ -227,6 +230,7 @@ export class DeliveryLaneRepository {
         eventId: r.event_id,
         eventType: r.event_type ?? '',
         messageCreatedAt: r.message_created_at as Date,
+        traceParent: r.trace_parent,
       });
     }
     return { claimed, nextDue, available };

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { TenantKeysService, type Db, type TenantScope } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
+import { currentTraceparent } from '@herald/observability';
 import type { CircuitState } from './delivery-status';
 import { DeliveryWakeups } from './delivery-wakeups';
 import { insertOperationalEvents, type OperationalEventRow } from './operational-event.rows';
@@ -90,6 +91,7 @@ export class OperationalEvents {
 
   /** The rows for one event, or null when no endpoint of the tenant wants it. */
   async prepare<T extends OperationalEventType>(scope: TenantScope, type: T, data: OperationalEventMap[T], at: Date = new Date()): Promise<OperationalEventRow | null> {
+    const traceParent = currentTraceparent();
     const target = await this.target(scope);
     if (!target) return null;
     const endpoints = target.endpoints.filter((e) => e.filterTypes.length === 0 || e.filterTypes.includes(type));
@@ -104,6 +106,7 @@ export class OperationalEvents {
       payloadSize: payload.length,
       payloadExpiresAt: new Date(at.getTime() + this.config.retention.defaultPayloadRetentionDays * 86_400_000),
       createdAt: at,
+      traceParent,
       deliveries: endpoints.map((e) => ({ id: newId('dlv', at), endpointId: e.id })),
     };
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { TenantKeysService, tenantScope, type TenantScope } from '@herald/core';
 import { newId } from '@herald/db';
@@ -18,6 +19,7 @@ import {
   type RetryDecision,
 } from '@herald/deliveries';
 import { HttpDeliveryClient, type DeliveryResult } from '@herald/delivery';
+import { contextFromTraceparent, failSpan, heraldTracer, SpanAttr } from '@herald/observability';
 import { webhookHeaders } from '@herald/signing';
 import { DispatchMetrics } from './dispatch.metrics';
 import type { EndpointContext } from './endpoint-context.repository';
@@ -35,6 +37,8 @@ export interface SentAttempt {
   result: DeliveryResult;
   outcome: Outcome;
   at: Date;
+  /** The attempt's span, ended once the attempt is recorded. */
+  span: Span;
 }
 
 /** What one attempt did, for the scheduler. */
@@ -72,8 +76,35 @@ export class DispatchService {
    * yet: the caller frees the endpoint's slot as soon as this resolves, then records.
    */
   async send(delivery: ClaimedDelivery, endpoint: EndpointContext): Promise<SentAttempt> {
-    const scope = tenantScope(delivery.tenantId);
     const attemptNo = delivery.attemptCount + 1;
+    // A child of the ingest span whose traceparent the message carries: one trace per message.
+    const span = heraldTracer().startSpan(
+      'herald.delivery.attempt',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [SpanAttr.tenantId]: delivery.tenantId,
+          [SpanAttr.appId]: delivery.appId,
+          [SpanAttr.endpointId]: endpoint.id,
+          [SpanAttr.messageId]: delivery.messageId,
+          [SpanAttr.deliveryId]: delivery.id,
+          [SpanAttr.attemptNumber]: attemptNo,
+          'http.request.method': 'POST',
+        },
+      },
+      contextFromTraceparent(delivery.traceParent),
+    );
+    try {
+      return await this.sendInSpan(delivery, endpoint, attemptNo, span);
+    } catch (err) {
+      failSpan(span, err);
+      span.end();
+      throw err;
+    }
+  }
+
+  private async sendInSpan(delivery: ClaimedDelivery, endpoint: EndpointContext, attemptNo: number, span: Span): Promise<SentAttempt> {
+    const scope = tenantScope(delivery.tenantId);
     const now = Date.now();
     const keys = endpoint.keys.filter((k) => k.expiresAt === null || k.expiresAt > now).map((k) => k.key);
 
@@ -93,7 +124,9 @@ export class DispatchService {
       : !delivery.payloadEnc
         ? { kind: 'exhausted' }
         : decideRetry(attemptNo, this.config.delivery.retryScheduleSeconds, failureOf(result));
-    return { delivery, endpoint, result, outcome, at: new Date() };
+    span.setAttribute('http.response.status_code', result.status);
+    if (!result.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error?.kind ?? `status ${result.status}` });
+    return { delivery, endpoint, result, outcome, at: new Date(), span };
   }
 
   /**
@@ -101,9 +134,23 @@ export class DispatchService {
    * circuit, the operational events it causes — one commit, retried while PostgreSQL is away.
    */
   async record(sent: SentAttempt, shouldStop: () => boolean): Promise<AttemptReport> {
-    const { delivery, endpoint, result, outcome, at } = sent;
+    const { span } = sent;
+    try {
+      // Active while recording: operational events this attempt causes continue its trace.
+      return await context.with(trace.setSpan(context.active(), span), () => this.recordInSpan(sent, shouldStop));
+    } catch (err) {
+      failSpan(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async recordInSpan(sent: SentAttempt, shouldStop: () => boolean): Promise<AttemptReport> {
+    const { delivery, endpoint, result, outcome, at, span } = sent;
     const scope = tenantScope(delivery.tenantId);
     const attemptId = newId('atmpt', at);
+    span.setAttributes({ [SpanAttr.attemptId]: attemptId, [SpanAttr.outcome]: outcome.kind });
     const events = await this.events(scope, delivery, endpoint, delivery.attemptCount + 1, outcome, { id: attemptId, responseStatusCode: result.status, timestamp: at.toISOString() });
     const write: DispatchWrite = {
       attempt: {

@@ -30,6 +30,8 @@ export interface NewMessage {
   /** A raw payload's Content-Type; null for JSON Herald serialised. */
   rawContentType: string | null;
   createdAt: Date;
+  /** W3C traceparent of the ingest span (null when tracing is off): attempts continue its trace. */
+  traceParent: string | null;
 }
 
 export interface NewDelivery {
@@ -234,6 +236,7 @@ export class MessageRepository {
       payload_expires_at: m.payloadExpiresAt.toISOString(),
       raw_content_type: m.rawContentType,
       created_at: m.createdAt.toISOString(),
+      trace_parent: m.traceParent,
       deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpointId, status: d.status, next_attempt_at: d.nextAttemptAt?.toISOString() ?? null })),
     }));
     let inserted: { id: string }[];
@@ -242,10 +245,10 @@ export class MessageRepository {
         WITH input AS (
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
             id text, tenant_id text, app_id text, event_type text, event_id text, channels text[], tags text[],
-            payload text, payload_size int, payload_expires_at timestamptz, raw_content_type text, created_at timestamptz, deliveries jsonb)
+            payload text, payload_size int, payload_expires_at timestamptz, raw_content_type text, created_at timestamptz, trace_parent text, deliveries jsonb)
         ), msg AS (
-          INSERT INTO messages (id, tenant_id, app_id, event_type, event_id, channels, tags, payload_enc, payload_size, payload_expires_at, raw_content_type, created_at)
-          SELECT id, tenant_id, app_id, event_type, event_id, channels, tags, decode(payload, 'base64'), payload_size, payload_expires_at, raw_content_type, created_at
+          INSERT INTO messages (id, tenant_id, app_id, event_type, event_id, channels, tags, payload_enc, payload_size, payload_expires_at, raw_content_type, created_at, trace_parent)
+          SELECT id, tenant_id, app_id, event_type, event_id, channels, tags, decode(payload, 'base64'), payload_size, payload_expires_at, raw_content_type, created_at, trace_parent
           FROM input
           ON CONFLICT (app_id, event_id) DO NOTHING
           RETURNING id
@@ -285,10 +288,10 @@ export class MessageRepository {
     const nextAttempts = deliveries.map((d) => (d.nextAttemptAt ? d.nextAttemptAt.toISOString() : null));
     const rows = await this.prisma.$queryRaw<{ inserted: number }[]>`
       WITH msg AS (
-        INSERT INTO messages (id, tenant_id, app_id, event_type, event_id, channels, tags, payload_enc, payload_size, payload_expires_at, raw_content_type, created_at)
+        INSERT INTO messages (id, tenant_id, app_id, event_type, event_id, channels, tags, payload_enc, payload_size, payload_expires_at, raw_content_type, created_at, trace_parent)
         VALUES (${message.id}, ${scope.tenantId}, ${message.appId}, ${message.eventType}, ${message.eventId},
                 ${message.channels}::text[], ${message.tags}::text[], ${new Uint8Array(message.payloadEnc)}, ${message.payloadSize},
-                ${message.payloadExpiresAt}, ${message.rawContentType}, ${message.createdAt})
+                ${message.payloadExpiresAt}, ${message.rawContentType}, ${message.createdAt}, ${message.traceParent})
         ON CONFLICT (app_id, event_id) DO NOTHING
         RETURNING id
       ), dlv AS (

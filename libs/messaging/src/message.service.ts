@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
 import { ApiMetrics, IdempotencyRepository, listResponse, planNewestFirst, takePage, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { assertSameUid } from '@herald/management';
+import { currentTraceparent, inSpan, SpanAttr } from '@herald/observability';
 import { routeMessage, type Route } from './endpoint-routing';
 import { toMessageOut } from './message.mappers';
 import type { MessageOut } from './message.responses';
@@ -192,7 +194,13 @@ export class MessageService {
     return Math.min(messageRetentionMs, (tenantRetentionDays ?? this.config.retention.defaultPayloadRetentionDays) * DAY_MS);
   }
 
-  private async ingest(ctx: RequestContext, plan: IngestPlan): Promise<MessageOut> {
+  /** One span per ingest: its traceparent is stored with the message, so every attempt continues this trace. */
+  private ingest(ctx: RequestContext, plan: IngestPlan): Promise<MessageOut> {
+    const attributes = { [SpanAttr.tenantId]: ctx.scope.tenantId, [SpanAttr.appId]: plan.context.appId, [SpanAttr.eventType]: plan.eventType };
+    return inSpan('herald.ingest', attributes, (span) => this.ingestInSpan(ctx, plan, span));
+  }
+
+  private async ingestInSpan(ctx: RequestContext, plan: IngestPlan, span: Span): Promise<MessageOut> {
     const { payloadText, now } = plan;
     const payloadSize = Buffer.byteLength(payloadText, 'utf8');
     const retentionMs = this.effectiveRetentionMs(plan.retentionMs, plan.context.payloadRetentionDays);
@@ -216,7 +224,9 @@ export class MessageService {
       payloadExpiresAt: new Date(now.getTime() + retentionMs),
       rawContentType: plan.rawContentType,
       createdAt: now,
+      traceParent: currentTraceparent(),
     };
+    span.setAttributes({ [SpanAttr.messageId]: messageId, [SpanAttr.deliveries]: deliveries.length });
     const inserted = await this.messages.insertWithDeliveries(ctx.scope, message, deliveries);
     if (!inserted) throw new ConflictError(`A message with eventId "${plan.eventId ?? ''}" already exists in this application`);
 

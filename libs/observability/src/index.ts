@@ -6,3 +6,5 @@ export * from './shutdown';
 export * from './heartbeat.module';
 export * from './metrics-server';
 export * from './timeout';
+export * from './tracing';
+export * from './tracing.module';

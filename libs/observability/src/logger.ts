@@ -1,15 +1,18 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
+import { activeTracing, traceLogFields } from './tracing';
 
 /**
  * Structured JSON logs, one logger per process, named after the process; to stdout unless a
  * destination is given (tests read what the process logs). Errors go under `err` (pino's
- * serializer keeps their type, message, code and stack).
+ * serializer keeps their type, message, code and stack). With traces on (the SDK is started
+ * before any logger), each line logged inside a span carries its `trace_id` and `span_id`.
  */
 export function createLogger(name: string, level: string, destination?: DestinationStream): Logger {
   const options = {
     name,
     level,
+    ...(activeTracing() ? { mixin: traceLogFields } : {}),
     base: { process: name, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.secret', '*.key'], censor: '***' },

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { AuditService, SYSTEM_AUDIT_CONTEXT, tenantScope, type TenantScope } from '@herald/core';
+import { failSpan, inSpan, SpanAttr } from '@herald/observability';
 import type { RetentionJobData } from '@herald/queue';
 import { cutoffFor, effectivePolicy, type RetentionPolicy } from './retention-policy';
 import { RetentionMetrics } from './retention.metrics';
@@ -120,7 +122,24 @@ export class RetentionService {
     };
   }
 
-  async run(options: RetentionRunOptions = {}): Promise<RetentionRunResult> {
+  /** One span per run (traces on), a child per tenant with what was removed: counts and ids only. */
+  run(options: RetentionRunOptions = {}): Promise<RetentionRunResult> {
+    const attributes = options.tenantId ? { [SpanAttr.tenantId]: options.tenantId } : {};
+    return inSpan('herald.retention.run', attributes, async (span) => {
+      const result = await this.runAll(options);
+      span.setAttributes({
+        'herald.retention.complete': result.complete,
+        'herald.retention.tenants_checked': result.tenantsChecked,
+        'herald.retention.tenants_failed': result.failures.length,
+        'herald.retention.idempotency_records_deleted': result.idempotencyRecordsDeleted,
+        ...countAttributes(result.totals),
+      });
+      if (result.failures.length > 0) span.setStatus({ code: SpanStatusCode.ERROR, message: `${result.failures.length} tenant(s) failed` });
+      return result;
+    });
+  }
+
+  private async runAll(options: RetentionRunOptions): Promise<RetentionRunResult> {
     const started = new Date();
     const result: RetentionRunResult = {
       startedAt: started.toISOString(),
@@ -174,13 +193,22 @@ export class RetentionService {
     return result;
   }
 
-  private async processTenant(tenant: TenantRetentionRow, result: RetentionRunResult, signal: AbortSignal | undefined): Promise<void> {
+  private processTenant(tenant: TenantRetentionRow, result: RetentionRunResult, signal: AbortSignal | undefined): Promise<void> {
+    return inSpan('herald.retention.tenant', { [SpanAttr.tenantId]: tenant.id, 'herald.retention.tenant_deleted': tenant.deleted }, (span) =>
+      this.processTenantInSpan(tenant, result, signal, span),
+    );
+  }
+
+  private async processTenantInSpan(tenant: TenantRetentionRow, result: RetentionRunResult, signal: AbortSignal | undefined, span: Span): Promise<void> {
     result.tenantsChecked += 1;
     const scope = tenantScope(tenant.id);
     try {
       if (tenant.deleted) {
         const counts = await this.purgeDeletedTenant(scope, signal);
-        if (counts) result.deletedTenants.push({ tenantId: tenant.id, ...counts });
+        if (counts) {
+          result.deletedTenants.push({ tenantId: tenant.id, ...counts });
+          span.setAttributes(countAttributes(counts));
+        }
         return;
       }
       const policy = effectivePolicy(tenant, this.config.retention.defaultPayloadRetentionDays);
@@ -188,6 +216,7 @@ export class RetentionService {
       try {
         await this.purgeLiveTenant(scope, policy, counts, signal);
       } finally {
+        span.setAttributes(countAttributes(counts));
         // Whatever was removed is recorded, also when a later batch failed or the run stopped.
         if (total(counts) > 0) {
           await this.audit.recordNow(scope, SYSTEM_AUDIT_CONTEXT, {
@@ -202,6 +231,7 @@ export class RetentionService {
     } catch (err) {
       // One tenant's failure must not stop retention for everyone else; the run reports it.
       const message = err instanceof Error ? err.message : String(err);
+      failSpan(span, err);
       this.logger.error({ err, msg: `retention failed for tenant ${tenant.id}: ${message}` });
       result.failures.push({ tenantId: tenant.id, error: message });
     }
@@ -348,4 +378,9 @@ export class RetentionService {
     const ms = this.config.retention.batchPauseMs;
     if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   }
+}
+
+/** Purge counts as span attributes: `payloadsErased` → `herald.retention.payloads_erased`. */
+function countAttributes(counts: PurgeCounts | DeletedTenantCounts): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([key, n]) => [`herald.retention.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, n as number]));
 }

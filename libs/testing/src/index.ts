@@ -7,3 +7,4 @@ export * from './wakeup-recorder';
 export * from './private-services';
 export * from './private-redis-ha';
 export * from './herald-fleet';
+export * from './otlp-receiver';
