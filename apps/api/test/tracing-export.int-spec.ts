@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '@herald/testing';
-import { contextFromTraceparent, currentTraceparent, heraldTracer, inSpan, startTracing, type Tracing } from './tracing';
+import { contextFromTraceparent, currentTraceparent, heraldTracer, inSpan, startTracing, type Tracing } from '@herald/observability';
 
 // The spec's default protocol, http/protobuf, against a real OTLP/HTTP receiver on loopback
 // (the end-to-end trace test uses http/json, which it decodes).
