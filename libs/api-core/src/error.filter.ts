@@ -1,5 +1,5 @@
 import { Catch, HttpException, Logger, NotFoundException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { HeraldError, ValidationError } from '@herald/core';
+import { HeraldError, ServiceUnavailableError, ValidationError } from '@herald/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ErrorResponse {
@@ -27,7 +27,10 @@ export class HeraldErrorFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
     const { status, body, headers } = errorResponse(exception, request.id);
-    if (status >= 500) {
+    if (exception instanceof ServiceUnavailableError && exception.code === 'overloaded') {
+      // Back-pressure working as designed (the body budget), not a fault: no stack per request.
+      this.logger.warn({ requestId: request.id, msg: exception.detail });
+    } else if (status >= 500) {
       // pino fields: the error's type, message, code and stack under `err` (see PinoNestLogger).
       const dependency = unavailableDependency(exception);
       const msg = dependency ? `${dependency} unavailable: ${errorText(exception)}` : errorText(exception);
