@@ -72,6 +72,8 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** PostgreSQL connection string. */
   DATABASE_URL: z.url({ message: 'expected a postgresql:// URL' }).default('postgresql://postgres:postgres@127.0.0.1:5432/herald'),
+  /** How long to wait for a PostgreSQL connection (a new one, or a free one from the pool) before the request fails (503). */
+  HERALD_DB_CONNECT_TIMEOUT_MS: positiveInt.max(300000).default(5000),
   /** Redis connection string (wake-ups, rate limits, heartbeats, retention jobs): one server. */
   REDIS_URL: z.url({ message: 'expected a redis:// URL' }).default('redis://127.0.0.1:6379'),
   /** Redis Sentinel addresses, host:port comma-separated: Herald follows the master they name (instead of REDIS_URL). */

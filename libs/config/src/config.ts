@@ -23,7 +23,7 @@ export type RedisConnectionConfig =
 /** Herald's configuration, validated once at boot and injected everywhere. */
 export interface HeraldConfig {
   env: 'development' | 'production' | 'test';
-  db: { url: string };
+  db: { url: string; connectTimeoutMs: number };
   redis: {
     connection: RedisConnectionConfig;
     /**
@@ -110,7 +110,7 @@ export function loadConfig(source: Record<string, string | undefined>): HeraldCo
 
   return {
     env: e.NODE_ENV,
-    db: { url: e.DATABASE_URL },
+    db: { url: e.DATABASE_URL, connectTimeoutMs: e.HERALD_DB_CONNECT_TIMEOUT_MS },
     redis: { connection, queuePrefix: connection.mode === 'cluster' ? `{${e.HERALD_QUEUE_PREFIX}}` : e.HERALD_QUEUE_PREFIX },
     api: {
       host: e.HOST,

@@ -30,7 +30,10 @@ const names = new Map<string, string>();
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(HERALD_CONFIG) config: HeraldConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.db.url, max: 20 }, { statementNameGenerator: (query) => hotStatementName(query.sql) as string }) });
+    // A connection that cannot be had in time (a host that drops packets, a pool exhausted for
+    // long) fails the request, which the API answers 503, instead of making it wait unbounded.
+    const pool = { connectionString: config.db.url, max: 20, connectionTimeoutMillis: config.db.connectTimeoutMs };
+    super({ adapter: new PrismaPg(pool, { statementNameGenerator: (query) => hotStatementName(query.sql) as string }) });
   }
 
   /** Fails loudly at boot when PostgreSQL is unreachable (STYLE 12). */
