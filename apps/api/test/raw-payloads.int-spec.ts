@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import path from 'node:path';
 import { messageInRaw, Svix, Webhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaService } from '@herald/db';
-import { createTestDatabase, dropTestDatabase, startWebhookReceiver, TEST_MASTER_KEYS, type ReceivedRequest, type WebhookReceiver } from '@herald/testing';
+import { createTestDatabase, dropTestDatabase, startTestDispatcher, startWebhookReceiver, type HeraldProcess, type ReceivedRequest, type WebhookReceiver } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
 /** The Standard Webhooks signature of `body` as sent, checked by hand (the body need not be JSON). */
@@ -25,7 +23,7 @@ describe('raw payloads and operational endpoints, delivered', () => {
   let prisma: PrismaService;
   let database: { url: string; name: string };
   let receiver: WebhookReceiver;
-  let dispatcher: ChildProcess | undefined;
+  let dispatcher: HeraldProcess | undefined;
   let tenant: { tenantId: string; apiKey: string };
   let svix: Svix;
   let appId: string;
@@ -38,23 +36,10 @@ describe('raw payloads and operational endpoints, delivered', () => {
     svix = new Svix(tenant.apiKey, { serverUrl: api.url });
     receiver = await startWebhookReceiver();
     appId = (await svix.application.create({ name: 'raw', uid: 'raw' })).id;
-    dispatcher = spawn(process.execPath, [path.resolve(__dirname, '../../../dist/apps/dispatcher/src/main.js')], {
-      env: {
-        PATH: process.env['PATH'],
-        NODE_ENV: 'test',
-        DATABASE_URL: database.url,
-        HERALD_QUEUE_PREFIX: api.config.redis.queuePrefix,
-        HERALD_MASTER_KEYS: TEST_MASTER_KEYS,
-        HERALD_ADMIN_TOKEN: api.adminToken,
-        HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
-        HERALD_DISPATCHER_METRICS_PORT: '0',
-        HERALD_LOG_LEVEL: 'warn',
-      },
-      stdio: 'inherit',
-    });
+    dispatcher = startTestDispatcher({ databaseUrl: database.url, queuePrefix: api.config.redis.queuePrefix });
   });
   afterAll(async () => {
-    dispatcher?.kill('SIGKILL');
+    await dispatcher?.stop('SIGKILL');
     await receiver?.close();
     await api?.close();
     if (database) await dropTestDatabase(database.name);

@@ -289,3 +289,21 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
+
+/**
+ * The built dispatcher beside an in-process test API: same database and queue prefix, deliveries
+ * allowed to loopback receivers. Stop it with `stop('SIGKILL')`.
+ */
+export function startTestDispatcher(options: { databaseUrl: string; queuePrefix: string }): HeraldProcess {
+  assertBuilt(['dispatcher']);
+  return startHeraldProcess('dispatcher', {
+    NODE_ENV: 'test',
+    DATABASE_URL: options.databaseUrl,
+    HERALD_QUEUE_PREFIX: options.queuePrefix,
+    HERALD_MASTER_KEYS: TEST_MASTER_KEYS,
+    HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
+    HERALD_DISPATCHER_METRICS_PORT: '0',
+    HERALD_LOG_LEVEL: 'warn',
+  });
+}
