@@ -1,10 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditService } from './audit.service';
 import { TenantKeysService } from './tenant-keys.service';
+import { TenantProvisioningRepository } from './tenant-provisioning.repository';
 import { TenantProvisioningService } from './tenant-provisioning.service';
+import { OperatorDb } from './operator-db';
+import { TenantUnitOfWork } from './unit-of-work';
 
 @Global()
-@Module({ providers: [AuditService, TenantKeysService, TenantProvisioningService],
-  exports: [AuditService, TenantKeysService, TenantProvisioningService],
- })
+@Module({ providers: [AuditService, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService, TenantUnitOfWork, OperatorDb],
+  exports: [AuditService, TenantKeysService, TenantProvisioningService, TenantUnitOfWork, OperatorDb],
+})
 export class CoreModule {}
