@@ -6,7 +6,8 @@
  *   sweep finds), and the decoding of job data and background tasks. Everywhere else code
  *   receives a scope; it never makes one from a string.
  * - Services do not inject PrismaService: tenant work goes through TenantUnitOfWork, deliberate
- *   cross-tenant work through OperatorDb, and queries live in repositories.
+ *   cross-tenant work through OperatorDb, and queries live in repositories (nor do services
+ *   reach for a TenantTx's client: `tx.db`).
  *
  * Both are `no-restricted-syntax` selectors. Flat config replaces a rule's options per matching
  * block, so each block below lists every selector that applies to its files.
@@ -24,6 +25,11 @@ export const PRISMA_IN_SERVICE = {
     "MethodDefinition[kind='constructor'] :matches(TSTypeReference[typeName.name='PrismaService'], TSTypeReference[typeName.right.name='PrismaService'])",
   message:
     'Services do not inject PrismaService: open tenant work with TenantUnitOfWork, cross-tenant work with OperatorDb, and keep queries in repositories.',
+};
+
+export const TX_CLIENT_IN_SERVICE = {
+  selector: "MemberExpression[object.name='tx'][property.name='db']",
+  message: "Services hand the TenantTx to repositories; they do not use its client (queries live in repositories).",
 };
 
 /** Where a tenant scope may be created. */
@@ -55,9 +61,9 @@ const isService = (file) => file.endsWith('.service.ts');
 
 export const tenancyConfigs = [
   { files: ['**/*.ts', '**/*.tsx'], rules: { 'no-restricted-syntax': ['error', TENANT_SCOPE_CALL] } },
-  { files: ['**/*.service.ts'], rules: { 'no-restricted-syntax': ['error', TENANT_SCOPE_CALL, PRISMA_IN_SERVICE] } },
+  { files: ['**/*.service.ts'], rules: { 'no-restricted-syntax': ['error', TENANT_SCOPE_CALL, PRISMA_IN_SERVICE, TX_CLIENT_IN_SERVICE] } },
   { files: TENANT_SCOPE_ALLOWED.filter((f) => !isService(f)), rules: { 'no-restricted-syntax': 'off' } },
-  { files: TENANT_SCOPE_ALLOWED.filter(isService), rules: { 'no-restricted-syntax': ['error', PRISMA_IN_SERVICE] } },
+  { files: TENANT_SCOPE_ALLOWED.filter(isService), rules: { 'no-restricted-syntax': ['error', PRISMA_IN_SERVICE, TX_CLIENT_IN_SERVICE] } },
   { files: PRISMA_SERVICE_ALLOWED, rules: { 'no-restricted-syntax': ['error', TENANT_SCOPE_CALL] } },
   { files: TESTS, rules: { 'no-restricted-syntax': 'off' } },
   // Type-level tests hold deliberate compile errors, each checked by tsc: not debt (STYLE 14).

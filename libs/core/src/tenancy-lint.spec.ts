@@ -71,6 +71,12 @@ describe('tenancy lint rules', () => {
     }
   });
 
+  it("refuses a service that builds a query on the tenant transaction's client", async () => {
+    const code = `export class SomethingService {\n  run(tx: { db: { application: { count(): Promise<number> } } }) {\n    return tx.db.application.count();\n  }\n}\n`;
+    expect(await violations('libs/messaging/src/message.service.ts', code)).toEqual([expect.stringMatching(/^no-restricted-syntax: Services hand the TenantTx to repositories/)]);
+    expect(await violations('libs/messaging/src/message.repository.ts', code)).toEqual([]);
+  });
+
   it('allows PrismaService in repositories and in the tenancy layer itself', async () => {
     for (const file of ['libs/messaging/src/message.repository.ts', 'libs/core/src/unit-of-work.ts', 'libs/core/src/operator-db.ts', 'libs/core/src/audit.service.ts']) {
       expect(await violations(file, INJECTS_PRISMA), file).toEqual([]);
