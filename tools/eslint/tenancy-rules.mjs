@@ -50,9 +50,8 @@ export const TENANT_SCOPE_ALLOWED = [
 /** Services that may hold PrismaService: the client itself and the tenancy layer's own parts. */
 export const PRISMA_SERVICE_ALLOWED = [
   'libs/db/src/prisma.service.ts',
-  // The audit writer that TenantUnitOfWork hands out, and the per-tenant data-key store:
-  // both are keyed by a TenantScope and sit beneath the unit of work.
-  'libs/core/src/audit.service.ts',
+  // The per-tenant data-key store: keyed by a TenantScope, used beneath the unit of work by
+  // every process (its queries have not moved to a repository yet).
   'libs/core/src/tenant-keys.service.ts',
 ];
 

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditLogRepository } from './audit-log.repository';
 import { AuditService } from './audit.service';
 import { TenantKeysService } from './tenant-keys.service';
 import { TenantProvisioningRepository } from './tenant-provisioning.repository';
@@ -7,7 +8,7 @@ import { OperatorDb } from './operator-db';
 import { TenantUnitOfWork } from './unit-of-work';
 
 @Global()
-@Module({ providers: [AuditService, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService, TenantUnitOfWork, OperatorDb],
+@Module({ providers: [AuditLogRepository, AuditService, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService, TenantUnitOfWork, OperatorDb],
   exports: [AuditService, TenantKeysService, TenantProvisioningService, TenantUnitOfWork, OperatorDb],
 })
 export class CoreModule {}

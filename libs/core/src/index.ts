@@ -2,6 +2,7 @@ export * from './errors';
 export * from './tenancy';
 export * from './db-types';
 export * from './audit.service';
+export { AuditLogRepository } from './audit-log.repository';
 export { TenantUnitOfWork, type TenantTx } from './unit-of-work';
 export { OperatorDb } from './operator-db';
 export * from './tenant-keys.service';
