@@ -47,13 +47,8 @@ export const TENANT_SCOPE_ALLOWED = [
   'libs/tasks/src/background-task.runner.ts',
 ];
 
-/** Services that may hold PrismaService: the client itself and the tenancy layer's own parts. */
-export const PRISMA_SERVICE_ALLOWED = [
-  'libs/db/src/prisma.service.ts',
-  // The per-tenant data-key store: keyed by a TenantScope, used beneath the unit of work by
-  // every process (its queries have not moved to a repository yet).
-  'libs/core/src/tenant-keys.service.ts',
-];
+/** The one service that may hold PrismaService: the client itself. */
+export const PRISMA_SERVICE_ALLOWED = ['libs/db/src/prisma.service.ts'];
 
 const TESTS = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.test-d.ts', '**/test/**/*.ts', 'libs/testing/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts', 'scripts/**/*.ts'];
 const isService = (file) => file.endsWith('.service.ts');

@@ -6,6 +6,7 @@ export { AuditLogRepository } from './audit-log.repository';
 export { TenantUnitOfWork, type TenantTx } from './unit-of-work';
 export { OperatorDb } from './operator-db';
 export * from './tenant-keys.service';
+export { TenantKeyRepository } from './tenant-key.repository';
 export * from './core.module';
 export * from './api-key-material';
 export * from './tenant-provisioning.service';

@@ -26,8 +26,8 @@ const names = new Map<string, string>();
 
 /**
  * The one Prisma client of a process. Repositories receive it; services reach the database
- * through TenantUnitOfWork or OperatorDb (@herald/core), not by injecting this (the data-key
- * store beneath them excepted: tools/eslint/tenancy-rules.mjs).
+ * through TenantUnitOfWork or OperatorDb (@herald/core), never by injecting this
+ * (tools/eslint/tenancy-rules.mjs).
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {

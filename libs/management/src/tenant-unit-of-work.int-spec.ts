@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AuditLogRepository, AuditService, OperatorDb, SYSTEM_AUDIT_CONTEXT, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService, TenantUnitOfWork, type TenantScope } from '@herald/core';
+import { AuditLogRepository, AuditService, OperatorDb, SYSTEM_AUDIT_CONTEXT, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService, type TenantScope, TenantUnitOfWork } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { createTenant, testConfig } from '@herald/testing';
 import { ApplicationRepository, type ApplicationData } from './application.repository';
@@ -16,7 +16,7 @@ describe('tenant unit of work', () => {
   const config = testConfig({ DATABASE_URL: inject('databaseUrl') });
   const prisma = new PrismaService(config);
   const auditLog = new AuditService(new AuditLogRepository(prisma));
-  const keys = new TenantKeysService(prisma, config);
+  const keys = new TenantKeysService(new TenantKeyRepository(prisma), config);
   const services = { prisma, keys, provisioning: new TenantProvisioningService(new OperatorDb(prisma, auditLog), new TenantProvisioningRepository(), keys, config) };
   const uow = new TenantUnitOfWork(prisma, auditLog);
   const apps = new ApplicationRepository(prisma);
