@@ -1,6 +1,7 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import requireAccess from './tools/eslint/require-access.mjs';
+import { tenancyConfigs } from './tools/eslint/tenancy-rules.mjs';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'libs/db/src/generated/**', '.nx/**', 'coverage/**', 'libs/sdk/**', 'examples/**'] },
@@ -49,6 +50,8 @@ export default tseslint.config(
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'libs/testing/**/*.ts', 'bench/**/*.ts', 'deploy/**/test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
+  // Tenancy by construction (issue 13): who may create a tenant scope, who may hold PrismaService.
+  ...tenancyConfigs,
   {
     // Tools outside the deployable processes may read the environment they run in.
     files: ['**/*.mjs', '**/*.mts', 'bench/**/*.ts', '**/test/**/*.ts'],

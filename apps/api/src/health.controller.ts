@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiOperation, Public } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { PrismaService } from '@herald/db';
+import { OperatorDb } from '@herald/core';
 import { liveInstances } from '@herald/observability';
 import { REDIS, type RedisClient } from '@herald/queue';
 import { z } from 'zod';
@@ -27,7 +27,7 @@ export type HealthReport = z.output<typeof healthReportSchema>;
 @Controller('api/v1/health')
 export class HealthController {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly operator: OperatorDb,
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
@@ -62,7 +62,7 @@ export class HealthController {
     // Redis is probed with the reads of Herald's own keys rather than a PING: on a cluster a PING
     // may reach any node, while these go to the master that holds Herald's slot.
     const [database, redis] = await Promise.all([
-      probe(() => this.prisma.$queryRaw`SELECT 1`),
+      probe(() => this.operator.assertReachable()),
       probe(async () => {
         const [dispatcher, retention] = await Promise.all([liveInstances(this.redis, prefix, 'dispatcher'), liveInstances(this.redis, prefix, 'retention')]);
         workers = { dispatcher, retention };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { PrismaService } from '@herald/db';
-import { TenantKeysService, tenantScope } from '@herald/core';
+import { TenantKeyRepository, TenantKeysService, tenantScope } from '@herald/core';
 import { TEST_ADMIN_TOKEN, TEST_MASTER_KEYS } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 
@@ -143,7 +143,7 @@ describe('operator API: /api/v1/admin/tenants', () => {
     const keys = api.app.get(TenantKeysService);
     const sealed = await keys.encrypt(tenantScope(id), 'customer payload');
     // Some data under a retired data key too (a key that retires after one encryption).
-    const rotating = new TenantKeysService(prisma, api.config, undefined, { maxEncryptionsPerKey: 1, reserveBlock: 1 });
+    const rotating = new TenantKeysService(new TenantKeyRepository(prisma), api.config, undefined, { maxEncryptionsPerKey: 1, reserveBlock: 1 });
     const sealedEarlier = await rotating.encrypt(tenantScope(id), 'older payload');
     await rotating.encrypt(tenantScope(id), 'newer payload');
     expect((await prisma.tenant.findUniqueOrThrow({ where: { id } })).retiredDataKeysWrapped.length).toBeGreaterThan(0);

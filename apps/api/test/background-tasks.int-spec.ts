@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BackgroundTaskStatus, BackgroundTaskType, MessageStatus, Ordering, StatusCodeClass, Svix } from 'svix';
 import { newId, PrismaService } from '@herald/db';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService } from '@herald/core';
+import { OperatorDb } from '@herald/core';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { BackgroundTaskRepository, BackgroundTaskRunner } from '@herald/tasks';
 import { createTestDatabase, dropTestDatabase } from '@herald/testing';
@@ -311,7 +311,7 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     await prisma.delivery.updateMany({ where: { appId }, data: { status: 'failed', nextAttemptAt: null } });
     const tasks = await Promise.all(endpoints.map((ep) => svix.endpoint.recover(appId, ep, { since: new Date(Date.now() - HOUR) })));
     // A second worker, as another retention process would be (its own lease owner).
-    const second = new BackgroundTaskRunner(prisma, api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), api.app.get(AuditService), api.app.get<HeraldConfig>(HERALD_CONFIG));
+    const second = new BackgroundTaskRunner(api.app.get(OperatorDb), api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), api.app.get<HeraldConfig>(HERALD_CONFIG));
     expect(second.owner).not.toBe(runner.owner);
     const [a, b] = await Promise.all([runner.runDue(), second.runDue()]);
     expect(a + b).toBe(3);
@@ -322,7 +322,7 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     await prisma.delivery.updateMany({ where: { appId }, data: { status: 'failed', nextAttemptAt: null } });
     const stopped = await svix.endpoint.recover(appId, endpoints[0]!, { since: new Date(Date.now() - HOUR) });
     const config = api.app.get<HeraldConfig>(HERALD_CONFIG);
-    const slow = new BackgroundTaskRunner(prisma, api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), api.app.get(AuditService), {
+    const slow = new BackgroundTaskRunner(api.app.get(OperatorDb), api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), {
       ...config,
       tasks: { ...config.tasks, batchPauseMs: 300 },
     });

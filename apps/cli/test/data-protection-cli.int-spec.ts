@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditService, TenantKeysService, TenantProvisioningService } from '@herald/core';
+import { AuditLogRepository, AuditService, OperatorDb, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService } from '@herald/core';
 import { keyIdOf } from '@herald/crypto';
 import { newId, PrismaService } from '@herald/db';
 import { createApplication, createTenant, createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';
@@ -32,8 +32,8 @@ describe('herald retention run / keys rewrap', () => {
     db = await createTestDatabase();
     const config = testConfig({ DATABASE_URL: db.url, HERALD_MASTER_KEYS: k1 });
     prisma = new PrismaService(config);
-    const keys = new TenantKeysService(prisma, config);
-    services = { prisma, keys, provisioning: new TenantProvisioningService(prisma, keys, new AuditService(prisma), config) };
+    const keys = new TenantKeysService(new TenantKeyRepository(prisma), config);
+    services = { prisma, keys, provisioning: new TenantProvisioningService(new OperatorDb(prisma, new AuditService(new AuditLogRepository(prisma))), new TenantProvisioningRepository(), keys, config) };
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AuditService, TenantKeysService, TenantProvisioningService } from '@herald/core';
+import { AuditLogRepository, AuditService, OperatorDb, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { createRedis } from '@herald/queue';
 import {
@@ -69,8 +69,8 @@ describe('dispatcher process: SIGKILL mid-flight', () => {
 
   it('delivers every message at least once across a SIGKILL and restart', async () => {
     const config = testConfig({ DATABASE_URL: db.url, HERALD_QUEUE_PREFIX: prefix });
-    const keys = new TenantKeysService(prisma, config);
-    const services = { prisma, keys, provisioning: new TenantProvisioningService(prisma, keys, new AuditService(prisma), config) };
+    const keys = new TenantKeysService(new TenantKeyRepository(prisma), config);
+    const services = { prisma, keys, provisioning: new TenantProvisioningService(new OperatorDb(prisma, new AuditService(new AuditLogRepository(prisma))), new TenantProvisioningRepository(), keys, config) };
     const { scope } = await createTenant(services);
     const app = await createApplication(services, scope);
     const endpoint = await createEndpoint(services, scope, app.id, { url: `${receiver.url}/kill` });

@@ -5,6 +5,7 @@ import { createMetricsRegistry } from '@herald/observability';
 import { AccessGuard } from './access.guard';
 import { API_METRICS_REGISTRY, ApiMetrics } from './api-metrics';
 import { ApiKeyAuthService } from './api-key-auth.service';
+import { ApiKeyLookupRepository } from './api-key-lookup.repository';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { BearerStrategy } from './bearer.strategy';
 import { HeraldErrorFilter } from './error.filter';
@@ -22,6 +23,7 @@ import { RateLimiter } from './rate-limiter.service';
   providers: [
     AuthFailureLimiter,
     ApiKeyAuthService,
+    ApiKeyLookupRepository,
     BearerStrategy,
     { provide: API_METRICS_REGISTRY, useFactory: () => createMetricsRegistry('api') },
     ApiMetrics,

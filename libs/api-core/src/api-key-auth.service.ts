@@ -1,29 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { GroupCommit, PrismaService } from '@herald/db';
+import { GroupCommit } from '@herald/db';
 import { ForbiddenError, hashApiKey, UnauthorizedError } from '@herald/core';
 import { AuthFailureLimiter } from './auth-failure-limiter';
+import { ApiKeyLookupRepository, type KeyRow } from './api-key-lookup.repository';
 import { cidrSet } from './cidr';
 import { PORTAL_CAPABILITIES, type PortalCapability } from './access.decorator';
 import type { ApiKeyScope, Principal } from './principal';
 
 const KNOWN_CAPABILITIES = new Set<string>(PORTAL_CAPABILITIES);
 
-interface KeyRow {
-  key_hash: Uint8Array;
-  id: string;
-  tenant_id: string;
-  scopes: string[];
-  app_id: string | null;
-  app_uid: string | null;
-  capabilities: string[];
-  feature_flags: string[];
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  allowed_cidrs: string[];
-  tenant_deleted_at: Date | null;
-}
 
 /**
  * Key lookups of concurrent requests share one query (no cache: each request reads the key's
@@ -35,10 +22,10 @@ const LOOKUP_BATCH = { maxSize: 256, maxInFlight: 1 };
 @Injectable()
 export class ApiKeyAuthService {
   private readonly adminTokenHash: Buffer;
-  private readonly lookups = new GroupCommit<Buffer, KeyRow | undefined>((hashes) => this.findMany(hashes), LOOKUP_BATCH);
+  private readonly lookups = new GroupCommit<Buffer, KeyRow | undefined>((hashes) => this.keys.findMany(hashes), LOOKUP_BATCH);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly keys: ApiKeyLookupRepository,
     private readonly failures: AuthFailureLimiter,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
   ) {
@@ -77,19 +64,5 @@ export class ApiKeyAuthService {
       };
     }
     return { kind: 'api_key', keyId: key.id, tenantId: key.tenant_id, scopes: key.scopes as ApiKeyScope[], expiresAt: key.expires_at };
-  }
-
-  /** The keys (with their tenant's deletion mark) for a batch of hashes, in the order asked. */
-  private async findMany(hashes: Buffer[]): Promise<(KeyRow | undefined)[]> {
-    const hex = [...new Set(hashes.map((h) => h.toString('hex')))];
-    const rows = await this.prisma.$queryRaw<KeyRow[]>`/* hot:api_keys */
-      SELECT k.key_hash, k.id, k.tenant_id, k.scopes, k.app_id, a.uid AS app_uid, k.capabilities, k.feature_flags, k.expires_at, k.revoked_at, k.allowed_cidrs,
-             t.deleted_at AS tenant_deleted_at
-      FROM api_keys k
-      JOIN tenants t ON t.id = k.tenant_id
-      LEFT JOIN applications a ON a.id = k.app_id AND a.tenant_id = k.tenant_id
-      WHERE k.key_hash = ANY (SELECT decode(h, 'hex') FROM unnest(${hex}::text[]) AS h)`;
-    const byHash = new Map(rows.map((r) => [Buffer.from(r.key_hash).toString('hex'), r]));
-    return hashes.map((h) => byHash.get(h.toString('hex')));
   }
 }

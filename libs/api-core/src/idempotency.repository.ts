@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Db } from '@herald/core';
+import type { TenantTx } from '@herald/core';
 import { PrismaService } from '@herald/db';
 
 /** Who owns an idempotency key: a tenant id, or the operator sentinel. */
@@ -91,7 +91,7 @@ export class IdempotencyRepository {
    * Deletes the kept responses that created `resourceId` (right to erasure: they may contain its
    * content), in the caller's transaction. A retry with such a key afterwards runs again.
    */
-  async forgetResource(db: Db, owner: IdempotencyOwner, resourceId: string): Promise<number> {
-    return db.$executeRaw`DELETE FROM idempotency_records WHERE tenant_id = ${owner} AND resource_id = ${resourceId}`;
+  async forgetResource({ db, scope }: TenantTx, resourceId: string): Promise<number> {
+    return db.$executeRaw`DELETE FROM idempotency_records WHERE tenant_id = ${scope.tenantId} AND resource_id = ${resourceId}`;
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { newId, PrismaService, type Prisma } from '@herald/db';
+import { newId, type Prisma } from '@herald/db';
+import { AuditLogRepository } from './audit-log.repository';
 import type { TenantScope } from './tenancy';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -90,16 +91,10 @@ export function auditEntryHash(e: HashInput): string {
  */
 @Injectable()
 export class AuditService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly log: AuditLogRepository) {}
 
   async record(tx: Prisma.TransactionClient, scope: TenantScope, ctx: AuditContext, event: AuditEvent): Promise<void> {
-    // Serialise writers of one tenant's chain; released at commit or rollback.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('audit:' || ${scope.tenantId}))`;
-    const last = await tx.auditLogEntry.findFirst({
-      where: { tenantId: scope.tenantId },
-      orderBy: { seq: 'desc' },
-      select: { seq: true, hash: true },
-    });
+    const last = await this.log.lockChainEnd(tx, scope);
     const seq = (last?.seq ?? 0n) + 1n;
     const prevHash = last?.hash ?? GENESIS_HASH;
     // Millisecond precision matches the column, so the stored time re-hashes identically.
@@ -119,29 +114,26 @@ export class AuditService {
       createdAt,
       prevHash,
     };
-    await tx.auditLogEntry.create({
-      data: {
-        id: newId('aud', createdAt),
-        tenantId: scope.tenantId,
-        seq,
-        action: base.action,
-        actorType: base.actorType,
-        actorId: base.actorId,
-        targetType: base.targetType,
-        targetId: base.targetId,
-        ip: base.ip,
-        requestId: base.requestId,
-        details: details ?? undefined,
-        createdAt,
-        prevHash,
-        hash: auditEntryHash(base),
-      },
+    await this.log.insert(tx, scope, {
+      id: newId('aud', createdAt),
+      seq,
+      action: base.action,
+      actorType: base.actorType,
+      actorId: base.actorId,
+      targetType: base.targetType,
+      targetId: base.targetId,
+      ip: base.ip,
+      requestId: base.requestId,
+      details: details ?? undefined,
+      createdAt,
+      prevHash,
+      hash: auditEntryHash(base),
     });
   }
 
   /** Writes one entry in its own transaction (for actions that change nothing else). */
   async recordNow(scope: TenantScope, ctx: AuditContext, event: AuditEvent): Promise<void> {
-    await this.prisma.$transaction((tx) => this.record(tx, scope, ctx, event));
+    await this.log.inOwnTransaction((tx) => this.record(tx, scope, ctx, event));
   }
 
   /**
@@ -153,16 +145,12 @@ export class AuditService {
     const seq: { gt?: bigint; lt?: bigint } = {};
     for (const [bound, id] of [['gt', page.newerThan], ['lt', page.olderThan]] as const) {
       if (id === undefined) continue;
-      const cursor = await this.prisma.auditLogEntry.findFirst({ where: { tenantId: scope.tenantId, id }, select: { seq: true } });
+      const cursor = await this.log.seqOf(scope, id);
       // An entry this tenant does not have: nothing follows it.
-      if (!cursor) return [];
-      seq[bound] = cursor.seq;
+      if (cursor === null) return [];
+      seq[bound] = cursor;
     }
-    const found = await this.prisma.auditLogEntry.findMany({
-      where: { tenantId: scope.tenantId, ...(seq.gt !== undefined || seq.lt !== undefined ? { seq } : {}) },
-      orderBy: { seq: page.sort },
-      take: page.limit + 1,
-    });
+    const found = await this.log.list(scope, seq, page.sort, page.limit + 1);
     return found.map((r) => ({
       id: r.id,
       action: r.action,
@@ -183,11 +171,7 @@ export class AuditService {
     let expectedSeq = 1n;
     let checked = 0;
     for (;;) {
-      const batch = await this.prisma.auditLogEntry.findMany({
-        where: { tenantId: scope.tenantId, seq: { gte: expectedSeq } },
-        orderBy: { seq: 'asc' },
-        take: 1000,
-      });
+      const batch = await this.log.list(scope, { gte: expectedSeq }, 'asc', 1000);
       if (batch.length === 0) return { ok: true, checked };
       for (const row of batch) {
         checked += 1;

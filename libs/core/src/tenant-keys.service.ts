@@ -1,9 +1,9 @@
 import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { dataKeyVersionOf, DecryptionError, KeyRing, openForTenant, sealForTenant } from '@herald/crypto';
-import { PrismaService } from '@herald/db';
 import { AuditService, SYSTEM_AUDIT_CONTEXT } from './audit.service';
 import { NotFoundError } from './errors';
+import { TenantKeyRepository } from './tenant-key.repository';
 import type { TenantScope } from './tenancy';
 
 // Unwrapped data keys are cached briefly: long enough to keep unwrapping off the hot path
@@ -48,7 +48,7 @@ export class TenantKeysService implements OnModuleDestroy {
   private readonly sweeper = setInterval(() => this.sweep(), KEY_CACHE_SWEEP_MS).unref();
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly keys: TenantKeyRepository,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     @Optional() private readonly audit?: AuditService,
     @Optional() @Inject(DATA_KEY_LIMITS) limits?: DataKeyLimits,
@@ -135,11 +135,7 @@ export class TenantKeysService implements OnModuleDestroy {
     // Each round reserves a block or retires a used-up key, so some process always progresses;
     // losing many rounds in a row takes other processes spending a whole key's budget each time.
     for (let attempt = 0; attempt < 50; attempt += 1) {
-      const rows = await this.prisma.$queryRaw<{ version: number; encryptions: bigint }[]>`
-        UPDATE tenants SET data_key_encryptions = data_key_encryptions + ${reserveBlock}
-        WHERE id = ${scope.tenantId} AND deleted_at IS NULL AND data_key_wrapped IS NOT NULL
-        RETURNING data_key_version AS version, data_key_encryptions AS encryptions`;
-      const row = rows[0];
+      const row = await this.keys.reserveEncryptions(scope, reserveBlock);
       if (!row) throw new NotFoundError('Tenant');
       if (Number(row.encryptions) <= maxEncryptionsPerKey) {
         this.reservations.set(scope.tenantId, { version: row.version, remaining: reserveBlock });
@@ -155,21 +151,11 @@ export class TenantKeysService implements OnModuleDestroy {
    * unless another process did so first. Audited.
    */
   private async rotate(scope: TenantScope, fromVersion: number): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ version: number }[]>`
-        SELECT data_key_version AS version FROM tenants
-        WHERE id = ${scope.tenantId} AND deleted_at IS NULL AND data_key_wrapped IS NOT NULL
-        FOR UPDATE`;
-      if (locked[0]?.version !== fromVersion) return;
+    await this.keys.inOwnTransaction(async (tx) => {
+      if ((await this.keys.lockActiveVersion(tx, scope)) !== fromVersion) return;
       const toVersion = fromVersion + 1;
       const { wrapped } = this.keyRing.newDataKey(scope.tenantId, toVersion);
-      await tx.$executeRaw`
-        UPDATE tenants
-           SET retired_data_keys_wrapped = array_append(retired_data_keys_wrapped, data_key_wrapped),
-               data_key_wrapped = ${new Uint8Array(wrapped)},
-               data_key_version = ${toVersion},
-               data_key_encryptions = 0
-         WHERE id = ${scope.tenantId}`;
+      await this.keys.activate(tx, scope, new Uint8Array(wrapped), toVersion);
       await this.audit?.record(tx, scope, SYSTEM_AUDIT_CONTEXT, {
         action: 'tenant.data_key.rotated',
         target: { type: 'tenant', id: scope.tenantId },
@@ -183,10 +169,7 @@ export class TenantKeysService implements OnModuleDestroy {
     const now = Date.now();
     const hit = this.cache.get(scope.tenantId);
     if (hit && hit.expiresAt > now) return hit;
-    const tenant = await this.prisma.tenant.findFirst({
-      where: { id: scope.tenantId, deletedAt: null },
-      select: { dataKeyWrapped: true, dataKeyVersion: true, retiredDataKeysWrapped: true },
-    });
+    const tenant = await this.keys.wrappedKeys(scope);
     if (!tenant?.dataKeyWrapped) throw new NotFoundError('Tenant');
     const byVersion = new Map<number, Buffer>();
     tenant.retiredDataKeysWrapped.forEach((wrapped, i) => byVersion.set(i + 1, this.keyRing.unwrap(Buffer.from(wrapped), scope.tenantId, i + 1)));

@@ -25,7 +25,9 @@ export function hotStatementName(sql: string): string | undefined {
 const names = new Map<string, string>();
 
 /**
- * The one Prisma client of a process. Repositories receive it; nothing else touches it.
+ * The one Prisma client of a process. Repositories receive it; services reach the database
+ * through TenantUnitOfWork or OperatorDb (@herald/core), never by injecting this
+ * (tools/eslint/tenancy-rules.mjs).
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { TenantKeysService, type Db, type TenantScope } from '@herald/core';
+import { TenantKeysService, type Db, type TenantScope, type TenantTx } from '@herald/core';
 import { newId, PrismaService } from '@herald/db';
 import { currentTraceparent } from '@herald/observability';
 import type { CircuitState } from './delivery-status';
@@ -114,6 +114,12 @@ export class OperationalEvents {
   /** Inserts prepared events inside the caller's transaction; call `wake` after it commits. */
   async insert(db: Db, rows: OperationalEventRow[]): Promise<void> {
     await insertOperationalEvents(db, rows);
+  }
+
+  /** The same inside a tenant's unit of work: only that tenant's events go in. */
+  async insertForTenant(tx: TenantTx, rows: OperationalEventRow[]): Promise<void> {
+    if (rows.some((r) => r.tenantId !== tx.scope.tenantId)) throw new Error("operational events of another tenant in this tenant's transaction");
+    await insertOperationalEvents(tx.db, rows);
   }
 
   /** Tells the dispatchers about committed events. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { tenantScope, type Db, type TenantScope } from '@herald/core';
+import { OperatorDb, type Db, type TenantScope } from '@herald/core';
 import { OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 import { EndpointContextRepository } from './endpoint-context.repository';
 import { EndpointHealthRepository, type DisabledEndpoint } from './endpoint-health.repository';
@@ -22,6 +22,7 @@ export class EndpointHealthService {
     private readonly repository: EndpointHealthRepository,
     private readonly endpoints: EndpointContextRepository,
     private readonly opEvents: OperationalEvents,
+    private readonly operator: OperatorDb,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
@@ -39,7 +40,8 @@ export class EndpointHealthService {
     const cutoff = new Date(now.getTime() - hours * 3_600_000);
     let count = 0;
     for (const candidate of await this.repository.findFailingSince(cutoff, CHECK_BATCH)) {
-      const scope = tenantScope(candidate.tenantId);
+      // A cross-tenant sweep: each endpoint found is handled for its own tenant.
+      const scope = this.operator.scopeFor(candidate.tenantId);
       let events: OperationalEventRow[] = [];
       const disabled = await this.repository.disable(scope, candidate.id, `every attempt failed for more than ${hours} hours`, cutoff, async (tx, row) => {
         events = await this.announce(tx, scope, row);

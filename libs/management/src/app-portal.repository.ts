@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantTx } from '@herald/core';
 
 export interface NewAppPortalKey {
   id: string;
@@ -16,7 +16,7 @@ export interface NewAppPortalKey {
 /** App-portal tokens are `api_keys` rows bound to one application (`app_id`). */
 @Injectable()
 export class AppPortalRepository {
-  async create(tx: Db, scope: TenantScope, key: NewAppPortalKey): Promise<void> {
+  async create({ db: tx, scope }: TenantTx, key: NewAppPortalKey): Promise<void> {
     await tx.apiKey.create({
       data: {
         id: key.id,
@@ -36,13 +36,13 @@ export class AppPortalRepository {
   }
 
   /** Revokes every portal token of an application (it is being deleted). */
-  async revokeForApp(tx: Db, scope: TenantScope, appId: string): Promise<number> {
+  async revokeForApp({ db: tx, scope }: TenantTx, appId: string): Promise<number> {
     const { count } = await tx.apiKey.updateMany({ where: { tenantId: scope.tenantId, appId, revokedAt: null }, data: { revokedAt: new Date() } });
     return count;
   }
 
   /** Revokes one portal token (logout); false when it was already revoked. */
-  async revoke(tx: Db, scope: TenantScope, keyId: string, at: Date): Promise<boolean> {
+  async revoke({ db: tx, scope }: TenantTx, keyId: string, at: Date): Promise<boolean> {
     const { count } = await tx.apiKey.updateMany({ where: { id: keyId, tenantId: scope.tenantId, appId: { not: null }, revokedAt: null }, data: { revokedAt: at } });
     return count > 0;
   }
@@ -51,7 +51,7 @@ export class AppPortalRepository {
    * Makes the app's live portal tokens (optionally only those of some sessions) expire at
    * `at` at the latest; tokens already expiring sooner keep their time. Returns how many.
    */
-  async expireForApp(tx: Db, scope: TenantScope, appId: string, at: Date, sessionIds: string[] | null): Promise<number> {
+  async expireForApp({ db: tx, scope }: TenantTx, appId: string, at: Date, sessionIds: string[] | null): Promise<number> {
     const { count } = await tx.apiKey.updateMany({
       where: {
         tenantId: scope.tenantId,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PortalCapability, Principal, RequestContext } from '@herald/api-core';
-import { AuditService, ForbiddenError, generateApiKey, NotFoundError, UnauthorizedError } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { ForbiddenError, generateApiKey, NotFoundError, TenantUnitOfWork, UnauthorizedError } from '@herald/core';
+import { newId } from '@herald/db';
 import { AppPortalRepository } from './app-portal.repository';
 import { DEFAULT_PORTAL_TOKEN_SECONDS, type AppPortalAccessIn, type ApplicationTokenExpireIn } from './app-portal.schemas';
 import { ApplicationRepository, type ApplicationRow } from './application.repository';
@@ -19,11 +19,10 @@ const FULL_CAPABILITIES: PortalCapability[] = ['ViewBase', 'ViewEndpointSecret',
 @Injectable()
 export class AppPortalService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly apps: ApplicationRepository,
     private readonly applications: ApplicationService,
     private readonly portalKeys: AppPortalRepository,
-    private readonly audit: AuditService,
   ) {}
 
   async createAccess(ctx: RequestContext, appIdOrUid: string, input: AppPortalAccessIn, baseUrl: string): Promise<AppPortalAccessOut> {
@@ -34,12 +33,12 @@ export class AppPortalService {
     const expiresAt = new Date(Date.now() + (input.expiry ?? DEFAULT_PORTAL_TOKEN_SECONDS) * 1000);
     const material = generateApiKey();
     const keyId = newId('key');
-    await this.prisma.$transaction(async (tx) => {
+    await this.uow.run(ctx.scope, async (tx) => {
       let app: ApplicationRow | null = existing;
       // Svix: `application` creates the app when the path names none (else it is ignored).
       if (!app && input.application) app = await this.applications.insert(tx, ctx, newApplicationData(input.application, appIdOrUid));
       if (!app) throw new NotFoundError('Application');
-      await this.portalKeys.create(tx, ctx.scope, {
+      await this.portalKeys.create(tx, {
         id: keyId,
         appId: app.id,
         name: 'app-portal',
@@ -50,7 +49,7 @@ export class AppPortalService {
         sessionId: input.sessionId ?? null,
         expiresAt,
       });
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+      await tx.audit(ctx.audit, {
         action: 'app_portal.token_created',
         target: { type: 'application', id: app.id },
         details: { keyId, capabilities, expiresAt: expiresAt.toISOString() },
@@ -65,9 +64,9 @@ export class AppPortalService {
   async logout(ctx: RequestContext): Promise<void> {
     const principal = ctx.principal;
     if (principal.kind !== 'app_portal') throw new ForbiddenError('Only app-portal tokens can log out');
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await this.portalKeys.revoke(tx, ctx.scope, principal.keyId, new Date()))) throw new UnauthorizedError('Invalid API key');
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    await this.uow.run(ctx.scope, async (tx) => {
+      if (!(await this.portalKeys.revoke(tx, principal.keyId, new Date()))) throw new UnauthorizedError('Invalid API key');
+      await tx.audit(ctx.audit, {
         action: 'app_portal.token_revoked',
         target: { type: 'application', id: principal.appId },
         details: { keyId: principal.keyId },
@@ -80,9 +79,9 @@ export class AppPortalService {
     const app = await this.apps.find(ctx.scope, appIdOrUid);
     if (!app) throw new NotFoundError('Application');
     const at = new Date(Date.now() + (input.expiry ?? 0) * 1000);
-    await this.prisma.$transaction(async (tx) => {
-      const expired = await this.portalKeys.expireForApp(tx, ctx.scope, app.id, at, input.sessionIds ?? null);
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    await this.uow.run(ctx.scope, async (tx) => {
+      const expired = await this.portalKeys.expireForApp(tx, app.id, at, input.sessionIds ?? null);
+      await tx.audit(ctx.audit, {
         action: 'app_portal.tokens_expired',
         target: { type: 'application', id: app.id },
         details: { expiresAt: at.toISOString(), tokens: expired, sessionIds: input.sessionIds ?? null },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 import { newId, PrismaService, type Prisma } from '@herald/db';
 import { mapWriteErrors } from './prisma-errors';
 
@@ -41,7 +41,8 @@ export class ApplicationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** By id or uid, inside the tenant; an id match wins over a uid match. */
-  async find(scope: TenantScope, idOrUid: string, db: Db = this.prisma): Promise<ApplicationRow | null> {
+  async find(scope: TenantScope, idOrUid: string, tx?: TenantTx): Promise<ApplicationRow | null> {
+    const db = tx?.db ?? this.prisma;
     const rows = await db.application.findMany({
       where: { tenantId: scope.tenantId, kind: CUSTOMER_APP, OR: [{ id: idOrUid }, { uid: idOrUid }] },
       select: SELECT,
@@ -60,23 +61,28 @@ export class ApplicationRepository {
     return this.prisma.application.findMany({ where, select: SELECT, orderBy: { id: plan.sort }, take: plan.limit + 1 });
   }
 
-  async create(tx: Db, scope: TenantScope, id: string, data: ApplicationData): Promise<ApplicationRow> {
+  async create({ db: tx, scope }: TenantTx, id: string, data: ApplicationData): Promise<ApplicationRow> {
     return mapWriteErrors('Application', DUPLICATE_UID, () =>
       tx.application.create({ data: { id, tenantId: scope.tenantId, ...data }, select: SELECT }),
     );
   }
 
-  async update(tx: Db, scope: TenantScope, id: string, data: Partial<ApplicationData>): Promise<ApplicationRow> {
+  async update({ db: tx, scope }: TenantTx, id: string, data: Partial<ApplicationData>): Promise<ApplicationRow> {
     return mapWriteErrors('Application', DUPLICATE_UID, () =>
       tx.application.update({ where: { id, tenantId: scope.tenantId, kind: CUSTOMER_APP }, data: { ...data, updatedAt: new Date() }, select: SELECT }),
     );
+  }
+
+  /** The tenant's hidden operational application, if it has one. */
+  async findOperationalApp(scope: TenantScope): Promise<{ id: string } | null> {
+    return this.prisma.application.findFirst({ where: { tenantId: scope.tenantId, kind: OPERATIONAL_APP }, select: { id: true } });
   }
 
   /**
    * The tenant's hidden operational application (its operational-webhook endpoints), created
    * on first use. Concurrent first uses meet on the unique index; one row wins.
    */
-  async operationalApp(tx: Db, scope: TenantScope, create: boolean): Promise<{ id: string } | null> {
+  async operationalApp({ db: tx, scope }: TenantTx, create: boolean): Promise<{ id: string } | null> {
     const found = await tx.application.findFirst({ where: { tenantId: scope.tenantId, kind: OPERATIONAL_APP }, select: { id: true } });
     if (found || !create) return found;
     await tx.$executeRaw`
@@ -86,7 +92,7 @@ export class ApplicationRepository {
   }
 
   /** Removes an operational application made for an endpoint that was then refused (none else refers to it). */
-  async deleteOperationalAppIfEmpty(tx: Db, scope: TenantScope, id: string): Promise<void> {
+  async deleteOperationalAppIfEmpty({ db: tx, scope }: TenantTx, id: string): Promise<void> {
     await tx.$executeRaw`
       DELETE FROM applications a
       WHERE a.id = ${id} AND a.tenant_id = ${scope.tenantId} AND a.kind = ${OPERATIONAL_APP}
@@ -94,7 +100,7 @@ export class ApplicationRepository {
   }
 
   /** Deletes the application; its endpoints, messages and deliveries go with it (FK cascade). */
-  async delete(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
+  async delete({ db: tx, scope }: TenantTx, id: string): Promise<boolean> {
     const { count } = await tx.application.deleteMany({ where: { id, tenantId: scope.tenantId, kind: CUSTOMER_APP } });
     return count > 0;
   }

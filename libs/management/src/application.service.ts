@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { AuditService, ConflictError, NotFoundError, ValidationError, type Db } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { ConflictError, NotFoundError, type TenantTx, TenantUnitOfWork, ValidationError } from '@herald/core';
+import { newId } from '@herald/db';
 import { AppAccessService } from './app-access.service';
 import { AppPortalRepository } from './app-portal.repository';
 import { ApplicationRepository, type ApplicationData, type ApplicationRow } from './application.repository';
@@ -26,11 +26,10 @@ export interface Outcome<T> {
 @Injectable()
 export class ApplicationService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly apps: ApplicationRepository,
     private readonly access: AppAccessService,
     private readonly portalKeys: AppPortalRepository,
-    private readonly audit: AuditService,
   ) {}
 
   async list(ctx: RequestContext, query: ApplicationListQuery): Promise<ListResponse<ApplicationOut>> {
@@ -54,7 +53,7 @@ export class ApplicationService {
       if (existing && existing.uid === input.uid) return { status: 200, body: toApplicationOut(existing) };
     }
     try {
-      return { status: 201, body: toApplicationOut(await this.prisma.$transaction((tx) => this.insert(tx, ctx, newApplicationData(input, input.uid ?? null)))) };
+      return { status: 201, body: toApplicationOut(await this.uow.run(ctx.scope, (tx) => this.insert(tx, ctx, newApplicationData(input, input.uid ?? null)))) };
     } catch (err) {
       // Two get-or-creates of one uid raced: the loser returns the winner's application.
       if (getIfExists && input.uid && err instanceof ConflictError) {
@@ -66,9 +65,9 @@ export class ApplicationService {
   }
 
   /** Inserts an application and its audit entry inside the caller's transaction. */
-  async insert(tx: Db, ctx: RequestContext, data: ApplicationData): Promise<ApplicationRow> {
-    const row = await this.apps.create(tx, ctx.scope, newId('app'), data);
-    await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'application.created', target: { type: 'application', id: row.id }, details: { uid: row.uid } });
+  async insert(tx: TenantTx, ctx: RequestContext, data: ApplicationData): Promise<ApplicationRow> {
+    const row = await this.apps.create(tx, newId('app'), data);
+    await tx.audit(ctx.audit, { action: 'application.created', target: { type: 'application', id: row.id }, details: { uid: row.uid } });
     return row;
   }
 
@@ -79,7 +78,7 @@ export class ApplicationService {
       // A path shaped like an application id names one that is not the caller's (or gone):
       // 404, as everywhere else — only a uid creates.
       if (looksLikeAppId(appIdOrUid)) throw new NotFoundError('Application');
-      const row = await this.prisma.$transaction((tx) => this.insert(tx, ctx, newApplicationData(input, input.uid ?? appIdOrUid)));
+      const row = await this.uow.run(ctx.scope, (tx) => this.insert(tx, ctx, newApplicationData(input, input.uid ?? appIdOrUid)));
       return { status: 201, body: toApplicationOut(row) };
     }
     // A PUT replaces the whole application: without `uid` it has none afterwards (as in Svix).
@@ -105,11 +104,11 @@ export class ApplicationService {
 
   async delete(ctx: RequestContext, appIdOrUid: string): Promise<void> {
     const app = await this.access.resolve(ctx, appIdOrUid);
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await this.apps.delete(tx, ctx.scope, app.id))) throw new NotFoundError('Application');
+    await this.uow.run(ctx.scope, async (tx) => {
+      if (!(await this.apps.delete(tx, app.id))) throw new NotFoundError('Application');
       // Its portal tokens would reach nothing; revoke them so they stop authenticating at all.
-      const revokedPortalTokens = await this.portalKeys.revokeForApp(tx, ctx.scope, app.id);
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+      const revokedPortalTokens = await this.portalKeys.revokeForApp(tx, app.id);
+      await tx.audit(ctx.audit, {
         action: 'application.deleted',
         target: { type: 'application', id: app.id },
         details: { uid: app.uid, revokedPortalTokens },
@@ -118,9 +117,9 @@ export class ApplicationService {
   }
 
   private async updateRow(ctx: RequestContext, id: string, data: Partial<ApplicationData>): Promise<ApplicationRow> {
-    return this.prisma.$transaction(async (tx) => {
-      const row = await this.apps.update(tx, ctx.scope, id, data);
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    return this.uow.run(ctx.scope, async (tx) => {
+      const row = await this.apps.update(tx, id, data);
+      await tx.audit(ctx.audit, {
         action: 'application.updated',
         target: { type: 'application', id },
         details: { fields: Object.keys(data).sort() },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 import { PrismaService, type Prisma } from '@herald/db';
 import { mapWriteErrors } from './prisma-errors';
 
@@ -98,7 +98,8 @@ export class EndpointRepository {
   }
 
   /** By uid in an application, with why it is disabled (operational endpoints). */
-  async findWithReason(db: Db, scope: TenantScope, appId: string, uid: string): Promise<(EndpointRow & { disabledReason: string | null }) | null> {
+  async findWithReason(scope: TenantScope, appId: string, uid: string, tx?: TenantTx): Promise<(EndpointRow & { disabledReason: string | null }) | null> {
+    const db = tx?.db ?? this.prisma;
     return db.endpoint.findFirst({ where: { tenantId: scope.tenantId, appId, uid }, select: { ...SELECT, disabledReason: true } });
   }
 
@@ -109,7 +110,7 @@ export class EndpointRepository {
   }
 
   /** The endpoint with its first secret and its headers, in one statement. */
-  async create(tx: Db, scope: TenantScope, id: string, appId: string, data: EndpointData, secret: StoredSecret, headers: StoredHeader[]): Promise<EndpointRow> {
+  async create({ db: tx, scope }: TenantTx, id: string, appId: string, data: EndpointData, secret: StoredSecret, headers: StoredHeader[]): Promise<EndpointRow> {
     return mapWriteErrors('Endpoint', DUPLICATE_UID, () =>
       tx.endpoint.create({
         data: {
@@ -126,14 +127,14 @@ export class EndpointRepository {
     );
   }
 
-  async update(tx: Db, scope: TenantScope, id: string, data: Partial<EndpointData>, options: { freshCircuit?: boolean } = {}): Promise<EndpointRow> {
+  async update({ db: tx, scope }: TenantTx, id: string, data: Partial<EndpointData>, options: { freshCircuit?: boolean } = {}): Promise<EndpointRow> {
     const circuit = options.freshCircuit ? FRESH_CIRCUIT : {};
     return mapWriteErrors('Endpoint', DUPLICATE_UID, () =>
       tx.endpoint.update({ where: { id, tenantId: scope.tenantId }, data: { ...data, ...circuit, updatedAt: new Date() }, select: SELECT }),
     );
   }
 
-  async delete(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
+  async delete({ db: tx, scope }: TenantTx, id: string): Promise<boolean> {
     const { count } = await tx.endpoint.deleteMany({ where: { id, tenantId: scope.tenantId } });
     return count > 0;
   }
@@ -142,7 +143,7 @@ export class EndpointRepository {
    * Locks the endpoint row for the rest of the transaction, so secret rotations and header
    * rewrites of one endpoint run one after the other. False when it no longer exists.
    */
-  async lock(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
+  async lock({ db: tx, scope }: TenantTx, id: string): Promise<boolean> {
     const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM endpoints WHERE id = ${id} AND tenant_id = ${scope.tenantId} FOR UPDATE`;
     return rows.length === 1;
   }
@@ -151,7 +152,8 @@ export class EndpointRepository {
   // Secrets
 
   /** The current secret (the one without an expiry). */
-  async currentSecret(scope: TenantScope, endpointId: string, db: Db = this.prisma): Promise<StoredSecret | null> {
+  async currentSecret(scope: TenantScope, endpointId: string, tx?: TenantTx): Promise<StoredSecret | null> {
+    const db = tx?.db ?? this.prisma;
     const row = await db.endpointSecret.findFirst({
       where: { tenantId: scope.tenantId, endpointId, expiresAt: null },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -165,7 +167,7 @@ export class EndpointRepository {
    * `previousExpiresAt`; expired secrets are dropped, and so are rotated-out ones beyond the
    * `keepOld` newest. Call inside a transaction that holds the endpoint's lock.
    */
-  async rotateSecret(tx: Db, scope: TenantScope, endpointId: string, secret: StoredSecret, previousExpiresAt: Date, keepOld: number): Promise<void> {
+  async rotateSecret({ db: tx, scope }: TenantTx, endpointId: string, secret: StoredSecret, previousExpiresAt: Date, keepOld: number): Promise<void> {
     const now = new Date();
     await tx.endpointSecret.updateMany({ where: { tenantId: scope.tenantId, endpointId, expiresAt: null }, data: { expiresAt: previousExpiresAt } });
     await tx.endpointSecret.create({ data: { ...secretFields(secret), tenantId: scope.tenantId, endpointId } });
@@ -182,7 +184,8 @@ export class EndpointRepository {
   // -------------------------------------------------------------------------------------------
   // Headers
 
-  async headers(scope: TenantScope, endpointId: string, db: Db = this.prisma): Promise<StoredHeader[]> {
+  async headers(scope: TenantScope, endpointId: string, tx?: TenantTx): Promise<StoredHeader[]> {
+    const db = tx?.db ?? this.prisma;
     const rows = await db.endpointHeader.findMany({
       where: { tenantId: scope.tenantId, endpointId },
       orderBy: { name: 'asc' },
@@ -195,7 +198,7 @@ export class EndpointRepository {
    * Writes `upserts` and removes `deletes`. Names match case-insensitively (a unique index on
    * lower(name) holds them to it): an upsert replaces a stored name of any case.
    */
-  async writeHeaders(tx: Db, scope: TenantScope, endpointId: string, upserts: StoredHeader[], deletes: string[]): Promise<void> {
+  async writeHeaders({ db: tx, scope }: TenantTx, endpointId: string, upserts: StoredHeader[], deletes: string[]): Promise<void> {
     const lowered = [...deletes, ...upserts.map((h) => h.name)].map((n) => n.toLowerCase());
     if (lowered.length > 0) {
       await tx.$executeRaw`DELETE FROM endpoint_headers WHERE tenant_id = ${scope.tenantId} AND endpoint_id = ${endpointId} AND lower(name) = ANY(${lowered}::text[])`;
@@ -207,7 +210,7 @@ export class EndpointRepository {
     }
   }
 
-  async deleteAllHeaders(tx: Db, scope: TenantScope, endpointId: string): Promise<void> {
+  async deleteAllHeaders({ db: tx, scope }: TenantTx, endpointId: string): Promise<void> {
     await tx.endpointHeader.deleteMany({ where: { tenantId: scope.tenantId, endpointId } });
   }
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, NotFoundError, TenantKeysService, ValidationError, type Db, type TenantScope, type ValidationIssue } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { NotFoundError, TenantKeysService, type TenantScope, type TenantTx, TenantUnitOfWork, ValidationError, type ValidationIssue } from '@herald/core';
+import { newId } from '@herald/db';
 import { checkWebhookUrl } from '@herald/netguard';
 import { AppAccessService } from './app-access.service';
 import type { Outcome } from './application.service';
@@ -48,12 +48,11 @@ type EventFilterInput = { eventTypes?: string[] | null; filterTypes?: string[] |
 @Injectable()
 export class EndpointService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly endpoints: EndpointRepository,
     private readonly eventTypes: EventTypeRepository,
     private readonly access: AppAccessService,
     private readonly keys: TenantKeysService,
-    private readonly audit: AuditService,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly operationalEvents: OperationalEvents,
   ) {}
@@ -121,10 +120,10 @@ export class EndpointService {
 
   async delete(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string): Promise<void> {
     const { app, endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
-    const events = await this.prisma.$transaction(async (tx) => {
-      if (!(await this.endpoints.delete(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
-      await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'endpoint.deleted', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
-      return this.announce(tx, ctx.scope, 'endpoint.deleted', app, endpoint);
+    const events = await this.uow.run(ctx.scope, async (tx) => {
+      if (!(await this.endpoints.delete(tx, endpoint.id))) throw new NotFoundError('Endpoint');
+      await tx.audit(ctx.audit, { action: 'endpoint.deleted', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
+      return this.announce(tx, 'endpoint.deleted', app, endpoint);
     });
     this.operationalEvents.wake(events);
   }
@@ -138,7 +137,7 @@ export class EndpointService {
     const current = await this.endpoints.currentSecret(ctx.scope, endpoint.id);
     if (!current) throw new NotFoundError('Endpoint secret');
     const key = await this.keys.decryptString(ctx.scope, current.secretEnc);
-    await this.audit.recordNow(ctx.scope, ctx.audit, { action: 'endpoint.secret.revealed', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } });
+    await this.uow.run(ctx.scope, (tx) => tx.audit(ctx.audit, { action: 'endpoint.secret.revealed', target: { type: 'endpoint', id: endpoint.id }, details: { appId: app.id } }));
     return current.publicKey ? { key, publicKey: current.publicKey } : { key };
   }
 
@@ -146,18 +145,18 @@ export class EndpointService {
     const { app, endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const given = input.key != null ? this.checkedSecret(input.key, ['body', 'key']) : null;
     const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
-    const events = await this.prisma.$transaction(async (tx) => {
-      if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
+    const events = await this.uow.run(ctx.scope, async (tx) => {
+      if (!(await this.endpoints.lock(tx, endpoint.id))) throw new NotFoundError('Endpoint');
       // Without a key, the new secret is of the current one's kind.
       const next = given ?? generateSecret((await this.endpoints.currentSecret(ctx.scope, endpoint.id, tx))?.kind === 'ed25519' ? 'ed25519' : 'hmac');
-      await this.endpoints.rotateSecret(tx, ctx.scope, endpoint.id, await this.sealSecret(ctx.scope, next), new Date(Date.now() + grace * 1000), MAX_OLD_SECRETS);
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+      await this.endpoints.rotateSecret(tx, endpoint.id, await this.sealSecret(ctx.scope, next), new Date(Date.now() + grace * 1000), MAX_OLD_SECRETS);
+      await tx.audit(ctx.audit, {
         action: 'endpoint.secret.rotated',
         target: { type: 'endpoint', id: endpoint.id },
         details: { appId: app.id, kind: next.kind, gracePeriodSeconds: grace },
       });
       // A new secret changes the endpoint for its receiver: Svix reports it as endpoint.updated.
-      return this.announce(tx, ctx.scope, 'endpoint.updated', app, endpoint);
+      return this.announce(tx, 'endpoint.updated', app, endpoint);
     });
     this.operationalEvents.wake(events);
   }
@@ -180,10 +179,10 @@ export class EndpointService {
   async replaceHeaders(ctx: RequestContext, owner: EndpointOwner, endpointIdOrUid: string, input: EndpointHeadersIn): Promise<void> {
     const { endpoint } = await this.resolve(ctx, owner, endpointIdOrUid);
     const rows = await this.checkedHeaders(ctx.scope, input.headers, ['body', 'headers']);
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
-      await this.endpoints.deleteAllHeaders(tx, ctx.scope, endpoint.id);
-      await this.endpoints.writeHeaders(tx, ctx.scope, endpoint.id, rows, []);
+    await this.uow.run(ctx.scope, async (tx) => {
+      if (!(await this.endpoints.lock(tx, endpoint.id))) throw new NotFoundError('Endpoint');
+      await this.endpoints.deleteAllHeaders(tx, endpoint.id);
+      await this.endpoints.writeHeaders(tx, endpoint.id, rows, []);
       await this.recordHeaders(tx, ctx, endpoint.id, rows.map((h) => h.name), []);
     });
   }
@@ -204,14 +203,14 @@ export class EndpointService {
     const deletes = Object.entries(changes)
       .filter(([, v]) => v === null)
       .map(([n]) => n);
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await this.endpoints.lock(tx, ctx.scope, endpoint.id))) throw new NotFoundError('Endpoint');
+    await this.uow.run(ctx.scope, async (tx) => {
+      if (!(await this.endpoints.lock(tx, endpoint.id))) throw new NotFoundError('Endpoint');
       // Names compare case-insensitively: `X-Foo` replaces or deletes a stored `x-foo`.
       const names = new Set((await this.endpoints.headers(ctx.scope, endpoint.id, tx)).map((h) => normalizeHeaderName(h.name)));
       for (const n of deletes) names.delete(normalizeHeaderName(n));
       for (const h of upserts) names.add(normalizeHeaderName(h.name));
       if (names.size > MAX_ENDPOINT_HEADERS) throw ValidationError.single(['body', 'headers'], `an endpoint has at most ${MAX_ENDPOINT_HEADERS} custom headers`);
-      await this.endpoints.writeHeaders(tx, ctx.scope, endpoint.id, upserts, deletes);
+      await this.endpoints.writeHeaders(tx, endpoint.id, upserts, deletes);
       await this.recordHeaders(tx, ctx, endpoint.id, upserts.map((h) => h.name), deletes);
     });
   }
@@ -266,14 +265,14 @@ export class EndpointService {
     const given = 'secret' in input && input.secret != null ? this.checkedSecret(input.secret, ['body', 'secret']) : null;
     const headers = 'headers' in input && input.headers ? await this.checkedHeaders(ctx.scope, input.headers, ['body', 'headers']) : [];
     const secret = await this.sealSecret(ctx.scope, given ?? generateSecret('hmac'));
-    const { row, events } = await this.prisma.$transaction(async (tx) => {
-      const created = await this.endpoints.create(tx, ctx.scope, newId('ep'), appId, data, secret, headers);
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    const { row, events } = await this.uow.run(ctx.scope, async (tx) => {
+      const created = await this.endpoints.create(tx, newId('ep'), appId, data, secret, headers);
+      await tx.audit(ctx.audit, {
         action: 'endpoint.created',
         target: { type: 'endpoint', id: created.id },
         details: { appId, secretKind: secret.kind, headers: headers.map((h) => h.name) },
       });
-      return { row: created, events: await this.announce(tx, ctx.scope, 'endpoint.created', app, created) };
+      return { row: created, events: await this.announce(tx, 'endpoint.created', app, created) };
     });
     this.operationalEvents.wake(events);
     return toEndpointOut(row);
@@ -283,23 +282,23 @@ export class EndpointService {
     const sealed = secret ? await this.sealSecret(ctx.scope, secret) : null;
     // A new URL or enabling again starts the circuit breaker afresh: the old failures were about something else.
     const freshCircuit = (data.url !== undefined && data.url !== existing.url) || (data.disabled === false && existing.disabled);
-    const { updated, events } = await this.prisma.$transaction(async (tx) => {
-      const row = await this.endpoints.update(tx, ctx.scope, existing.id, data, { freshCircuit });
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    const { updated, events } = await this.uow.run(ctx.scope, async (tx) => {
+      const row = await this.endpoints.update(tx, existing.id, data, { freshCircuit });
+      await tx.audit(ctx.audit, {
         action: 'endpoint.updated',
         target: { type: 'endpoint', id: existing.id },
         details: { appId: existing.appId, fields: Object.keys(data).sort() },
       });
       // The UPDATE above holds the endpoint's row lock: rotations of this endpoint wait for it.
       if (sealed) {
-        await this.endpoints.rotateSecret(tx, ctx.scope, existing.id, sealed, new Date(Date.now() + DEFAULT_GRACE_SECONDS * 1000), MAX_OLD_SECRETS);
-        await this.audit.record(tx, ctx.scope, ctx.audit, {
+        await this.endpoints.rotateSecret(tx, existing.id, sealed, new Date(Date.now() + DEFAULT_GRACE_SECONDS * 1000), MAX_OLD_SECRETS);
+        await tx.audit(ctx.audit, {
           action: 'endpoint.secret.rotated',
           target: { type: 'endpoint', id: existing.id },
           details: { appId: existing.appId, kind: sealed.kind, gracePeriodSeconds: DEFAULT_GRACE_SECONDS },
         });
       }
-      return { updated: row, events: await this.announce(tx, ctx.scope, 'endpoint.updated', app, row) };
+      return { updated: row, events: await this.announce(tx, 'endpoint.updated', app, row) };
     });
     this.operationalEvents.wake(events);
     return updated;
@@ -307,16 +306,15 @@ export class EndpointService {
 
   /** The tenant's `endpoint.*` operational webhook, committed with the change it reports. */
   private async announce(
-    tx: Db,
-    scope: TenantScope,
+    tx: TenantTx,
     type: 'endpoint.created' | 'endpoint.updated' | 'endpoint.deleted',
     app: AppRef,
     endpoint: { id: string; uid: string | null },
   ): Promise<OperationalEventRow[]> {
     if (app.operational) return [];
-    const row = await this.operationalEvents.prepare(scope, type, { appId: app.id, appUid: app.uid, endpointId: endpoint.id, endpointUid: endpoint.uid });
+    const row = await this.operationalEvents.prepare(tx.scope, type, { appId: app.id, appUid: app.uid, endpointId: endpoint.id, endpointUid: endpoint.uid });
     if (!row) return [];
-    await this.operationalEvents.insert(tx, [row]);
+    await this.operationalEvents.insertForTenant(tx, [row]);
     return [row];
   }
 
@@ -373,8 +371,8 @@ export class EndpointService {
     return out;
   }
 
-  private async recordHeaders(tx: Db, ctx: RequestContext, endpointId: string, set: string[], removed: string[]): Promise<void> {
-    await this.audit.record(tx, ctx.scope, ctx.audit, {
+  private async recordHeaders(tx: TenantTx, ctx: RequestContext, endpointId: string, set: string[], removed: string[]): Promise<void> {
+    await tx.audit(ctx.audit, {
       action: 'endpoint.headers.updated',
       target: { type: 'endpoint', id: endpointId },
       details: { set: [...set].sort(), removed: [...removed].sort() },

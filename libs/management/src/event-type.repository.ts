@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 import { Prisma, PrismaService } from '@herald/db';
 import { mapWriteErrors } from './prisma-errors';
 
@@ -86,7 +86,7 @@ export class EventTypeRepository {
     return new Set(rows.map((r) => r.name));
   }
 
-  async create(tx: Db, scope: TenantScope, id: string, name: string, data: EventTypeData): Promise<EventTypeRow> {
+  async create({ db: tx, scope }: TenantTx, id: string, name: string, data: EventTypeData): Promise<EventTypeRow> {
     return mapWriteErrors('Event type', DUPLICATE, () =>
       tx.eventType.create({
         data: { id, tenantId: scope.tenantId, name, ...data, schemas: jsonColumn(data.schemas) },
@@ -95,7 +95,7 @@ export class EventTypeRepository {
     );
   }
 
-  async update(tx: Db, scope: TenantScope, id: string, data: Partial<EventTypeData>): Promise<EventTypeRow> {
+  async update({ db: tx, scope }: TenantTx, id: string, data: Partial<EventTypeData>): Promise<EventTypeRow> {
     return mapWriteErrors('Event type', DUPLICATE, () =>
       tx.eventType.update({
         where: { id, tenantId: scope.tenantId },
@@ -105,7 +105,7 @@ export class EventTypeRepository {
     );
   }
 
-  async delete(tx: Db, scope: TenantScope, id: string): Promise<boolean> {
+  async delete({ db: tx, scope }: TenantTx, id: string): Promise<boolean> {
     const { count } = await tx.eventType.deleteMany({ where: { id, tenantId: scope.tenantId } });
     return count > 0;
   }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, tenantSchemaIssues, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { AuditService, NotFoundError, ValidationError } from '@herald/core';
+import { NotFoundError, TenantUnitOfWork, ValidationError } from '@herald/core';
 import { eventTypesFromOpenApi, parseSpecRaw, sameJson, type ImportedEventType } from './event-type-import.rules';
-import { newId, PrismaService } from '@herald/db';
+import { newId } from '@herald/db';
 import { EventTypeRepository, type EventTypeData, type EventTypeRow } from './event-type.repository';
 import {
   requestedFeatureFlags,
@@ -19,9 +19,8 @@ import type { Outcome } from './application.service';
 @Injectable()
 export class EventTypeService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly eventTypes: EventTypeRepository,
-    private readonly audit: AuditService,
   ) {}
 
   /** Listed by name; schemas only `with_content` (they can be large). */
@@ -39,9 +38,9 @@ export class EventTypeService {
 
   async create(ctx: RequestContext, input: EventTypeIn): Promise<EventTypeOut> {
     const data = fullData(input);
-    const row = await this.prisma.$transaction(async (tx) => {
-      const created = await this.eventTypes.create(tx, ctx.scope, newId('et'), input.name, data);
-      await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'event_type.created', target: { type: 'event_type', id: created.name } });
+    const row = await this.uow.run(ctx.scope, async (tx) => {
+      const created = await this.eventTypes.create(tx, newId('et'), input.name, data);
+      await tx.audit(ctx.audit, { action: 'event_type.created', target: { type: 'event_type', id: created.name } });
       return created;
     });
     return toEventTypeOut(row, true);
@@ -75,9 +74,9 @@ export class EventTypeService {
       await this.updateRow(ctx, existing, { archived: true }, 'event_type.archived');
       return;
     }
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await this.eventTypes.delete(tx, ctx.scope, existing.id))) throw new NotFoundError('Event type');
-      await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'event_type.deleted', target: { type: 'event_type', id: existing.name } });
+    await this.uow.run(ctx.scope, async (tx) => {
+      if (!(await this.eventTypes.delete(tx, existing.id))) throw new NotFoundError('Event type');
+      await tx.audit(ctx.audit, { action: 'event_type.deleted', target: { type: 'event_type', id: existing.name } });
     });
   }
 
@@ -107,21 +106,21 @@ export class EventTypeService {
     const archive = input.replaceAll ? await this.eventTypes.activeExcept(ctx.scope, types.map((t) => t.name)) : [];
     if (input.dryRun) return { data: { modified: [], to_modify: changed.map(fromOpenApiOut) } };
 
-    await this.prisma.$transaction(async (tx) => {
+    await this.uow.run(ctx.scope, async (tx) => {
       for (const t of changed) {
         const row = existing.get(t.name);
         const data: EventTypeData = { description: t.description, archived: false, deprecated: t.deprecated, featureFlags: t.featureFlags, groupName: t.groupName, schemas: t.schemas };
-        if (row) await this.eventTypes.update(tx, ctx.scope, row.id, data);
-        else await this.eventTypes.create(tx, ctx.scope, newId('et'), t.name, data);
-        await this.audit.record(tx, ctx.scope, ctx.audit, {
+        if (row) await this.eventTypes.update(tx, row.id, data);
+        else await this.eventTypes.create(tx, newId('et'), t.name, data);
+        await tx.audit(ctx.audit, {
           action: row ? 'event_type.updated' : 'event_type.created',
           target: { type: 'event_type', id: t.name },
           details: { via: 'import.openapi' },
         });
       }
       for (const row of archive) {
-        await this.eventTypes.update(tx, ctx.scope, row.id, { archived: true });
-        await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'event_type.archived', target: { type: 'event_type', id: row.name }, details: { via: 'import.openapi' } });
+        await this.eventTypes.update(tx, row.id, { archived: true });
+        await tx.audit(ctx.audit, { action: 'event_type.archived', target: { type: 'event_type', id: row.name }, details: { via: 'import.openapi' } });
       }
     });
     return { data: { modified: [...changed.map((t) => t.name), ...archive.map((r) => r.name)] } };
@@ -134,9 +133,9 @@ export class EventTypeService {
   }
 
   private async updateRow(ctx: RequestContext, existing: EventTypeRow, data: Partial<EventTypeData>, action: string): Promise<EventTypeRow> {
-    return this.prisma.$transaction(async (tx) => {
-      const row = await this.eventTypes.update(tx, ctx.scope, existing.id, data);
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    return this.uow.run(ctx.scope, async (tx) => {
+      const row = await this.eventTypes.update(tx, existing.id, data);
+      await tx.audit(ctx.audit, {
         action,
         target: { type: 'event_type', id: existing.name },
         details: { fields: Object.keys(data).sort() },

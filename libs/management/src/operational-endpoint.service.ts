@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ListResponse, RequestContext } from '@herald/api-core';
-import { NotFoundError, TenantKeysService, type Db, type TenantScope } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { NotFoundError, TenantKeysService, TenantUnitOfWork, type TenantScope, type TenantTx } from '@herald/core';
+import { newId } from '@herald/db';
 import { OperationalEvents } from '@herald/deliveries';
 import { ApplicationRepository } from './application.repository';
 import { generateSecret } from './endpoint-secret.rules';
@@ -40,7 +40,7 @@ export interface SettingsEndpoint {
 @Injectable()
 export class OperationalEndpointService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly apps: ApplicationRepository,
     private readonly endpoints: EndpointRepository,
     private readonly keys: TenantKeysService,
@@ -73,7 +73,7 @@ export class OperationalEndpointService {
     try {
       return toOperationalEndpointOut(await this.endpointService.create(ctx, owner, input));
     } catch (err) {
-      if (!existing) await this.apps.deleteOperationalAppIfEmpty(this.prisma, ctx.scope, owner.id);
+      if (!existing) await this.uow.run(ctx.scope, (tx) => this.apps.deleteOperationalAppIfEmpty(tx, owner.id));
       throw err;
     } finally {
       this.events.evict(ctx.scope);
@@ -122,7 +122,7 @@ export class OperationalEndpointService {
   }
 
   private async owner(scope: TenantScope, create = false): Promise<Exclude<EndpointOwner, string> | null> {
-    const app = await this.apps.operationalApp(this.prisma, scope, create);
+    const app = create ? await this.uow.run(scope, (tx) => this.apps.operationalApp(tx, true)) : await this.apps.findOperationalApp(scope);
     return app ? { id: app.id, uid: null, operational: true } : null;
   }
 
@@ -136,12 +136,12 @@ export class OperationalEndpointService {
   // -------------------------------------------------------------------------------------------
   // The tenant settings' operationalWebhookUrl
 
-  async settingsEndpoint(scope: TenantScope, db: Db = this.prisma): Promise<SettingsEndpoint | null> {
-    const app = await this.apps.operationalApp(db, scope, false);
+  async settingsEndpoint(scope: TenantScope, tx?: TenantTx): Promise<SettingsEndpoint | null> {
+    const app = tx ? await this.apps.operationalApp(tx, false) : await this.apps.findOperationalApp(scope);
     if (!app) return null;
-    const endpoint = await this.endpoints.findWithReason(db, scope, app.id, SETTINGS_ENDPOINT_UID);
+    const endpoint = await this.endpoints.findWithReason(scope, app.id, SETTINGS_ENDPOINT_UID, tx);
     if (!endpoint) return null;
-    const secret = await this.endpoints.currentSecret(scope, endpoint.id, db);
+    const secret = await this.endpoints.currentSecret(scope, endpoint.id, tx);
     const cleared = endpoint.disabled && endpoint.disabledReason === CLEARED_REASON;
     return { url: cleared ? null : endpoint.url, secretEnc: secret ? new Uint8Array(secret.secretEnc) : null };
   }
@@ -152,16 +152,16 @@ export class OperationalEndpointService {
    * secret and starts the circuit breaker afresh; clearing disables the endpoint (the secret
    * stays for the next URL). Call `committed(scope)` after the transaction.
    */
-  async setSettingsUrl(tx: Db, scope: TenantScope, url: string | null): Promise<{ generatedSecret: string | null }> {
-    const app = await this.apps.operationalApp(tx, scope, url !== null);
+  async setSettingsUrl(tx: TenantTx, url: string | null): Promise<{ generatedSecret: string | null }> {
+    const { scope } = tx;
+    const app = await this.apps.operationalApp(tx, url !== null);
     if (!app) return { generatedSecret: null };
-    const existing = await this.endpoints.findWithReason(tx, scope, app.id, SETTINGS_ENDPOINT_UID);
+    const existing = await this.endpoints.findWithReason(scope, app.id, SETTINGS_ENDPOINT_UID, tx);
     if (!existing) {
       if (url === null) return { generatedSecret: null };
       const secret = generateSecret('hmac');
       await this.endpoints.create(
         tx,
-        scope,
         newId('ep'),
         app.id,
         {
@@ -184,9 +184,9 @@ export class OperationalEndpointService {
       return { generatedSecret: secret.secret };
     }
     if (url === null) {
-      await this.endpoints.update(tx, scope, existing.id, { disabled: true, disabledReason: CLEARED_REASON });
+      await this.endpoints.update(tx, existing.id, { disabled: true, disabledReason: CLEARED_REASON });
     } else {
-      await this.endpoints.update(tx, scope, existing.id, { url, disabled: false, disabledReason: null, failingSince: null }, { freshCircuit: true });
+      await this.endpoints.update(tx, existing.id, { url, disabled: false, disabledReason: null, failingSince: null }, { freshCircuit: true });
     }
     return { generatedSecret: null };
   }

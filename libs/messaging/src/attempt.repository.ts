@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { sqlKeyRange, sqlSort, type PagePlan } from '@herald/api-core';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 import { Prisma, PrismaService } from '@herald/db';
 
 export interface AttemptRow {
@@ -78,7 +78,7 @@ export class AttemptRepository {
     return rows[0] ?? null;
   }
 
-  async eraseResponse(tx: Db, scope: TenantScope, attemptId: string): Promise<void> {
+  async eraseResponse({ db: tx, scope }: TenantTx, attemptId: string): Promise<void> {
     await tx.attempt.updateMany({ where: { tenantId: scope.tenantId, id: attemptId }, data: { responseEnc: null, responseExpunged: true } });
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { listResponse, planNewestFirst, planPage, takePage, type ListResponse, type PagePlan, type RequestContext } from '@herald/api-core';
-import { AuditService, NotFoundError } from '@herald/core';
-import { PrismaService } from '@herald/db';
+import { NotFoundError, TenantUnitOfWork } from '@herald/core';
 import { AttemptRepository, type AttemptFilter } from './attempt.repository';
 import { DeliveryRepository } from './delivery.repository';
 import { deliveryStatusesFor } from './message-status';
@@ -21,12 +20,11 @@ function statusRange(statusCodeClass: number | undefined): [number, number] | un
 @Injectable()
 export class AttemptService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly attempts: AttemptRepository,
     private readonly deliveries: DeliveryRepository,
     private readonly messages: MessageRepository,
     private readonly lookup: MessagingLookupService,
-    private readonly audit: AuditService,
   ) {}
 
   async listByMessage(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string, query: AttemptListQuery): Promise<ListResponse<MessageAttemptOut>> {
@@ -64,9 +62,9 @@ export class AttemptService {
     const message = await this.lookup.message(ctx, app.id, msgIdOrEventId);
     const attempt = await this.attempts.find(ctx.scope, app.id, message.id, attemptId);
     if (!attempt) throw new NotFoundError('Message attempt');
-    await this.prisma.$transaction(async (tx) => {
-      await this.attempts.eraseResponse(tx, ctx.scope, attempt.id);
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    await this.uow.run(ctx.scope, async (tx) => {
+      await this.attempts.eraseResponse(tx, attempt.id);
+      await tx.audit(ctx.audit, {
         action: 'message_attempt.content.expunged',
         target: { type: 'message_attempt', id: attempt.id },
         details: { appId: app.id, msgId: message.id },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { AuditService, ConflictError, NotFoundError, ValidationError } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { ConflictError, NotFoundError, ValidationError, TenantUnitOfWork } from '@herald/core';
+import { newId } from '@herald/db';
 import { BackgroundTaskRepository, BACKGROUND_TASK_TYPES, type BackgroundTaskParams, type BackgroundTaskRow, type BackgroundTaskType } from '@herald/tasks';
 import type { BackgroundTaskListQuery } from './background-task.schemas';
 import { deliveryStatusesFor } from './message-status';
@@ -23,10 +23,9 @@ const REPLAYABLE = new Set(['success', 'failed', 'skipped']);
 @Injectable()
 export class BackgroundTaskService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly tasks: BackgroundTaskRepository,
     private readonly lookup: MessagingLookupService,
-    private readonly audit: AuditService,
   ) {}
 
   async list(ctx: RequestContext, query: BackgroundTaskListQuery): Promise<ListResponse<BackgroundTaskOut>> {
@@ -105,9 +104,9 @@ export class BackgroundTaskService {
     now: Date,
     audit: { action: string; target: { type: string; id: string } },
   ): Promise<TaskStartedOut> {
-    const row = await this.prisma.$transaction(async (tx) => {
-      const created = await this.tasks.create(tx, ctx.scope, { id: newId('qtask', now), task, params, now });
-      await this.audit.record(tx, ctx.scope, ctx.audit, { ...audit, details: { ...params, taskId: created.id } });
+    const row = await this.uow.run(ctx.scope, async (tx) => {
+      const created = await this.tasks.create(tx, { id: newId('qtask', now), task, params, now });
+      await tx.audit(ctx.audit, { ...audit, details: { ...params, taskId: created.id } });
       return created;
     });
     return { id: row.id, status: row.status, task: row.task, updatedAt: row.updatedAt.toISOString() };

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { sqlKeyRange, sqlSort, type PagePlan } from '@herald/api-core';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 import { Prisma, PrismaService } from '@herald/db';
 import type { DeliveryStatus } from './message-status';
 
@@ -108,7 +108,7 @@ export class DeliveryRepository {
   }
 
   /** Puts the message × endpoint delivery (new or existing) back to 'pending, due now', as a manual attempt. */
-  async upsertPending(tx: Db, scope: TenantScope, delivery: { id: string; appId: string; messageId: string; endpointId: string; now: Date }): Promise<string> {
+  async upsertPending({ db: tx, scope }: TenantTx, delivery: { id: string; appId: string; messageId: string; endpointId: string; now: Date }): Promise<string> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
       INSERT INTO deliveries (id, tenant_id, app_id, message_id, endpoint_id, status, next_attempt_at, trigger_type, created_at, updated_at)
       VALUES (${delivery.id}, ${scope.tenantId}, ${delivery.appId}, ${delivery.messageId}, ${delivery.endpointId}, 'pending', ${delivery.now}, 1, ${delivery.now}, ${delivery.now})

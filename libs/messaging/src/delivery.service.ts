@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
-import { AuditService, ConflictError } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { ConflictError, TenantUnitOfWork } from '@herald/core';
+import { newId } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { DeliveryRepository } from './delivery.repository';
 import { MessagingLookupService } from './messaging-lookup.service';
@@ -10,11 +10,10 @@ import { MessagingLookupService } from './messaging-lookup.service';
 @Injectable()
 export class DeliveryService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly deliveries: DeliveryRepository,
     private readonly lookup: MessagingLookupService,
     private readonly wakeups: DeliveryWakeups,
-    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -29,9 +28,9 @@ export class DeliveryService {
     if (!message.payloadEnc) throw new ConflictError('The message payload has been expunged; it cannot be resent', 'payload_expunged');
     if (endpoint.disabled) throw new ConflictError('The endpoint is disabled; enable it before resending', 'endpoint_disabled');
     const now = new Date();
-    await this.prisma.$transaction(async (tx) => {
-      const id = await this.deliveries.upsertPending(tx, ctx.scope, { id: newId('dlv', now), appId: app.id, messageId: message.id, endpointId: endpoint.id, now });
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    await this.uow.run(ctx.scope, async (tx) => {
+      const id = await this.deliveries.upsertPending(tx, { id: newId('dlv', now), appId: app.id, messageId: message.id, endpointId: endpoint.id, now });
+      await tx.audit(ctx.audit, {
         action: 'message.resent',
         target: { type: 'message', id: message.id },
         details: { appId: app.id, endpointId: endpoint.id, deliveryId: id },

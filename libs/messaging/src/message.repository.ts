@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
-import { tenantScope, type Db, type TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 import { GroupCommit, Prisma, PrismaService } from '@herald/db';
 import type { RoutableEndpoint } from './endpoint-routing';
 import type { DeliveryStatus } from './message-status';
@@ -97,7 +97,8 @@ function toIngestContext(row: IngestRow | undefined): IngestContext | null {
 }
 
 interface IngestItem {
-  tenantId: string;
+  /** The caller's scope, kept so a message retried alone is written for the same tenant. */
+  scope: TenantScope;
   message: NewMessage;
   deliveries: NewDelivery[];
 }
@@ -192,8 +193,7 @@ export class MessageRepository {
 
   /** Inserts the app unless its uid is taken (a concurrent create); returns the new id or null. */
   async insertApplication(
-    tx: Db,
-    scope: TenantScope,
+    { db: tx, scope }: TenantTx,
     app: { id: string; name: string; uid: string; throttleRate: number | null; metadata: Record<string, string> },
   ): Promise<string | null> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
@@ -211,7 +211,7 @@ export class MessageRepository {
    * and returns false.
    */
   async insertWithDeliveries(scope: TenantScope, message: NewMessage, deliveries: NewDelivery[]): Promise<boolean> {
-    const result = await this.ingestBatch.submit({ tenantId: scope.tenantId, message, deliveries });
+    const result = await this.ingestBatch.submit({ scope, message, deliveries });
     if ('error' in result) throw result.error;
     return result.inserted;
   }
@@ -223,9 +223,9 @@ export class MessageRepository {
    */
   private async insertBatch(items: IngestItem[]): Promise<IngestResult[]> {
     if (items.length === 1) return this.insertEach(items);
-    const rows = items.map(({ tenantId, message: m, deliveries }) => ({
+    const rows = items.map(({ scope, message: m, deliveries }) => ({
       id: m.id,
-      tenant_id: tenantId,
+      tenant_id: scope.tenantId,
       app_id: m.appId,
       event_type: m.eventType,
       event_id: m.eventId,
@@ -272,7 +272,7 @@ export class MessageRepository {
   private insertEach(items: IngestItem[]): Promise<IngestResult[]> {
     return Promise.all(
       items.map((item) =>
-        this.insertOne(tenantScope(item.tenantId), item.message, item.deliveries).then(
+        this.insertOne(item.scope, item.message, item.deliveries).then(
           (inserted): IngestResult => ({ inserted }),
           (error: unknown): IngestResult => ({ error }),
         ),
@@ -330,7 +330,7 @@ export class MessageRepository {
     return this.prisma.message.findMany({ where: { tenantId: scope.tenantId, id: { in: ids } }, select: MESSAGE_SELECT });
   }
 
-  async erasePayload(tx: Db, scope: TenantScope, messageId: string): Promise<void> {
+  async erasePayload({ db: tx, scope }: TenantTx, messageId: string): Promise<void> {
     await tx.message.updateMany({ where: { tenantId: scope.tenantId, id: messageId }, data: { payloadEnc: null } });
   }
 

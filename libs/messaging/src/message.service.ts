@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
 import { ApiMetrics, IdempotencyRepository, listResponse, planNewestFirst, takePage, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError } from '@herald/core';
-import { newId, PrismaService } from '@herald/db';
+import { ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError, TenantUnitOfWork } from '@herald/core';
+import { newId } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { assertSameUid } from '@herald/management';
 import { currentTraceparent, inSpan, SpanAttr } from '@herald/observability';
@@ -51,12 +51,11 @@ interface IngestPlan {
 @Injectable()
 export class MessageService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly messages: MessageRepository,
     private readonly lookup: MessagingLookupService,
     private readonly wakeups: DeliveryWakeups,
     private readonly keys: TenantKeysService,
-    private readonly audit: AuditService,
     private readonly validator: PayloadSchemaValidator,
     private readonly metrics: ApiMetrics,
     private readonly idempotency: IdempotencyRepository,
@@ -155,10 +154,10 @@ export class MessageService {
   async expungeContent(ctx: RequestContext, appIdOrUid: string, msgIdOrEventId: string): Promise<void> {
     const app = await this.lookup.app(ctx, appIdOrUid);
     const message = await this.lookup.message(ctx, app.id, msgIdOrEventId);
-    await this.prisma.$transaction(async (tx) => {
-      await this.messages.erasePayload(tx, ctx.scope, message.id);
-      await this.idempotency.forgetResource(tx, ctx.scope.tenantId, message.id);
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+    await this.uow.run(ctx.scope, async (tx) => {
+      await this.messages.erasePayload(tx, message.id);
+      await this.idempotency.forgetResource(tx, message.id);
+      await tx.audit(ctx.audit, {
         action: 'message.content.expunged',
         target: { type: 'message', id: message.id },
         details: { appId: app.id },
@@ -244,8 +243,8 @@ export class MessageService {
 
   /** Svix creates the application alongside its first message when the body describes it (its uid is the path's). */
   private async createApplication(ctx: RequestContext, uid: string, app: NonNullable<MessageIn['application']>): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const id = await this.messages.insertApplication(tx, ctx.scope, {
+    await this.uow.run(ctx.scope, async (tx) => {
+      const id = await this.messages.insertApplication(tx, {
         id: newId('app'),
         name: app.name,
         uid,
@@ -254,7 +253,7 @@ export class MessageService {
       });
       // null: a concurrent request created it first; that one audited it.
       if (id) {
-        await this.audit.record(tx, ctx.scope, ctx.audit, {
+        await tx.audit(ctx.audit, {
           action: 'application.created',
           target: { type: 'application', id },
           details: { name: app.name, uid, via: 'message.create' },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
 import { newId, PrismaService } from '@herald/db';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 import type { ApiKeyRow } from './tenant.mappers';
 
 const API_KEY_SELECT = { id: true, name: true, keyPrefix: true, scopes: true, expiresAt: true, allowedCidrs: true, createdAt: true } as const;
@@ -20,7 +20,7 @@ export interface NewApiKey {
 export class ApiKeyRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(db: Db, scope: TenantScope, key: NewApiKey): Promise<ApiKeyRow> {
+  create({ db, scope }: TenantTx, key: NewApiKey): Promise<ApiKeyRow> {
     return db.apiKey.create({
       data: {
         id: newId('key'),
@@ -47,7 +47,7 @@ export class ApiKeyRepository {
   }
 
   /** Revokes a live key of the tenant; false when there is none. Authentication refuses it from the commit on. */
-  async revoke(db: Db, scope: TenantScope, id: string, at: Date): Promise<boolean> {
+  async revoke({ db, scope }: TenantTx, id: string, at: Date): Promise<boolean> {
     const { count } = await db.apiKey.updateMany({ where: { id, tenantId: scope.tenantId, appId: null, revokedAt: null }, data: { revokedAt: at } });
     return count > 0;
   }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@herald/db';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { AuditService, generateApiKey, NotFoundError, ValidationError } from '@herald/core';
+import { generateApiKey, NotFoundError, TenantUnitOfWork, ValidationError } from '@herald/core';
 import { ApiKeyRepository } from './api-key.repository';
 import type { ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut } from './api-key.schemas';
 import type { HeraldListQuery } from './platform.schemas';
@@ -10,9 +9,8 @@ import { apiKeyCreatedOut, apiKeyOut } from './tenant.mappers';
 @Injectable()
 export class ApiKeyService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly keys: ApiKeyRepository,
-    private readonly audit: AuditService,
   ) {}
 
   async create(ctx: RequestContext, body: ApiKeyIn): Promise<ApiKeyCreatedOut> {
@@ -20,8 +18,8 @@ export class ApiKeyService {
       throw ValidationError.single(['body', 'expiresAt'], 'must be in the future');
     }
     const material = generateApiKey();
-    const row = await this.prisma.$transaction(async (tx) => {
-      const created = await this.keys.create(tx, ctx.scope, {
+    const row = await this.uow.run(ctx.scope, async (tx) => {
+      const created = await this.keys.create(tx, {
         name: body.name,
         keyHash: material.hash,
         keyPrefix: material.prefix,
@@ -29,7 +27,7 @@ export class ApiKeyService {
         expiresAt: body.expiresAt,
         allowedCidrs: body.allowedCidrs,
       });
-      await this.audit.record(tx, ctx.scope, ctx.audit, {
+      await tx.audit(ctx.audit, {
         action: 'api_key.created',
         target: { type: 'api_key', id: created.id },
         details: { name: created.name, scopes: created.scopes, expiresAt: created.expiresAt?.toISOString() ?? null, allowedCidrs: created.allowedCidrs },
@@ -46,9 +44,9 @@ export class ApiKeyService {
   }
 
   async revoke(ctx: RequestContext, id: string): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await this.keys.revoke(tx, ctx.scope, id, new Date()))) throw new NotFoundError('API key');
-      await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'api_key.revoked', target: { type: 'api_key', id } });
+    await this.uow.run(ctx.scope, async (tx) => {
+      if (!(await this.keys.revoke(tx, id, new Date()))) throw new NotFoundError('API key');
+      await tx.audit(ctx.audit, { action: 'api_key.revoked', target: { type: 'api_key', id } });
     });
   }
 }

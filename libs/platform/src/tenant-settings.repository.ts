@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@herald/db';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 
 export interface TenantSettingsRow {
   payloadRetentionDays: number;
@@ -29,13 +29,13 @@ export class TenantSettingsRepository {
   }
 
   /** Reads and locks the row until the transaction ends (one writer generates the secret). */
-  async findForUpdate(db: Db, scope: TenantScope): Promise<TenantSettingsRow | null> {
+  async findForUpdate({ db, scope }: TenantTx): Promise<TenantSettingsRow | null> {
     const locked = await db.$queryRaw<{ tenant_id: string }[]>`SELECT tenant_id FROM tenant_settings WHERE tenant_id = ${scope.tenantId} FOR UPDATE`;
     if (locked.length === 0) return null;
     return db.tenantSettings.findUnique({ where: { tenantId: scope.tenantId }, select: SETTINGS_SELECT });
   }
 
-  async update(db: Db, scope: TenantScope, change: TenantSettingsChange): Promise<void> {
+  async update({ db, scope }: TenantTx, change: TenantSettingsChange): Promise<void> {
     await db.tenantSettings.update({ where: { tenantId: scope.tenantId }, data: { ...change, updatedAt: new Date() } });
   }
 }

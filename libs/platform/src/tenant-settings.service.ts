@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { PrismaService, type Prisma } from '@herald/db';
-import { AuditService, NotFoundError, TenantKeysService, ValidationError, type ValidationIssue } from '@herald/core';
+import { NotFoundError, TenantKeysService, TenantUnitOfWork, ValidationError, type TenantTx, type ValidationIssue } from '@herald/core';
 import { OperationalEndpointService } from '@herald/management';
 import { checkWebhookUrl } from '@herald/netguard';
 import { TenantSettingsRepository, type TenantSettingsChange, type TenantSettingsRow } from './tenant-settings.repository';
@@ -19,11 +18,10 @@ const REVEALED = 'tenant.operational_webhook_secret.revealed';
 @Injectable()
 export class TenantSettingsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly settings: TenantSettingsRepository,
     private readonly operational: OperationalEndpointService,
     private readonly keys: TenantKeysService,
-    private readonly audit: AuditService,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
@@ -33,14 +31,14 @@ export class TenantSettingsService {
     const ops = await this.operational.settingsEndpoint(ctx.scope);
     if (!mayReveal(ctx) || !ops?.secretEnc) return settingsOut(row, ops?.url ?? null, null);
     const secret = await this.keys.decryptString(ctx.scope, ops.secretEnc);
-    await this.audit.recordNow(ctx.scope, ctx.audit, { action: REVEALED, target: { type: 'tenant', id: ctx.scope.tenantId } });
+    await this.uow.run(ctx.scope, (tx) => tx.audit(ctx.audit, { action: REVEALED, target: { type: 'tenant', id: ctx.scope.tenantId } }));
     return settingsOut(row, ops.url, secret);
   }
 
   async update(ctx: RequestContext, patch: TenantSettingsPatch): Promise<TenantSettingsOut> {
     const url = this.validate(patch);
-    const out = await this.prisma.$transaction(async (tx) => {
-      const current = await this.settings.findForUpdate(tx, ctx.scope);
+    const out = await this.uow.run(ctx.scope, async (tx) => {
+      const current = await this.settings.findForUpdate(tx);
       if (!current) throw new NotFoundError('Tenant settings');
       const change: TenantSettingsChange = {};
       const fields: string[] = [];
@@ -58,13 +56,13 @@ export class TenantSettingsService {
       let generated: string | null = null;
       const ops = await this.operational.settingsEndpoint(ctx.scope, tx);
       if (url !== undefined && url !== (ops?.url ?? null)) {
-        generated = (await this.operational.setSettingsUrl(tx, ctx.scope, url)).generatedSecret;
+        generated = (await this.operational.setSettingsUrl(tx, url)).generatedSecret;
         fields.push('operationalWebhookUrl');
         if (generated) fields.push('operationalWebhookSecret');
       }
-      if (Object.keys(change).length > 0) await this.settings.update(tx, ctx.scope, change);
+      if (Object.keys(change).length > 0) await this.settings.update(tx, change);
       if (fields.length > 0) {
-        await this.audit.record(tx, ctx.scope, ctx.audit, { action: 'tenant.settings.updated', target: { type: 'tenant', id: ctx.scope.tenantId }, details: { fields } });
+        await tx.audit(ctx.audit, { action: 'tenant.settings.updated', target: { type: 'tenant', id: ctx.scope.tenantId }, details: { fields } });
       }
       const next: TenantSettingsRow = { ...current, ...change };
       const now = await this.operational.settingsEndpoint(ctx.scope, tx);
@@ -75,10 +73,10 @@ export class TenantSettingsService {
   }
 
   /** The stored secret for a key that may see it, audited; null otherwise. */
-  private async reveal(tx: Prisma.TransactionClient, ctx: RequestContext, secretEnc: Uint8Array | null): Promise<string | null> {
+  private async reveal(tx: TenantTx, ctx: RequestContext, secretEnc: Uint8Array | null): Promise<string | null> {
     if (!mayReveal(ctx) || !secretEnc) return null;
     const secret = await this.keys.decryptString(ctx.scope, secretEnc);
-    await this.audit.record(tx, ctx.scope, ctx.audit, { action: REVEALED, target: { type: 'tenant', id: ctx.scope.tenantId } });
+    await tx.audit(ctx.audit, { action: REVEALED, target: { type: 'tenant', id: ctx.scope.tenantId } });
     return secret;
   }
 

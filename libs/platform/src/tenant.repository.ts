@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
 import { PrismaService } from '@herald/db';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/core';
 import type { TenantRow } from './tenant.mappers';
 
 const TENANT_SELECT = { id: true, name: true, createdAt: true, updatedAt: true } as const;
@@ -28,14 +28,14 @@ export class TenantRepository {
   }
 
   /** Renames a live tenant; null when there is none. */
-  async rename(db: Db, scope: TenantScope, name: string): Promise<TenantRow | null> {
+  async rename({ db, scope }: TenantTx, name: string): Promise<TenantRow | null> {
     const { count } = await db.tenant.updateMany({ where: { id: scope.tenantId, deletedAt: null }, data: { name, updatedAt: new Date() } });
     if (count === 0) return null;
     return db.tenant.findFirst({ where: { id: scope.tenantId }, select: TENANT_SELECT });
   }
 
   /** Locks a live tenant's row for the rest of the transaction; false when there is none. */
-  async lockLive(db: Db, scope: TenantScope): Promise<boolean> {
+  async lockLive({ db, scope }: TenantTx): Promise<boolean> {
     const rows = await db.$queryRaw<{ id: string }[]>`SELECT id FROM tenants WHERE id = ${scope.tenantId} AND deleted_at IS NULL FOR UPDATE`;
     return rows.length > 0;
   }
@@ -44,7 +44,7 @@ export class TenantRepository {
    * Crypto-shredding: forgets the tenant's wrapped data keys, retired ones too (every ciphertext of the tenant is
    * unreadable from this commit on), marks it deleted and revokes every key it had.
    */
-  async shred(db: Db, scope: TenantScope, at: Date): Promise<void> {
+  async shred({ db, scope }: TenantTx, at: Date): Promise<void> {
     await db.tenant.updateMany({ where: { id: scope.tenantId }, data: { deletedAt: at, updatedAt: at, dataKeyWrapped: null, retiredDataKeysWrapped: [] } });
     await db.apiKey.updateMany({ where: { tenantId: scope.tenantId, revokedAt: null }, data: { revokedAt: at } });
   }

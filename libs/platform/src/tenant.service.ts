@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@herald/db';
 import { planPage, toListResponse, type ListResponse } from '@herald/api-core';
-import { AuditService, NotFoundError, TenantKeysService, TenantProvisioningService, tenantScope, type AuditContext } from '@herald/core';
+import { NotFoundError, OperatorDb, TenantKeysService, TenantProvisioningService, TenantUnitOfWork, type AuditContext } from '@herald/core';
 import type { HeraldListQuery } from './platform.schemas';
 import { provisionedTenantOut, tenantOut } from './tenant.mappers';
 import { TenantRepository } from './tenant.repository';
@@ -11,10 +10,10 @@ import type { ProvisionedTenantOut, TenantIn, TenantOut, TenantPatch } from './t
 @Injectable()
 export class TenantService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly uow: TenantUnitOfWork,
     private readonly tenants: TenantRepository,
     private readonly provisioning: TenantProvisioningService,
-    private readonly audit: AuditService,
+    private readonly operator: OperatorDb,
     private readonly keys: TenantKeysService,
   ) {}
 
@@ -29,19 +28,19 @@ export class TenantService {
   }
 
   async get(id: string): Promise<TenantOut> {
-    const row = await this.tenants.find(tenantScope(id));
+    const row = await this.tenants.find(this.operator.scopeFor(id));
     if (!row) throw new NotFoundError('Tenant');
     return tenantOut(row);
   }
 
   async update(id: string, patch: TenantPatch, ctx: AuditContext): Promise<TenantOut> {
-    const scope = tenantScope(id);
+    const scope = this.operator.scopeFor(id);
     if (patch.name === undefined) return this.get(id);
     const name = patch.name;
-    const row = await this.prisma.$transaction(async (tx) => {
-      const renamed = await this.tenants.rename(tx, scope, name);
+    const row = await this.uow.run(scope, async (tx) => {
+      const renamed = await this.tenants.rename(tx, name);
       if (!renamed) throw new NotFoundError('Tenant');
-      await this.audit.record(tx, scope, ctx, { action: 'tenant.updated', target: { type: 'tenant', id }, details: { fields: ['name'], name } });
+      await tx.audit(ctx, { action: 'tenant.updated', target: { type: 'tenant', id }, details: { fields: ['name'], name } });
       return renamed;
     });
     return tenantOut(row);
@@ -53,11 +52,11 @@ export class TenantService {
    * deleted and its API keys revoked. Rows are purged later by the retention worker.
    */
   async delete(id: string, ctx: AuditContext): Promise<void> {
-    const scope = tenantScope(id);
-    await this.prisma.$transaction(async (tx) => {
-      if (!(await this.tenants.lockLive(tx, scope))) throw new NotFoundError('Tenant');
-      await this.audit.record(tx, scope, ctx, { action: 'tenant.deleted', target: { type: 'tenant', id }, details: { cryptoShredded: true } });
-      await this.tenants.shred(tx, scope, new Date());
+    const scope = this.operator.scopeFor(id);
+    await this.uow.run(scope, async (tx) => {
+      if (!(await this.tenants.lockLive(tx))) throw new NotFoundError('Tenant');
+      await tx.audit(ctx, { action: 'tenant.deleted', target: { type: 'tenant', id }, details: { cryptoShredded: true } });
+      await this.tenants.shred(tx, new Date());
     });
     // This process forgets the key now; others within their short cache lifetime, and the
     // tenant's keys are refused from the commit on.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecryptionError, openForTenant } from '@herald/crypto';
-import { NotFoundError, TenantKeysService } from '@herald/core';
+import { NotFoundError, TenantKeyRepository, TenantKeysService } from '@herald/core';
 import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
 import { insertAttempt, insertMessage, openRetentionContext, shredTenant, type RetentionContext } from '../test/retention-harness';
 
@@ -43,7 +43,7 @@ describe('crypto-shredding on tenant deletion', () => {
       // This process, the other one, and a brand-new one all fail: the key exists nowhere.
       await expect(ctx.keys.decrypt(scope, sealed)).rejects.toBeInstanceOf(NotFoundError);
       await expect(otherProcess.keys.decrypt(scope, sealed)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(new TenantKeysService(ctx.prisma, ctx.config).decrypt(scope, sealed)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(new TenantKeysService(new TenantKeyRepository(ctx.prisma), ctx.config).decrypt(scope, sealed)).rejects.toBeInstanceOf(NotFoundError);
       // The master ring cannot help either: the payload is sealed with the (destroyed) data key,
       // and no other tenant's key opens it (the tenant id is bound in as associated data).
       const other = await createTenant(ctx.services);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataKeyVersionOf } from '@herald/crypto';
-import { TenantKeysService, type TenantScope } from '@herald/core';
+import { TenantKeyRepository, TenantKeysService, type TenantScope } from '@herald/core';
 import { createTenant, testConfig } from '@herald/testing';
 import { auditEntries, openRetentionContext, type RetentionContext } from '../test/retention-harness';
 
@@ -9,7 +9,7 @@ const LIMITS = { maxEncryptionsPerKey: 5, reserveBlock: 2 };
 
 describe('tenant data keys rotate before their encryption limit', () => {
   let ctx: RetentionContext;
-  const limited = () => new TenantKeysService(ctx.prisma, ctx.config, ctx.audit, LIMITS);
+  const limited = () => new TenantKeysService(new TenantKeyRepository(ctx.prisma), ctx.config, ctx.audit, LIMITS);
   const row = (scope: TenantScope) =>
     ctx.prisma.tenant.findUniqueOrThrow({ where: { id: scope.tenantId }, select: { dataKeyVersion: true, dataKeyEncryptions: true, retiredDataKeysWrapped: true } });
 
@@ -36,7 +36,7 @@ describe('tenant data keys rotate before their encryption limit', () => {
     ]);
     expect(await ctx.audit.verify(scope)).toMatchObject({ ok: true });
     // Another process (default limits, nothing cached) reads every version.
-    const other = new TenantKeysService(ctx.prisma, ctx.config);
+    const other = new TenantKeysService(new TenantKeyRepository(ctx.prisma), ctx.config);
     for (const [i, s] of sealed.entries()) expect(await other.decryptString(scope, s)).toBe(`message ${i}`);
     // Data sealed before any rotation existed (version 1, the `dk1` id) is still read.
     expect(await ctx.keys.decryptString(scope, sealed[0]!)).toBe('message 0');
@@ -49,7 +49,7 @@ describe('tenant data keys rotate before their encryption limit', () => {
     const perVersion = new Map<number, number>();
     for (const s of sealed) perVersion.set(dataKeyVersionOf(s), (perVersion.get(dataKeyVersionOf(s)) ?? 0) + 1);
     for (const [version, count] of perVersion) expect(count, `version ${version}`).toBeLessThanOrEqual(LIMITS.maxEncryptionsPerKey);
-    const reader = new TenantKeysService(ctx.prisma, ctx.config);
+    const reader = new TenantKeysService(new TenantKeyRepository(ctx.prisma), ctx.config);
     for (const s of sealed) expect(await reader.decryptString(scope, s)).toMatch(/^p\d+$/);
   });
 

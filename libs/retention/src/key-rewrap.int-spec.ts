@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyIdOf } from '@herald/crypto';
-import { TenantKeysService, type TenantScope } from '@herald/core';
+import { TenantKeyRepository, TenantKeysService, type TenantScope } from '@herald/core';
 import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
 import { auditEntries, insertMessage, openRetentionContext, shredTenant, type RetentionContext } from '../test/retention-harness';
 
@@ -95,7 +95,7 @@ describe('KeyRewrapService (master key rotation)', () => {
     const before = await open(k1);
     const { scope } = await createTenant(before.services);
     // Data keys that retire after 2 encryptions: versions 1, 2 and 3 each seal something.
-    const rotating = new TenantKeysService(before.prisma, before.config, before.audit, { maxEncryptionsPerKey: 2, reserveBlock: 1 });
+    const rotating = new TenantKeysService(new TenantKeyRepository(before.prisma), before.config, before.audit, { maxEncryptionsPerKey: 2, reserveBlock: 1 });
     const sealed = [];
     for (let i = 0; i < 5; i += 1) sealed.push(await rotating.encrypt(scope, `v-${i}`));
     const stored = () => before.prisma.tenant.findUniqueOrThrow({ where: { id: scope.tenantId }, select: { dataKeyWrapped: true, dataKeyVersion: true, retiredDataKeysWrapped: true } });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Db, TenantScope } from '@herald/core';
+import type { TenantTx } from '@herald/core';
 import { PrismaService } from '@herald/db';
 
 export interface WrappedKeyRow {
@@ -31,8 +31,7 @@ export class KeyRewrapRepository {
    * Returns whether they were replaced.
    */
   async replaceWrappedKeys(
-    db: Db,
-    scope: TenantScope,
+    { db, scope }: TenantTx,
     previous: { active: Uint8Array; retired: Uint8Array[] },
     next: { active: Uint8Array; retired: Uint8Array[] },
   ): Promise<boolean> {

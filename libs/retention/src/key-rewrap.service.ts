@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { keyIdOf } from '@herald/crypto';
-import { AuditService, SYSTEM_AUDIT_CONTEXT, TenantKeysService, tenantScope, type AuditContext } from '@herald/core';
-import { PrismaService } from '@herald/db';
+import { OperatorDb, SYSTEM_AUDIT_CONTEXT, TenantKeysService, type AuditContext } from '@herald/core';
 import { KeyRewrapRepository } from './key-rewrap.repository';
 
 export interface RewrapResult {
@@ -29,10 +28,9 @@ export class KeyRewrapService {
   private readonly logger = new Logger('KeyRewrap');
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly operator: OperatorDb,
     private readonly repo: KeyRewrapRepository,
     private readonly keys: TenantKeysService,
-    private readonly audit: AuditService,
   ) {}
 
   async rewrap(ctx: AuditContext = SYSTEM_AUDIT_CONTEXT): Promise<RewrapResult> {
@@ -49,7 +47,7 @@ export class KeyRewrapService {
           result.alreadyCurrent += 1;
           continue;
         }
-        const scope = tenantScope(row.id);
+        const scope = this.operator.scopeFor(row.id);
         try {
           const fromKid = keyIdOf(wrapped);
           // Retired data keys (version i+1 at index i) are re-wrapped too: old data needs them.
@@ -58,9 +56,10 @@ export class KeyRewrapService {
             retired: retired.map((r, i) => new Uint8Array(ring.wrap(ring.unwrap(r, row.id, i + 1), row.id, i + 1))),
           };
           const previous = { active: new Uint8Array(wrapped), retired: retired.map((r) => new Uint8Array(r)) };
-          const replaced = await this.prisma.$transaction(async (tx) => {
-            if (!(await this.repo.replaceWrappedKeys(tx, scope, previous, next))) return false;
-            await this.audit.record(tx, scope, ctx, {
+          const replaced = await this.operator.transaction(async (db) => {
+            const tx = this.operator.forTenant(db, scope);
+            if (!(await this.repo.replaceWrappedKeys(tx, previous, next))) return false;
+            await tx.audit(ctx, {
               action: 'tenant.data_key.rewrapped',
               target: { type: 'tenant', id: row.id },
               details: { fromKid, toKid: ring.activeKid, retiredKeys: retired.length },

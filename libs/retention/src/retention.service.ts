@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, SYSTEM_AUDIT_CONTEXT, tenantScope, type TenantScope } from '@herald/core';
+import { AuditService, OperatorDb, SYSTEM_AUDIT_CONTEXT, type TenantScope } from '@herald/core';
 import { failSpan, inSpan, SpanAttr } from '@herald/observability';
 import type { RetentionJobData } from '@herald/queue';
 import { cutoffFor, effectivePolicy, type RetentionPolicy } from './retention-policy';
@@ -100,6 +100,7 @@ export class RetentionService {
   constructor(
     private readonly repo: RetentionRepository,
     private readonly audit: AuditService,
+    private readonly operator: OperatorDb,
     private readonly metrics: RetentionMetrics,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
@@ -159,7 +160,7 @@ export class RetentionService {
         const tenant = await this.repo.findTenant(options.tenantId);
         if (tenant) await this.processTenant(tenant, result, options.signal);
         if (!options.signal?.aborted) {
-          result.idempotencyRecordsDeleted = await this.purgeExpiredIdempotency(options.signal, tenantScope(options.tenantId));
+          result.idempotencyRecordsDeleted = await this.purgeExpiredIdempotency(options.signal, this.operator.scopeFor(options.tenantId));
         }
       } else {
         let after = '';
@@ -201,7 +202,7 @@ export class RetentionService {
 
   private async processTenantInSpan(tenant: TenantRetentionRow, result: RetentionRunResult, signal: AbortSignal | undefined, span: Span): Promise<void> {
     result.tenantsChecked += 1;
-    const scope = tenantScope(tenant.id);
+    const scope = this.operator.scopeFor(tenant.id);
     try {
       if (tenant.deleted) {
         const counts = await this.purgeDeletedTenant(scope, signal);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Db, TenantScope } from '@herald/core';
+import type { Db, TenantScope, TenantTx } from '@herald/core';
 import { newId, Prisma, PrismaService, startId } from '@herald/db';
 import type {
   BackgroundTaskData,
@@ -40,7 +40,7 @@ export interface StepInput<P> {
 export class BackgroundTaskRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async create<T extends BackgroundTaskType>(tx: Db, scope: TenantScope, task: { id: string; task: T; params: object; now: Date }): Promise<BackgroundTaskRow> {
+  async create<T extends BackgroundTaskType>({ db: tx, scope }: TenantTx, task: { id: string; task: T; params: object; now: Date }): Promise<BackgroundTaskRow> {
     const rows = await tx.$queryRaw<BackgroundTaskRow[]>`
       INSERT INTO background_tasks (id, tenant_id, task, status, params, created_at, updated_at)
       VALUES (${task.id}, ${scope.tenantId}, ${task.task}, 'running', ${JSON.stringify(task.params)}::jsonb, ${task.now}, ${task.now})
@@ -143,7 +143,7 @@ export class BackgroundTaskRepository {
    * delivery id), back to pending, due now, as manual attempts. Deliveries whose payload is
    * gone are passed over: they could not be sent.
    */
-  async recoverStep(tx: Db, step: StepInput<RecoverParams>): Promise<StepResult> {
+  async recoverStep({ db: tx }: TenantTx, step: StepInput<RecoverParams>): Promise<StepResult> {
     const { scope, params, now } = step;
     const at = deliveryCursor(step.cursor, params.since);
     const rows = await tx.$queryRaw<StepRow[]>`
@@ -175,7 +175,7 @@ export class BackgroundTaskRepository {
    * endpoint was disabled — get a pending delivery, due now, as manual attempts. Nothing
    * happens once the endpoint is disabled or deleted.
    */
-  async replayMissingStep(tx: Db, step: StepInput<ReplayMissingParams>): Promise<StepResult> {
+  async replayMissingStep({ db: tx }: TenantTx, step: StepInput<ReplayMissingParams>): Promise<StepResult> {
     const { scope, params, now } = step;
     const scanned = await tx.$queryRaw<{ id: string; missing: boolean }[]>`
       WITH ep AS (
@@ -227,7 +227,7 @@ export class BackgroundTaskRepository {
    * manual attempts. Deliveries already pending (due, or being sent) and messages whose
    * payload is gone are passed over.
    */
-  async bulkReplayStep(tx: Db, step: StepInput<BulkReplayParams>): Promise<StepResult> {
+  async bulkReplayStep({ db: tx }: TenantTx, step: StepInput<BulkReplayParams>): Promise<StepResult> {
     const { scope, params, now } = step;
     const filters: Prisma.Sql[] = [Prisma.sql`TRUE`];
     if (params.statuses) filters.push(Prisma.sql`s.status = ANY(${params.statuses}::text[])`);
@@ -270,7 +270,7 @@ export class BackgroundTaskRepository {
   }
 
   /** expunge-all-contents: the payloads of the app's messages created up to `until`, after the cursor (by message id), erased. */
-  async purgeContentStep(tx: Db, step: StepInput<PurgeContentParams>): Promise<StepResult> {
+  async purgeContentStep({ db: tx }: TenantTx, step: StepInput<PurgeContentParams>): Promise<StepResult> {
     const { scope, params } = step;
     const rows = await tx.$queryRaw<{ last: string | null; changed: bigint }[]>`
       WITH scanned AS (

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, SYSTEM_AUDIT_CONTEXT, tenantScope, type Db } from '@herald/core';
-import { type Prisma, PrismaService } from '@herald/db';
+import { OperatorDb, SYSTEM_AUDIT_CONTEXT, tenantScope, type TenantTx } from '@herald/core';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { BackgroundTaskRepository, type StepInput } from './background-task.repository';
 import type { BackgroundTaskData, BackgroundTaskParams, BackgroundTaskRow, BackgroundTaskType, StepResult } from './background-task.types';
@@ -12,7 +11,7 @@ import type { BackgroundTaskData, BackgroundTaskParams, BackgroundTaskRow, Backg
 const MAX_FAILURES = 5;
 const RETRY_AFTER_SECONDS = 5;
 
-type StepFn = (tx: Db, input: StepInput<never>) => Promise<StepResult>;
+type StepFn = (tx: TenantTx, input: StepInput<never>) => Promise<StepResult>;
 
 /** The task's holder lost it (lease ran out, another worker took over): its step was rolled back. */
 class LeaseLostError extends Error {}
@@ -31,10 +30,9 @@ export class BackgroundTaskRunner {
   private readonly steps: Record<BackgroundTaskType, StepFn>;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly operator: OperatorDb,
     private readonly tasks: BackgroundTaskRepository,
     private readonly wakeups: DeliveryWakeups,
-    private readonly audit: AuditService,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {
     this.steps = {
@@ -76,14 +74,16 @@ export class BackgroundTaskRunner {
           await this.tasks.release(task.id, this.owner);
           return;
         }
-        const { done, wake } = await this.prisma.$transaction(async (tx) => {
-          const current = await this.tasks.lockForStep(tx, task.id, this.owner);
+        // The claim is operator work (any tenant's task); once locked, the task's own tenant id
+        // (task decoding) binds the step: it reads and writes that tenant's rows only.
+        const { done, wake } = await this.operator.transaction(async (db) => {
+          const current = await this.tasks.lockForStep(db, task.id, this.owner);
           if (!current) throw new LeaseLostError(`background task ${task.id} was taken over`);
-          const scope = tenantScope(current.tenantId);
+          const tx = this.operator.forTenant(db, tenantScope(current.tenantId));
           const step = this.steps[current.task];
-          const result = await step(tx, { scope, params: current.params as never, cursor: current.cursor, size: batchSize, now: new Date() });
+          const result = await step(tx, { scope: tx.scope, params: current.params as never, cursor: current.cursor, size: batchSize, now: new Date() });
           const data = addCounts(current.data, result.counts);
-          await this.tasks.advance(tx, current.id, { cursor: result.cursor, data, status: result.done ? 'finished' : 'running', leaseSeconds: this.config.tasks.leaseSeconds });
+          await this.tasks.advance(db, current.id, { cursor: result.cursor, data, status: result.done ? 'finished' : 'running', leaseSeconds: this.config.tasks.leaseSeconds });
           if (result.done) await this.recordEnd(tx, current, data);
           return result;
         });
@@ -103,10 +103,10 @@ export class BackgroundTaskRunner {
   }
 
   /** Expunging every payload of an app is audited again when it is complete, with its count. */
-  private async recordEnd(tx: Prisma.TransactionClient, task: BackgroundTaskRow, data: BackgroundTaskData): Promise<void> {
+  private async recordEnd(tx: TenantTx, task: BackgroundTaskRow, data: BackgroundTaskData): Promise<void> {
     if (task.task !== 'application.purge_content') return;
     const params = task.params as BackgroundTaskParams['application.purge_content'];
-    await this.audit.record(tx, tenantScope(task.tenantId), SYSTEM_AUDIT_CONTEXT, {
+    await tx.audit(SYSTEM_AUDIT_CONTEXT, {
       action: 'application.contents.expunged',
       target: { type: 'application', id: params.appId },
       details: { taskId: task.id, ...data },
