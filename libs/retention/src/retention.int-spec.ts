@@ -258,6 +258,23 @@ describe('RetentionService', () => {
     expect((await ctx.prisma.idempotencyRecord.findMany({ where: { tenantId: { in: [scope.tenantId, 'operator'] } } })).map((r) => r.key)).toEqual(['live']);
   });
 
+  it('deletes background tasks that ended more than 90 days ago, and keeps running and recent ones', async () => {
+    const { scope } = await createTenant(ctx.services);
+    const task = async (id: string, status: string, ageDays: number): Promise<void> => {
+      await ctx.prisma.$executeRaw`
+        INSERT INTO background_tasks (id, tenant_id, task, status, params, updated_at)
+        VALUES (${id}, ${scope.tenantId}, 'endpoint.recover', ${status}, '{}'::jsonb, now() - make_interval(days => ${ageDays}))`;
+    };
+    await task('qtask_old_finished', 'finished', 91);
+    await task('qtask_old_failed', 'failed', 120);
+    await task('qtask_recent_finished', 'finished', 89);
+    await task('qtask_old_running', 'running', 200);
+    const result = await ctx.retention.run();
+    expect(result.backgroundTasksDeleted).toBe(2);
+    const left = await ctx.prisma.$queryRaw<{ id: string }[]>`SELECT id FROM background_tasks WHERE tenant_id = ${scope.tenantId} ORDER BY id`;
+    expect(left.map((r) => r.id)).toEqual(['qtask_old_running', 'qtask_recent_finished']);
+  });
+
   it('stops between batches when asked and leaves the rest for the next run', async () => {
     const t = await tenantWithEndpoint();
     for (let i = 0; i < 6; i += 1) await insertMessage(ctx, t.scope, t.appId, { ageDays: 100, expiresAfterDays: 90 });

@@ -11,6 +11,7 @@ export type PurgeKind =
   | 'delivery_deleted'
   | 'attempt_deleted'
   | 'idempotency_record_deleted'
+  | 'background_task_deleted'
   | 'deleted_tenant_row';
 
 /** The retention worker's Prometheus metrics (served by apps/retention on /metrics). */
@@ -23,7 +24,7 @@ export class RetentionMetrics {
   constructor(@Inject(RETENTION_METRICS_REGISTRY) registry: Registry) {
     this.purged = new Counter({
       name: 'herald_retention_purged_rows_total',
-      help: 'Rows erased or deleted by retention, by kind (payload_erased, response_erased, message_deleted, delivery_deleted, attempt_deleted, idempotency_record_deleted, deleted_tenant_row).',
+      help: 'Rows erased or deleted by retention, by kind (payload_erased, response_erased, message_deleted, delivery_deleted, attempt_deleted, idempotency_record_deleted, background_task_deleted, deleted_tenant_row).',
       labelNames: ['kind'],
       registers: [registry],
     });

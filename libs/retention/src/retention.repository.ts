@@ -235,6 +235,20 @@ export class RetentionRepository {
     );
   }
 
+  /** Deletes up to `limit` background tasks that ended (finished or failed) before `before`. */
+  async deleteEndedBackgroundTasks(before: Date, limit: number, scope?: TenantScope): Promise<number> {
+    const owner = scope ? Prisma.sql`AND tenant_id = ${scope.tenantId}` : Prisma.empty;
+    return this.batch(
+      (tx) => tx.$executeRaw`
+        DELETE FROM background_tasks
+        WHERE id = ANY (ARRAY(
+          SELECT id FROM background_tasks
+          WHERE status IN ('finished', 'failed') AND updated_at < ${before} ${owner}
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED))`,
+    );
+  }
+
   /** True while a deleted tenant still has rows to purge. */
   async deletedTenantHasRows(scope: TenantScope): Promise<boolean> {
     const t = scope.tenantId;

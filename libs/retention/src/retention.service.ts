@@ -44,6 +44,8 @@ export interface RetentionRunResult {
   deletedTenants: (DeletedTenantCounts & { tenantId: string })[];
   /** Expired idempotency records removed (all owners, or the one tenant's). */
   idempotencyRecordsDeleted: number;
+  /** Background tasks that ended more than {@link BACKGROUND_TASK_KEEP_DAYS} days ago, removed. */
+  backgroundTasksDeleted: number;
   totals: PurgeCounts;
   /** Tenants whose purge failed; the others were still processed. */
   failures: { tenantId: string; error: string }[];
@@ -58,6 +60,7 @@ export interface RetentionRunSummary {
   tenantsPurged: number;
   deletedTenantsPurged: number;
   idempotencyRecordsDeleted: number;
+  backgroundTasksDeleted: number;
   totals: PurgeCounts;
 }
 
@@ -69,6 +72,8 @@ export interface RetentionRunOptions {
 }
 
 const TENANT_PAGE = 200;
+/** How long a finished or failed background task stays listed (Svix keeps 90 days). */
+export const BACKGROUND_TASK_KEEP_DAYS = 90;
 const EPOCH = new Date(0);
 
 const TABLE_COUNT_KEY: Record<DeletedTenantTable, keyof DeletedTenantCounts> = {
@@ -119,6 +124,7 @@ export class RetentionService {
       tenantsPurged: result.tenants.length,
       deletedTenantsPurged: result.deletedTenants.length,
       idempotencyRecordsDeleted: result.idempotencyRecordsDeleted,
+      backgroundTasksDeleted: result.backgroundTasksDeleted,
       totals: result.totals,
     };
   }
@@ -133,6 +139,7 @@ export class RetentionService {
         'herald.retention.tenants_checked': result.tenantsChecked,
         'herald.retention.tenants_failed': result.failures.length,
         'herald.retention.idempotency_records_deleted': result.idempotencyRecordsDeleted,
+        'herald.retention.background_tasks_deleted': result.backgroundTasksDeleted,
         ...countAttributes(result.totals),
       });
       if (result.failures.length > 0) span.setStatus({ code: SpanStatusCode.ERROR, message: `${result.failures.length} tenant(s) failed` });
@@ -151,6 +158,7 @@ export class RetentionService {
       tenants: [],
       deletedTenants: [],
       idempotencyRecordsDeleted: 0,
+      backgroundTasksDeleted: 0,
       totals: zeroCounts(),
       failures: [],
     };
@@ -160,7 +168,9 @@ export class RetentionService {
         const tenant = await this.repo.findTenant(options.tenantId);
         if (tenant) await this.processTenant(tenant, result, options.signal);
         if (!options.signal?.aborted) {
-          result.idempotencyRecordsDeleted = await this.purgeExpiredIdempotency(options.signal, this.operator.scopeFor(options.tenantId));
+          const scope = this.operator.scopeFor(options.tenantId);
+          result.idempotencyRecordsDeleted = await this.purgeExpiredIdempotency(options.signal, scope);
+          result.backgroundTasksDeleted = await this.purgeEndedTasks(options.signal, scope);
         }
       } else {
         let after = '';
@@ -175,6 +185,7 @@ export class RetentionService {
           after = last.id;
         }
         if (!options.signal?.aborted) result.idempotencyRecordsDeleted = await this.purgeExpiredIdempotency(options.signal);
+        if (!options.signal?.aborted) result.backgroundTasksDeleted = await this.purgeEndedTasks(options.signal);
       }
       result.complete = !options.signal?.aborted;
     } catch (err) {
@@ -189,7 +200,7 @@ export class RetentionService {
     if (outcome === 'ok') this.metrics.lastSuccess.set(finished.getTime() / 1000);
     this.logger.log(
       `retention run ${outcome} in ${result.durationMs} ms: ${result.tenantsChecked} tenants checked, ` +
-        `${JSON.stringify(result.totals)}, ${result.deletedTenants.length} deleted tenants purged, ${result.idempotencyRecordsDeleted} idempotency records`,
+        `${JSON.stringify(result.totals)}, ${result.deletedTenants.length} deleted tenants purged, ${result.idempotencyRecordsDeleted} idempotency records, ${result.backgroundTasksDeleted} ended background tasks`,
     );
     return result;
   }
@@ -361,6 +372,19 @@ export class RetentionService {
       const n = await this.repo.deleteExpiredIdempotencyRecords(now, limit, scope);
       deleted += n;
       this.metrics.count('idempotency_record_deleted', n);
+      return n;
+    });
+    return deleted;
+  }
+
+  private async purgeEndedTasks(signal: AbortSignal | undefined, scope?: TenantScope): Promise<number> {
+    const limit = this.config.retention.batchSize;
+    const before = new Date(Date.now() - BACKGROUND_TASK_KEEP_DAYS * 86_400_000);
+    let deleted = 0;
+    await this.loop(signal, limit, async () => {
+      const n = await this.repo.deleteEndedBackgroundTasks(before, limit, scope);
+      deleted += n;
+      this.metrics.count('background_task_deleted', n);
       return n;
     });
     return deleted;
