@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BackgroundTaskStatus, BackgroundTaskType, MessageStatus, Ordering, StatusCodeClass, Svix } from 'svix';
 import { newId, PrismaService } from '@herald/db';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { OperatorDb } from '@herald/core';
-import { DeliveryWakeups } from '@herald/deliveries';
+import { OperatorDb, TenantKeysService } from '@herald/core';
+import { DeliveryWakeups, OperationalEvents } from '@herald/deliveries';
 import { BackgroundTaskRepository, BackgroundTaskRunner } from '@herald/tasks';
 import { createTestDatabase, dropTestDatabase } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
@@ -311,7 +311,7 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     await prisma.delivery.updateMany({ where: { appId }, data: { status: 'failed', nextAttemptAt: null } });
     const tasks = await Promise.all(endpoints.map((ep) => svix.endpoint.recover(appId, ep, { since: new Date(Date.now() - HOUR) })));
     // A second worker, as another retention process would be (its own lease owner).
-    const second = new BackgroundTaskRunner(api.app.get(OperatorDb), api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), api.app.get<HeraldConfig>(HERALD_CONFIG));
+    const second = new BackgroundTaskRunner(api.app.get(OperatorDb), api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), api.app.get<HeraldConfig>(HERALD_CONFIG), api.app.get(OperationalEvents));
     expect(second.owner).not.toBe(runner.owner);
     const [a, b] = await Promise.all([runner.runDue(), second.runDue()]);
     expect(a + b).toBe(3);
@@ -325,7 +325,7 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     const slow = new BackgroundTaskRunner(api.app.get(OperatorDb), api.app.get(BackgroundTaskRepository), api.app.get(DeliveryWakeups), {
       ...config,
       tasks: { ...config.tasks, batchPauseMs: 300 },
-    });
+    }, api.app.get(OperationalEvents));
     const shutdown = new AbortController();
     const running = slow.runDue(shutdown.signal);
     await new Promise((r) => setTimeout(r, 150));
@@ -373,6 +373,31 @@ describe('background tasks: recover, replay-missing, bulk-replay, expunge-all-co
     const failed = await svix.backgroundTask.get(broken.id);
     expect(failed).toMatchObject({ status: 'failed', task: 'endpoint.recover', data: { error: expect.stringContaining('failed') } });
     expect(JSON.stringify(failed.data)).not.toContain('not a time');
+  });
+
+  it("tells the tenant's operational endpoints when a task ends, finished or failed (background_task.finished)", async () => {
+    // A tenant of its own: its operational events are messages, and other tests count messages.
+    const opsTenant = await api.createTenant('tasks ops');
+    const ops = new Svix(opsTenant.apiKey, { serverUrl: api.url });
+    await ops.operationalWebhookEndpoint.create({ url: 'https://ops.example.com/tasks', filterTypes: ['background_task.finished'] });
+    const app = await ops.application.create({ name: 'ops tasks' });
+    const endpoint = await ops.endpoint.create(app.id, { url: 'https://receiver.example.com/ops' });
+    const task = await ops.endpoint.recover(app.id, endpoint.id, { since: new Date(Date.now() - HOUR) });
+    expect(await runner.runOne(task.id)).toBe(true);
+    const broken = await prisma.backgroundTask.create({
+      data: { id: newId('qtask'), tenantId: opsTenant.tenantId, task: 'endpoint.recover', params: { appId: app.id, endpointId: endpoint.id, since: 'not a time', until: 'not a time' }, failures: 4 },
+    });
+    expect(await runner.runOne(broken.id)).toBe(true);
+
+    const keys = api.app.get(TenantKeysService);
+    const events = await prisma.message.findMany({ where: { tenantId: opsTenant.tenantId, eventType: 'background_task.finished' }, orderBy: { id: 'asc' } });
+    const bodies = await Promise.all(events.map(async (m) => JSON.parse(await keys.decryptString(api.app.get(OperatorDb).scopeFor(opsTenant.tenantId), m.payloadEnc!)) as { type: string; data: Record<string, unknown> }));
+    expect(bodies).toEqual([
+      { type: 'background_task.finished', timestamp: expect.any(String), data: { taskId: task.id, task: 'endpoint.recover', status: 'finished', data: { messagesSent: 0 } } },
+      { type: 'background_task.finished', timestamp: expect.any(String), data: { taskId: broken.id, task: 'endpoint.recover', status: 'failed', data: { error: expect.any(String) } } },
+    ]);
+    // Each is a delivery to the operational endpoint, due now.
+    expect(await prisma.delivery.count({ where: { messageId: { in: events.map((m) => m.id) }, status: 'pending' } })).toBe(2);
   });
 
   it("keeps each tenant's tasks to itself", async () => {

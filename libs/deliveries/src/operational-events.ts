@@ -35,6 +35,14 @@ export interface MessageAttemptEventData {
   lastAttempt: { id: string; responseStatusCode: number; timestamp: string };
 }
 
+/** A background task ended (Svix's `background_task.finished`): its id, kind, status and result. */
+export interface BackgroundTaskFinishedEventData {
+  taskId: string;
+  task: string;
+  status: 'finished' | 'failed';
+  data: Record<string, unknown>;
+}
+
 /** Operational webhooks (Svix's, plus the circuit breaker's): type → `data`. */
 export interface OperationalEventMap {
   'endpoint.created': EndpointEventData;
@@ -46,6 +54,7 @@ export interface OperationalEventMap {
   'message.attempt.failing': MessageAttemptEventData;
   'message.attempt.exhausted': MessageAttemptEventData;
   'message.attempt.recovered': MessageAttemptEventData;
+  'background_task.finished': BackgroundTaskFinishedEventData;
 }
 
 export type OperationalEventType = keyof OperationalEventMap;
@@ -61,6 +70,7 @@ export const OPERATIONAL_EVENT_TYPES = [
   'message.attempt.failing',
   'message.attempt.exhausted',
   'message.attempt.recovered',
+  'background_task.finished',
 ] as const satisfies readonly OperationalEventType[];
 
 interface OperationalTarget {

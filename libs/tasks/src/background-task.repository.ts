@@ -124,10 +124,10 @@ export class BackgroundTaskRepository {
 
   /**
    * A step failed: counts it and lets the task be taken again after `retryAfterSeconds`, or,
-   * past `maxFailures`, ends it as failed with the reason in its data.
+   * past `maxFailures`, ends it as failed with the reason in its data — then returns the task.
    */
-  async recordFailure(id: string, owner: string, failure: { error: string; maxFailures: number; retryAfterSeconds: number }): Promise<void> {
-    await this.prisma.$executeRaw`
+  async recordFailure(id: string, owner: string, failure: { error: string; maxFailures: number; retryAfterSeconds: number }): Promise<{ id: string; tenantId: string; task: string; data: Record<string, unknown> } | null> {
+    const rows = await this.prisma.$queryRaw<{ id: string; tenant_id: string; task: string; data: Record<string, unknown>; status: string }[]>`
       UPDATE background_tasks
       SET failures = failures + 1,
           status = CASE WHEN failures + 1 >= ${failure.maxFailures} THEN 'failed' ELSE status END,
@@ -135,7 +135,10 @@ export class BackgroundTaskRepository {
           lease_owner = NULL,
           lease_until = now() + make_interval(secs => ${failure.retryAfterSeconds}),
           updated_at = now()
-      WHERE id = ${id} AND lease_owner = ${owner} AND status = 'running'`;
+      WHERE id = ${id} AND lease_owner = ${owner} AND status = 'running'
+      RETURNING id, tenant_id, task, data, status`;
+    const row = rows[0];
+    return row && row.status === 'failed' ? { id: row.id, tenantId: row.tenant_id, task: row.task, data: row.data } : null;
   }
 
   /**

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { OperatorDb, SYSTEM_AUDIT_CONTEXT, tenantScope, type TenantTx } from '@herald/core';
-import { DeliveryWakeups } from '@herald/deliveries';
+import { DeliveryWakeups, OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 import { BackgroundTaskRepository, type StepInput } from './background-task.repository';
 import type { BackgroundTaskData, BackgroundTaskParams, BackgroundTaskRow, BackgroundTaskType, StepResult } from './background-task.types';
 
@@ -34,6 +34,7 @@ export class BackgroundTaskRunner {
     private readonly tasks: BackgroundTaskRepository,
     private readonly wakeups: DeliveryWakeups,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    private readonly operationalEvents: OperationalEvents,
   ) {
     this.steps = {
       'endpoint.recover': (tx, input) => this.tasks.recoverStep(tx, input),
@@ -76,7 +77,7 @@ export class BackgroundTaskRunner {
         }
         // The claim is operator work (any tenant's task); once locked, the task's own tenant id
         // (task decoding) binds the step: it reads and writes that tenant's rows only.
-        const { done, wake } = await this.operator.transaction(async (db) => {
+        const { done, wake, finished } = await this.operator.transaction(async (db) => {
           const current = await this.tasks.lockForStep(db, task.id, this.owner);
           if (!current) throw new LeaseLostError(`background task ${task.id} was taken over`);
           const tx = this.operator.forTenant(db, tenantScope(current.tenantId));
@@ -84,10 +85,12 @@ export class BackgroundTaskRunner {
           const result = await step(tx, { scope: tx.scope, params: current.params as never, cursor: current.cursor, size: batchSize, now: new Date() });
           const data = addCounts(current.data, result.counts);
           await this.tasks.advance(db, current.id, { cursor: result.cursor, data, status: result.done ? 'finished' : 'running', leaseSeconds: this.config.tasks.leaseSeconds });
-          if (result.done) await this.recordEnd(tx, current, data);
-          return result;
+          // The tenant hears of the end (background_task.finished) in the step that ended it.
+          const finished = result.done ? await this.recordEnd(tx, current, data) : null;
+          return { ...result, finished };
         });
         if (wake.length > 0) this.wakeups.notify(wake);
+        if (finished) this.operationalEvents.wake([finished]);
         if (done) return;
         if (batchPauseMs > 0) await new Promise((resolve) => setTimeout(resolve, batchPauseMs));
       }
@@ -98,19 +101,29 @@ export class BackgroundTaskRunner {
       }
       const message = err instanceof Error ? err.message : String(err);
       this.logger.error(`background task ${task.id} (${task.task}) step failed: ${message}`, err instanceof Error ? err.stack : undefined);
-      await this.tasks.recordFailure(task.id, this.owner, { error: 'the task failed; see the worker logs', maxFailures: MAX_FAILURES, retryAfterSeconds: RETRY_AFTER_SECONDS });
+      const failed = await this.tasks.recordFailure(task.id, this.owner, { error: 'the task failed; see the worker logs', maxFailures: MAX_FAILURES, retryAfterSeconds: RETRY_AFTER_SECONDS });
+      if (failed) {
+        await this.operationalEvents.emit(tenantScope(failed.tenantId), 'background_task.finished', { taskId: failed.id, task: failed.task, status: 'failed', data: failed.data });
+      }
     }
   }
 
-  /** Expunging every payload of an app is audited again when it is complete, with its count. */
-  private async recordEnd(tx: TenantTx, task: BackgroundTaskRow, data: BackgroundTaskData): Promise<void> {
-    if (task.task !== 'application.purge_content') return;
-    const params = task.params as BackgroundTaskParams['application.purge_content'];
-    await tx.audit(SYSTEM_AUDIT_CONTEXT, {
-      action: 'application.contents.expunged',
-      target: { type: 'application', id: params.appId },
-      details: { taskId: task.id, ...data },
-    });
+  /**
+   * A finished task's operational webhook, inserted with its last step (wake after commit); and
+   * expunging every payload of an app is audited again when it is complete, with its count.
+   */
+  private async recordEnd(tx: TenantTx, task: BackgroundTaskRow, data: BackgroundTaskData): Promise<OperationalEventRow | null> {
+    if (task.task === 'application.purge_content') {
+      const params = task.params as BackgroundTaskParams['application.purge_content'];
+      await tx.audit(SYSTEM_AUDIT_CONTEXT, {
+        action: 'application.contents.expunged',
+        target: { type: 'application', id: params.appId },
+        details: { taskId: task.id, ...data },
+      });
+    }
+    const event = await this.operationalEvents.prepare(tx.scope, 'background_task.finished', { taskId: task.id, task: task.task, status: 'finished', data });
+    if (event) await this.operationalEvents.insertForTenant(tx, [event]);
+    return event;
   }
 }
 
