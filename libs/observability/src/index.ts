@@ -8,3 +8,4 @@ export * from './metrics-server';
 export * from './timeout';
 export * from './tracing';
 export * from './tracing.module';
+export * from './process-main';
