@@ -182,6 +182,11 @@ describe('message API', () => {
 
     const unknown = await post('no-such-app', { eventType: 'a.b', payload: {} });
     expect(unknown.status).toBe(404);
+
+    // The body's application is the ApplicationIn of POST /app: `rateLimit` (Svix's newer name) and metadata too.
+    const limited = await post('inline-limited', { eventType: 'a.b', payload: {}, application: { name: 'Limited', uid: 'inline-limited', rateLimit: 7, metadata: { plan: 'pro' } } });
+    expect(limited.status).toBe(202);
+    expect(await s.prisma.application.findFirst({ where: { tenantId: tenant.tenantId, uid: 'inline-limited' }, select: { throttleRate: true, metadata: true } })).toEqual({ throttleRate: 7, metadata: { plan: 'pro' } });
   });
 
   it("answers 404 for another tenant's application and message, and changes nothing", async () => {

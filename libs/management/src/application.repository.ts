@@ -67,6 +67,16 @@ export class ApplicationRepository {
     );
   }
 
+  /** Creates the application unless one with its uid exists (a concurrent request made it): its id, or null. */
+  async createIfAbsent({ db: tx, scope }: TenantTx, id: string, data: ApplicationData & { uid: string }): Promise<string | null> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      INSERT INTO applications (id, tenant_id, uid, name, throttle_rate, metadata)
+      VALUES (${id}, ${scope.tenantId}, ${data.uid}, ${data.name}, ${data.throttleRate}, ${JSON.stringify(data.metadata)}::jsonb)
+      ON CONFLICT (tenant_id, uid) DO NOTHING
+      RETURNING id`;
+    return rows[0]?.id ?? null;
+  }
+
   async update({ db: tx, scope }: TenantTx, id: string, data: Partial<ApplicationData>): Promise<ApplicationRow> {
     return mapWriteErrors('Application', DUPLICATE_UID, () =>
       tx.application.update({ where: { id, tenantId: scope.tenantId, kind: CUSTOMER_APP }, data: { ...data, updatedAt: new Date() }, select: SELECT }),

@@ -64,6 +64,18 @@ export class ApplicationService {
     }
   }
 
+  /**
+   * Svix creates the application alongside a message when the body describes it (its uid is the
+   * path's). A concurrent request may have created it first: that one audited it.
+   */
+  async createFromBody(ctx: RequestContext, uid: string, input: ApplicationIn, via: string): Promise<void> {
+    await this.uow.run(ctx.scope, async (tx) => {
+      const data = { ...newApplicationData(input, uid), uid };
+      const id = await this.apps.createIfAbsent(tx, newId('app'), data);
+      if (id) await tx.audit(ctx.audit, { action: 'application.created', target: { type: 'application', id }, details: { name: data.name, uid, via } });
+    });
+  }
+
   /** Inserts an application and its audit entry inside the caller's transaction. */
   async insert(tx: TenantTx, ctx: RequestContext, data: ApplicationData): Promise<ApplicationRow> {
     const row = await this.apps.create(tx, newId('app'), data);

@@ -17,4 +17,4 @@ export {
 } from './endpoint.schemas';
 export { appPortalAccessInSchema } from './app-portal.schemas';
 export * from './management.responses';
-export { assertSameUid } from './application.service';
+export { ApplicationService, assertSameUid } from './application.service';

@@ -32,6 +32,6 @@ import { EventTypeService } from './event-type.service';
     AppPortalService,
     OperationalEndpointService,
   ],
-  exports: [OperationalEndpointService],
+  exports: [OperationalEndpointService, ApplicationService],
 })
 export class ManagementModule {}

@@ -191,19 +191,6 @@ export class MessageRepository {
     return apps.find((a) => a.id === appIdOrUid) ?? apps[0] ?? null;
   }
 
-  /** Inserts the app unless its uid is taken (a concurrent create); returns the new id or null. */
-  async insertApplication(
-    { db: tx, scope }: TenantTx,
-    app: { id: string; name: string; uid: string; throttleRate: number | null; metadata: Record<string, string> },
-  ): Promise<string | null> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO applications (id, tenant_id, uid, name, throttle_rate, metadata)
-      VALUES (${app.id}, ${scope.tenantId}, ${app.uid}, ${app.name}, ${app.throttleRate}, ${JSON.stringify(app.metadata)}::jsonb)
-      ON CONFLICT (tenant_id, uid) DO NOTHING
-      RETURNING id`;
-    return rows[0]?.id ?? null;
-  }
-
   /**
    * The message and its deliveries, committed together. Concurrent calls share one statement
    * (group commit: one round trip and one commit for many requests); the promise resolves

@@ -1,5 +1,6 @@
 import { findInJson, listQueryFields, normalizeQuery, queryBool, rfc3339DateTime, timeRangeQueryFields } from '@herald/api-core';
 import { z } from 'zod';
+import { applicationInSchema } from '@herald/management';
 
 /**
  * Request schemas of the message and message-attempt routes (Svix API 1.1.1, plus what the
@@ -49,13 +50,6 @@ const uniqueNames = (max: number, minItems: number, maxItems: number) =>
     .min(minItems)
     .max(maxItems)
     .transform((items) => [...new Set(items)]);
-
-export const applicationInSchema = z.object({
-  name: z.string().min(1).max(256),
-  uid: name(256).nullish(),
-  throttleRate: z.number().int().min(1).max(65_535).nullish(),
-  metadata: z.record(z.string(), z.string()).nullish(),
-});
 
 /** A media type as a Content-Type header carries it (`type/subtype`, optional parameters); no CR/LF. */
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\r\n\\]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;

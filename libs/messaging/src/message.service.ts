@@ -5,7 +5,7 @@ import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError, TenantUnitOfWork } from '@herald/core';
 import { newId } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
-import { assertSameUid } from '@herald/management';
+import { ApplicationService, assertSameUid } from '@herald/management';
 import { currentTraceparent, inSpan, SpanAttr } from '@herald/observability';
 import { routeMessage, type Route } from './endpoint-routing';
 import { toMessageOut } from './message.mappers';
@@ -60,6 +60,7 @@ export class MessageService {
     private readonly metrics: ApiMetrics,
     private readonly idempotency: IdempotencyRepository,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    private readonly applications: ApplicationService,
   ) {}
 
   async create(ctx: RequestContext, appIdOrUid: string, input: MessageIn, withContent: boolean): Promise<MessageOut> {
@@ -73,7 +74,7 @@ export class MessageService {
       assertSameUid(appIdOrUid, input.application.uid);
       // Checked before the application is created, so a refused message creates nothing.
       this.assertDeliverAt(input.deliverAt, now, retentionMs, await this.messages.tenantPayloadRetentionDays(ctx.scope));
-      await this.createApplication(ctx, appIdOrUid, input.application);
+      await this.applications.createFromBody(ctx, appIdOrUid, input.application, 'message.create');
       context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
     }
     if (!context) throw new NotFoundError('Application');
@@ -239,27 +240,6 @@ export class MessageService {
     const out = toMessageOut(message, plan.payload);
     if (deliverAt) out.deliverAt = deliverAt.toISOString();
     return out;
-  }
-
-  /** Svix creates the application alongside its first message when the body describes it (its uid is the path's). */
-  private async createApplication(ctx: RequestContext, uid: string, app: NonNullable<MessageIn['application']>): Promise<void> {
-    await this.uow.run(ctx.scope, async (tx) => {
-      const id = await this.messages.insertApplication(tx, {
-        id: newId('app'),
-        name: app.name,
-        uid,
-        throttleRate: app.throttleRate ?? null,
-        metadata: app.metadata ?? {},
-      });
-      // null: a concurrent request created it first; that one audited it.
-      if (id) {
-        await tx.audit(ctx.audit, {
-          action: 'application.created',
-          target: { type: 'application', id },
-          details: { name: app.name, uid, via: 'message.create' },
-        });
-      }
-    });
   }
 }
 

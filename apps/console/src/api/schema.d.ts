@@ -3939,8 +3939,9 @@ export interface operations {
                     application?: {
                         metadata?: {
                             [key: string]: string;
-                        } | null;
+                        };
                         name: string;
+                        rateLimit?: number | null;
                         throttleRate?: number | null;
                         uid?: string | null;
                     } | null;
