@@ -5,7 +5,7 @@ import { AuditService, OperatorDb, SYSTEM_AUDIT_CONTEXT, type TenantScope } from
 import { failSpan, inSpan, SpanAttr } from '@herald/observability';
 import type { RetentionJobData } from '@herald/queue';
 import { cutoffFor, effectivePolicy, type RetentionPolicy } from './retention-policy';
-import { RetentionMetrics } from './retention.metrics';
+import { RetentionMetrics, type PurgeKind } from './retention.metrics';
 import { DELETED_TENANT_TABLES, RetentionRepository, type CheckpointKind, type DeletedTenantTable, type KeysetBatch, type KeysetCursor, type TenantRetentionRow } from './retention.repository';
 
 /** What one run removed from one live tenant (the `retention.purged` audit details). */
@@ -364,27 +364,24 @@ export class RetentionService {
     return total(counts) > 0 ? counts : null;
   }
 
-  private async purgeExpiredIdempotency(signal: AbortSignal | undefined, scope?: TenantScope): Promise<number> {
-    const limit = this.config.retention.batchSize;
+  private purgeExpiredIdempotency(signal: AbortSignal | undefined, scope?: TenantScope): Promise<number> {
     const now = new Date();
-    let deleted = 0;
-    await this.loop(signal, limit, async () => {
-      const n = await this.repo.deleteExpiredIdempotencyRecords(now, limit, scope);
-      deleted += n;
-      this.metrics.count('idempotency_record_deleted', n);
-      return n;
-    });
-    return deleted;
+    return this.purgeInBatches(signal, 'idempotency_record_deleted', (limit) => this.repo.deleteExpiredIdempotencyRecords(now, limit, scope));
   }
 
-  private async purgeEndedTasks(signal: AbortSignal | undefined, scope?: TenantScope): Promise<number> {
-    const limit = this.config.retention.batchSize;
+  private purgeEndedTasks(signal: AbortSignal | undefined, scope?: TenantScope): Promise<number> {
     const before = new Date(Date.now() - BACKGROUND_TASK_KEEP_DAYS * 86_400_000);
+    return this.purgeInBatches(signal, 'background_task_deleted', (limit) => this.repo.deleteEndedBackgroundTasks(before, limit, scope));
+  }
+
+  /** Deletes in batches of HERALD_RETENTION_BATCH_SIZE until done or stopped; counts what went. */
+  private async purgeInBatches(signal: AbortSignal | undefined, kind: PurgeKind, deleteBatch: (limit: number) => Promise<number>): Promise<number> {
+    const limit = this.config.retention.batchSize;
     let deleted = 0;
     await this.loop(signal, limit, async () => {
-      const n = await this.repo.deleteEndedBackgroundTasks(before, limit, scope);
+      const n = await deleteBatch(limit);
       deleted += n;
-      this.metrics.count('background_task_deleted', n);
+      this.metrics.count(kind, n);
       return n;
     });
     return deleted;
