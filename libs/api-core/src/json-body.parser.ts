@@ -35,6 +35,11 @@ export function installJsonBodyParser(fastify: FastifyInstance, budgetOptions?: 
   const budget = budgetOptions ? new BodyBudget(budgetOptions.maxInFlightBytes) : undefined;
   if (budget) {
     fastify.addHook('onRequest', (request, reply, done) => {
+      // Only a request that carries a body can reserve any (most reads carry none).
+      if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) {
+        done();
+        return;
+      }
       const reservation: Reservation = { bytes: 0, closed: false };
       (request as WithReservation)[RESERVATION] = reservation;
       // 'close' follows both a sent response and a lost connection.

@@ -103,7 +103,7 @@ export class BackgroundTaskRunner {
       this.logger.error(`background task ${task.id} (${task.task}) step failed: ${message}`, err instanceof Error ? err.stack : undefined);
       const failed = await this.tasks.recordFailure(task.id, this.owner, { error: 'the task failed; see the worker logs', maxFailures: MAX_FAILURES, retryAfterSeconds: RETRY_AFTER_SECONDS });
       if (failed) {
-        await this.operationalEvents.emit(tenantScope(failed.tenantId), 'background_task.finished', { taskId: failed.id, task: failed.task, status: 'failed', data: failed.data });
+        await this.operationalEvents.emit(this.operator.scopeFor(failed.tenantId), 'background_task.finished', { taskId: failed.id, task: failed.task, status: 'failed', data: failed.data });
       }
     }
   }
