@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
     // The heap caps of `npm start` and the Dockerfile, so the bench measures what ships. With a
     // small old space V8 also shrinks the young generation; a fixed semi-space keeps scavenges rare.
     'dispatcher-node-args': { type: 'string', default: '--max-old-space-size=160 --max-semi-space-size=16' },
+    // Dispatcher processes (they share the work through PostgreSQL claims, as replicas do).
+    dispatchers: { type: 'string', default: '1' },
     'api-node-args': { type: 'string', default: '--max-old-space-size=160 --max-semi-space-size=32' },
     'keep-db': { type: 'boolean', default: false },
     server: { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432' },
@@ -97,7 +99,10 @@ async function main(): Promise<void> {
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(logDir, 'profiles')}`] : [];
   group.start('api', appEntry('api'), env, [...profile, ...args['api-node-args'].split(' ').filter(Boolean)]);
   const dispatcherArgs = [...profile, ...args['dispatcher-node-args'].split(' ').filter(Boolean)];
-  let dispatcher = group.start('dispatcher', appEntry('dispatcher'), env, dispatcherArgs);
+  const dispatcherCount = Math.max(1, Number(args.dispatchers) || 1);
+  const startDispatchers = (name: string): ReturnType<typeof group.start>[] =>
+    Array.from({ length: dispatcherCount }, (_, i) => group.start(i === 0 ? name : `${name}-${i + 1}`, appEntry('dispatcher'), env, dispatcherArgs));
+  let dispatchers = startDispatchers('dispatcher');
   group.start('retention', appEntry('retention'), env);
   const rssSampler = setInterval(() => group.sampleRss(), 250);
 
@@ -184,7 +189,7 @@ async function main(): Promise<void> {
 
     // Backlog drain: dispatcher stopped, queue a backlog, start it, time first → last arrival.
     if (PHASES.has('drain')) {
-      await group.stop(dispatcher);
+      await Promise.all(dispatchers.map((d) => group.stop(d)));
       await receiver.reset();
       const drainMessages = Math.ceil(PLAN.drainDeliveries / 10);
       let queued = 0;
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
       );
       log(`drain: ${queued * 10} deliveries queued`);
       const drainBoot = Date.now();
-      dispatcher = group.start('dispatcher-drain', appEntry('dispatcher'), env, dispatcherArgs);
+      dispatchers = startDispatchers('dispatcher-drain');
       const drained = await receiver.waitFor(queued * 10, SMOKE ? 30_000 : 180_000);
       // The rate runs from the first arrival (the dispatcher's boot is not draining).
       results['drain'] = {

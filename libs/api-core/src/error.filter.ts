@@ -113,7 +113,7 @@ export function unavailableDependency(exception: unknown): 'PostgreSQL' | 'Redis
     const name = typeof e.name === 'string' ? e.name : '';
     const message = typeof e.message === 'string' ? e.message : '';
     const code = typeof e.code === 'string' ? e.code : '';
-    if (name.startsWith('PrismaClient') || name === 'DriverAdapterError') fromPostgres = true;
+    if (name.startsWith('PrismaClient') || name === 'DriverAdapterError' || name === 'PostgresQueryError') fromPostgres = true;
     if (name === 'PrismaClientInitializationError') return 'PostgreSQL';
     if (name.startsWith('PrismaClient') && PRISMA_UNAVAILABLE_CODES.has(code)) return 'PostgreSQL';
     if (typeof e.kind === 'string' && ADAPTER_UNAVAILABLE_KINDS.has(e.kind)) return 'PostgreSQL';

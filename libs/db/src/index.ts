@@ -4,3 +4,4 @@ export * from './ids';
 export * from './migrate';
 export * from './generated/client';
 export * from './group-commit';
+export * from './hot-sql';

@@ -1,28 +1,9 @@
-import { createHash } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { PrismaClient } from './generated/client';
-
-/** `/* hot:<name> *\/` at the start of a raw statement: run it as a named prepared statement. */
-const HOT_STATEMENT = /^\s*\/\*\s*hot:([a-z0-9_-]+)\s*\*\//;
-
-/**
- * The name of a prepared statement for the hot path's raw statements (marked with a leading
- * `/* hot:name *\/` comment), undefined for everything else. Named statements are parsed and
- * planned once per connection instead of on every call; only a few fixed texts get one, so
- * each connection keeps a handful of them.
- */
-export function hotStatementName(sql: string): string | undefined {
-  const known = names.get(sql);
-  if (known !== undefined) return known;
-  const match = HOT_STATEMENT.exec(sql);
-  if (!match) return undefined;
-  const name = `hot_${match[1]}_${createHash('sha1').update(sql).digest('hex').slice(0, 10)}`;
-  if (names.size < 1_000) names.set(sql, name);
-  return name;
-}
-const names = new Map<string, string>();
+import { PrismaClient, type Prisma } from './generated/client';
+import { hotStatementName, type HotStatement } from './hot-sql';
 
 /**
  * The one Prisma client of a process. Repositories receive it; services reach the database
@@ -31,11 +12,29 @@ const names = new Map<string, string>();
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  /** The connection pool Prisma's adapter uses; hot statements run on it directly. */
+  private readonly pool: Pool;
+
   constructor(@Inject(HERALD_CONFIG) config: HeraldConfig) {
     // A connection that cannot be had in time (a host that drops packets, a pool exhausted for
     // long) fails the request, which the API answers 503, instead of making it wait unbounded.
-    const pool = { connectionString: config.db.url, max: 20, connectionTimeoutMillis: config.db.connectTimeoutMs };
+    const pool = new Pool({ connectionString: config.db.url, max: 20, connectionTimeoutMillis: config.db.connectTimeoutMs });
     super({ adapter: new PrismaPg(pool, { statementNameGenerator: (query) => hotStatementName(query.sql) as string }) });
+    this.pool = pool;
+    // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; without a
+    // listener the 'error' event would end the process before Prisma's adapter attaches its own.
+    const logger = new Logger('Db');
+    pool.on('error', (err) => logger.warn(`idle PostgreSQL connection lost: ${err.message}`));
+  }
+
+  /** Runs a hot statement (see hotSql) on the pool: a named prepared statement, rows as pg parses them. */
+  async hot<R>(statement: HotStatement<R>): Promise<R[]> {
+    try {
+      const result = await this.pool.query({ name: statement.name, text: statement.text, values: statement.values });
+      return result.rows as R[];
+    } catch (err) {
+      throw new PostgresQueryError(statement.name, err);
+    }
   }
 
   /** Fails loudly at boot when PostgreSQL is unreachable (STYLE 12). */
@@ -45,5 +44,31 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.$disconnect();
+    await this.pool.end();
   }
+}
+
+/**
+ * A hot statement that failed. It says the error came from PostgreSQL (a refused connection is
+ * a bare ECONNREFUSED otherwise, which the API could not tell from any other dependency's) and
+ * keeps the driver's SQLSTATE `code` and the driver error as `cause`.
+ */
+export class PostgresQueryError extends Error {
+  override readonly name = 'PostgresQueryError';
+  readonly code: string | undefined;
+
+  constructor(statementName: string, cause: unknown) {
+    super(`${statementName}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    const code = (cause as { code?: unknown } | null)?.code;
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
+/**
+ * A hot statement on a client or inside an open transaction: on the pool directly when `db` is
+ * the process's client, through the transaction's connection otherwise (same text, same name).
+ */
+export function queryHot<R>(db: PrismaService | Prisma.TransactionClient, statement: HotStatement<R>): Promise<R[]> {
+  if (db instanceof PrismaService) return db.hot(statement);
+  return db.$queryRawUnsafe<R[]>(statement.text, ...statement.values);
 }

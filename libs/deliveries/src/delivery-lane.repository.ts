@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import type { Db, TenantScope } from '@herald/core';
-import { GroupCommit, PrismaService } from '@herald/db';
+import { GroupCommit, hotSql, PrismaService, queryHot } from '@herald/db';
 import type { CircuitState, DeliveryStatus, TriggerType } from './delivery-status';
 import type { LaneRef } from './delivery-wakeups';
 import { insertOperationalEvents, type OperationalEventRow } from './operational-event.rows';
@@ -161,7 +161,7 @@ export class DeliveryLaneRepository {
   async claim(leaseMs: number, maxBytes: number, requests: ClaimRequest[]): Promise<ClaimResult> {
     const owner = this.owner;
     if (requests.length === 0) return { claimed: [], nextDue: new Map(), available: new Map() };
-    const rows = await this.prisma.$queryRaw<ClaimRow[]>`/* hot:claim */
+    const rows = await this.prisma.hot(hotSql<ClaimRow>`/* hot:claim */
       WITH req AS (
         SELECT r.tenant_id, r.endpoint_id, r.ord,
                -- Other dispatchers' live leases count against the cap. They are the lane's oldest due
@@ -206,7 +206,7 @@ export class DeliveryLaneRepository {
               WHERE x.endpoint_id = r.endpoint_id AND x.status = 'pending' AND x.next_attempt_at > now()
               ORDER BY x.next_attempt_at LIMIT 1),
              (SELECT count(*) FROM picked p WHERE p.ord = r.ord)::int
-      FROM req r`;
+      FROM req r`);
     const claimed: ClaimedDelivery[] = [];
     const nextDue = new Map<string, Date | null>();
     const available = new Map<string, number>();
@@ -242,7 +242,7 @@ export class DeliveryLaneRepository {
    * the number of lanes, not of deliveries.
    */
   async discoverLanes(after: string, limit: number): Promise<DiscoveredLane[]> {
-    const rows = await this.prisma.$queryRaw<{ endpoint_id: string; tenant_id: string; next_attempt_at: Date }[]>`/* hot:lanes */
+    const rows = await this.prisma.hot(hotSql<{ endpoint_id: string; tenant_id: string; next_attempt_at: Date }>`/* hot:lanes */
       WITH RECURSIVE lanes AS (
         (SELECT d.endpoint_id, d.tenant_id, d.next_attempt_at FROM deliveries d
          WHERE d.status = 'pending' AND d.endpoint_id > ${after}
@@ -254,7 +254,7 @@ export class DeliveryLaneRepository {
           ORDER BY d.endpoint_id, d.next_attempt_at LIMIT 1
         ) n
       )
-      SELECT endpoint_id, tenant_id, next_attempt_at FROM lanes LIMIT ${limit}`;
+      SELECT endpoint_id, tenant_id, next_attempt_at FROM lanes LIMIT ${limit}`);
     return rows.map((r) => ({ endpointId: r.endpoint_id, tenantId: r.tenant_id, nextDueAt: r.next_attempt_at }));
   }
 
@@ -366,7 +366,7 @@ export class DeliveryLaneRepository {
     // One statement, one round trip, atomic. A delivery already 'success' stays so (a late
     // duplicate's failure must not reopen it); a delivery another dispatcher claimed meanwhile
     // (its lease expired under us) keeps that claim.
-    const rows = await db.$queryRaw<{ id: string; tenant_id: string; app_id: string; from_state: CircuitState; to_state: CircuitState; failures: number; probe_at: Date | null }[]>`/* hot:record */
+    const rows = await queryHot(db, hotSql<{ id: string; tenant_id: string; app_id: string; from_state: CircuitState; to_state: CircuitState; failures: number; probe_at: Date | null }>`/* hot:record */
       WITH new_attempts AS (
         INSERT INTO attempts (id, tenant_id, app_id, message_id, endpoint_id, delivery_id, url, status, response_status,
                               response_enc, duration_ms, trigger_type, error, created_at)
@@ -433,7 +433,7 @@ export class DeliveryLaneRepository {
         RETURNING e.id, e.tenant_id, e.app_id, n.from_state, e.circuit_state AS to_state, e.consecutive_failures AS failures, e.circuit_probe_at AS probe_at
       )
       -- new_attempts and changed_deliveries run to completion whether or not they are read.
-      SELECT * FROM changed_endpoints`;
+      SELECT * FROM changed_endpoints`);
     return rows
       .filter((r) => r.from_state !== r.to_state)
       .map((r) => ({ tenantId: r.tenant_id, endpointId: r.id, appId: r.app_id, from: r.from_state, to: r.to_state, consecutiveFailures: r.failures, probeAt: r.probe_at }));

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
 import type { TenantScope, TenantTx } from '@herald/core';
-import { GroupCommit, Prisma, PrismaService } from '@herald/db';
+import { GroupCommit, hotSql, Prisma, PrismaService } from '@herald/db';
 import type { RoutableEndpoint } from './endpoint-routing';
 import type { DeliveryStatus } from './message-status';
 
@@ -151,7 +151,7 @@ export class MessageRepository {
    * tenant), in one query: each input row is looked up by the same per-tenant lateral query.
    */
   private async loadContexts(keys: ContextKey[]): Promise<(IngestContext | null)[]> {
-    const rows = await this.prisma.$queryRaw<(IngestRow & { idx: bigint })[]>`/* hot:ingest_context */
+    const rows = await this.prisma.hot(hotSql<IngestRow & { idx: string }>`/* hot:ingest_context */
       SELECT q.idx, c.*
       FROM unnest(${keys.map((k) => k.tenantId)}::text[], ${keys.map((k) => k.appIdOrUid)}::text[], ${keys.map((k) => k.eventType)}::text[])
         WITH ORDINALITY AS q(tenant_id, app, event_type, idx)
@@ -170,7 +170,7 @@ export class MessageRepository {
         WHERE a.tenant_id = q.tenant_id AND a.kind = 'customer' AND (a.id = q.app OR a.uid = q.app)
         ORDER BY (a.id = q.app) DESC
         LIMIT 1
-      ) c`;
+      ) c`);
     const byIndex = new Map(rows.map((r) => [Number(r.idx), r]));
     return keys.map((_, i) => toIngestContext(byIndex.get(i + 1)));
   }
@@ -228,7 +228,7 @@ export class MessageRepository {
     }));
     let inserted: { id: string }[];
     try {
-      inserted = await this.prisma.$queryRaw<{ id: string }[]>`/* hot:ingest */
+      inserted = await this.prisma.hot(hotSql<{ id: string }>`/* hot:ingest */
         WITH input AS (
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
             id text, tenant_id text, app_id text, event_type text, event_id text, channels text[], tags text[],
@@ -247,7 +247,7 @@ export class MessageRepository {
           CROSS JOIN jsonb_to_recordset(i.deliveries) AS d(id text, endpoint_id text, status text, next_attempt_at timestamptz)
           RETURNING 1
         )
-        SELECT id FROM msg`;
+        SELECT id FROM msg`);
     } catch {
       // Deliberately not rethrown: each message is retried alone and reports its own error.
       return this.insertEach(items);
