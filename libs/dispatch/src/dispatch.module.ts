@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { DeliveriesModule } from '@herald/deliveries';
-import { HttpDeliveryClient } from '@herald/delivery';
+import { HttpDeliveryClient } from '@herald/http-delivery';
 import { createMetricsRegistry } from '@herald/observability';
 import { BacklogMetrics } from './backlog.metrics';
 import { BacklogRepository } from './backlog.repository';

@@ -18,7 +18,7 @@ import {
   type OperationalEventRow,
   type RetryDecision,
 } from '@herald/deliveries';
-import { HttpDeliveryClient, type DeliveryResult } from '@herald/delivery';
+import { HttpDeliveryClient, type DeliveryResult } from '@herald/http-delivery';
 import { contextFromTraceparent, failSpan, heraldTracer, SpanAttr } from '@herald/observability';
 import { webhookHeaders } from '@herald/signing';
 import { DispatchMetrics } from './dispatch.metrics';
