@@ -3,7 +3,7 @@ import { ApiCoreModule } from '@herald/api-core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { CoreModule } from '@herald/core';
 import { DbModule } from '@herald/db';
-import { ManagementModule } from '@herald/management';
+import { AppConfigModule } from '@herald/app-config';
 import { MessagingModule } from '@herald/messaging';
 import { PlatformModule } from '@herald/platform';
 import { TracingModule } from '@herald/observability';
@@ -16,7 +16,7 @@ export class ApiModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, ManagementModule, PlatformModule, TracingModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, AppConfigModule, PlatformModule, TracingModule],
       controllers: [HealthController, MetricsController],
     };
   }

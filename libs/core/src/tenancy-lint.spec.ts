@@ -42,7 +42,7 @@ export class SomethingService {
 
 describe('tenancy lint rules', () => {
   it('refuses a tenantScope() call in services, repositories and controllers', async () => {
-    for (const file of ['libs/messaging/src/message.service.ts', 'libs/messaging/src/message.repository.ts', 'libs/management/src/endpoint.controller.ts']) {
+    for (const file of ['libs/messaging/src/message.service.ts', 'libs/messaging/src/message.repository.ts', 'libs/app-config/src/endpoint.controller.ts']) {
       const found = await violations(file, MAKES_SCOPE);
       expect(found, file).toHaveLength(1);
       expect(found[0]).toMatch(/^no-restricted-syntax: Only authentication, OperatorDb and job\/task decoding create a tenant scope/);
@@ -85,7 +85,7 @@ describe('tenancy lint rules', () => {
 
   it('allows @ts-expect-error (with a reason) only in type-level tests', async () => {
     const code = `// @ts-expect-error a string is not a scope\nexport const x: number = 'a';\n`;
-    expect(await violations('libs/management/src/tenant-unit-of-work.test-d.ts', code)).toEqual([]);
-    expect(await violations('libs/management/src/endpoint.service.ts', code)).toEqual([expect.stringMatching(/^@typescript-eslint\/ban-ts-comment/)]);
+    expect(await violations('libs/app-config/src/tenant-unit-of-work.test-d.ts', code)).toEqual([]);
+    expect(await violations('libs/app-config/src/endpoint.service.ts', code)).toEqual([expect.stringMatching(/^@typescript-eslint\/ban-ts-comment/)]);
   });
 });

@@ -5,7 +5,7 @@ import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError, TenantUnitOfWork } from '@herald/core';
 import { newId } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
-import { ApplicationService, assertSameUid } from '@herald/management';
+import { ApplicationService, assertSameUid } from '@herald/app-config';
 import { currentTraceparent, inSpan, SpanAttr } from '@herald/observability';
 import { routeMessage, type Route } from './endpoint-routing';
 import { toMessageOut } from './message.mappers';

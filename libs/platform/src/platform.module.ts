@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ManagementModule } from '@herald/management';
+import { AppConfigModule } from '@herald/app-config';
 import { ApiKeyController } from './api-key.controller';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';
@@ -18,7 +18,7 @@ import { TenantService } from './tenant.service';
 
 /** The tenant platform: operator tenant API and overview, API keys, tenant settings, audit log, API docs. */
 @Module({
-  imports: [ManagementModule],
+  imports: [AppConfigModule],
   controllers: [TenantController, OperatorOverviewController, ApiKeyController, TenantSettingsController, AuditLogController, DocsController],
   providers: [OperatorOverviewRepository, OperatorOverviewService, TenantRepository, TenantService, ApiKeyRepository, ApiKeyService, TenantSettingsRepository, TenantSettingsService, AuditLogService],
 })

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { NotFoundError, TenantKeysService, TenantUnitOfWork, ValidationError, type TenantTx, type ValidationIssue } from '@herald/core';
-import { OperationalEndpointService } from '@herald/management';
+import { OperationalEndpointService } from '@herald/app-config';
 import { checkWebhookUrl } from '@herald/netguard';
 import { TenantSettingsRepository, type TenantSettingsChange, type TenantSettingsRow } from './tenant-settings.repository';
 import type { TenantSettingsOut, TenantSettingsPatch } from './tenant-settings.schemas';

@@ -34,4 +34,4 @@ import { EventTypeService } from './event-type.service';
   ],
   exports: [OperationalEndpointService, ApplicationService],
 })
-export class ManagementModule {}
+export class AppConfigModule {}

@@ -1,4 +1,4 @@
-export * from './management.module';
+export * from './app-config.module';
 export * from './management.mappers';
 export * from './endpoint-header.rules';
 export * from './endpoint-secret.rules';
