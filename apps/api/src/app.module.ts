@@ -5,7 +5,7 @@ import { CoreModule } from '@herald/core';
 import { DbModule } from '@herald/db';
 import { AppConfigModule } from '@herald/app-config';
 import { MessagingModule } from '@herald/messaging';
-import { PlatformModule } from '@herald/platform';
+import { TenantAdminModule } from '@herald/tenant-admin';
 import { TracingModule } from '@herald/observability';
 import { RedisModule } from '@herald/queue';
 import { HealthController } from './health.controller';
@@ -16,7 +16,7 @@ export class ApiModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, AppConfigModule, PlatformModule, TracingModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, AppConfigModule, TenantAdminModule, TracingModule],
       controllers: [HealthController, MetricsController],
     };
   }

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { CoreModule, TenantProvisioningService, type AuditContext } from '@herald/core';
 import { DbModule } from '@herald/db';
-import { provisionedTenantOut, type ProvisionedTenantOut } from '@herald/platform';
+import { provisionedTenantOut, type ProvisionedTenantOut } from '@herald/tenant-admin';
 
 /** The CLI acts as the operator (no network address, no request id). */
 const CLI_AUDIT_CONTEXT: AuditContext = { actor: { type: 'operator', id: null }, ip: null, requestId: null };

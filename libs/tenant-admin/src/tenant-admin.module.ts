@@ -22,4 +22,4 @@ import { TenantService } from './tenant.service';
   controllers: [TenantController, OperatorOverviewController, ApiKeyController, TenantSettingsController, AuditLogController, DocsController],
   providers: [OperatorOverviewRepository, OperatorOverviewService, TenantRepository, TenantService, ApiKeyRepository, ApiKeyService, TenantSettingsRepository, TenantSettingsService, AuditLogService],
 })
-export class PlatformModule {}
+export class TenantAdminModule {}

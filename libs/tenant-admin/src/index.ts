@@ -1,4 +1,4 @@
-export * from './platform.module';
+export * from './tenant-admin.module';
 export * from './tenant.mappers';
 export * from './tenant.schemas';
 export * from './api-key.schemas';
