@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiCoreModule } from '@herald/api-core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { CoreModule } from '@herald/core';
+import { TenancyModule } from '@herald/tenancy';
 import { DbModule } from '@herald/db';
 import { AppConfigModule } from '@herald/app-config';
 import { MessagingModule } from '@herald/messaging';
@@ -16,7 +16,7 @@ export class ApiModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, AppConfigModule, TenantAdminModule, TracingModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, TenancyModule, ApiCoreModule, MessagingModule, AppConfigModule, TenantAdminModule, TracingModule],
       controllers: [HealthController, MetricsController],
     };
   }

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { CoreModule, TenantProvisioningService, type AuditContext } from '@herald/core';
+import { TenancyModule, TenantProvisioningService, type AuditContext } from '@herald/tenancy';
 import { DbModule } from '@herald/db';
 import { provisionedTenantOut, type ProvisionedTenantOut } from '@herald/tenant-admin';
 
@@ -11,7 +11,7 @@ const CLI_AUDIT_CONTEXT: AuditContext = { actor: { type: 'operator', id: null },
 @Module({})
 class TenantCliModule {
   static forRoot(config: HeraldConfig): DynamicModule {
-    return { module: TenantCliModule, imports: [ConfigModule.forRoot(config), DbModule, CoreModule] };
+    return { module: TenantCliModule, imports: [ConfigModule.forRoot(config), DbModule, TenancyModule] };
   }
 }
 

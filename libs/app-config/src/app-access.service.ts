@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
-import { NotFoundError } from '@herald/core';
+import { NotFoundError } from '@herald/tenancy';
 import { ApplicationRepository, type ApplicationRow } from './application.repository';
 
 /**

@@ -1,6 +1,6 @@
 import { Body, Controller, createParamDecorator, Get, HttpCode, Param, Post, Req, type ExecutionContext } from '@nestjs/common';
 import { ApiOperation, Ctx, RequireAccess, ZodPipe, type AuthenticatedRequest, type RequestContext } from '@herald/api-core';
-import { UnauthorizedError } from '@herald/core';
+import { UnauthorizedError } from '@herald/tenancy';
 import type { FastifyRequest } from 'fastify';
 import { appPortalAccessInSchema, applicationTokenExpireInSchema, type AppPortalAccessIn, type ApplicationTokenExpireIn } from './app-portal.schemas';
 import { AppPortalService, sessionOf } from './app-portal.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PortalCapability, Principal, RequestContext } from '@herald/api-core';
-import { ForbiddenError, generateApiKey, NotFoundError, TenantUnitOfWork, UnauthorizedError } from '@herald/core';
+import { ForbiddenError, generateApiKey, NotFoundError, TenantUnitOfWork, UnauthorizedError } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { AppPortalRepository } from './app-portal.repository';
 import { DEFAULT_PORTAL_TOKEN_SECONDS, type AppPortalAccessIn, type ApplicationTokenExpireIn } from './app-portal.schemas';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { ConflictError, NotFoundError, type TenantTx, TenantUnitOfWork, ValidationError } from '@herald/core';
+import { ConflictError, NotFoundError, type TenantTx, TenantUnitOfWork, ValidationError } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { AppAccessService } from './app-access.service';
 import { AppPortalRepository } from './app-portal.repository';

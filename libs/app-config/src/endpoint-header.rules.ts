@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '@herald/core';
+import type { ValidationIssue } from '@herald/tenancy';
 
 /**
  * Custom endpoint headers: what may be set, and which values are secrets. Invalid input is

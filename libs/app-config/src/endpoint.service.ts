@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { NotFoundError, TenantKeysService, type TenantScope, type TenantTx, TenantUnitOfWork, ValidationError, type ValidationIssue } from '@herald/core';
+import { NotFoundError, TenantKeysService, type TenantScope, type TenantTx, TenantUnitOfWork, ValidationError, type ValidationIssue } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { checkWebhookUrl } from '@herald/netguard';
 import { AppAccessService } from './app-access.service';

@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '@herald/core';
+import type { ValidationIssue } from '@herald/tenancy';
 import { parse as parseYaml } from 'yaml';
 import { NAME_PATTERN } from './management.schemas';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, tenantSchemaIssues, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { NotFoundError, TenantUnitOfWork, ValidationError } from '@herald/core';
+import { NotFoundError, TenantUnitOfWork, ValidationError } from '@herald/tenancy';
 import { eventTypesFromOpenApi, parseSpecRaw, sameJson, type ImportedEventType } from './event-type-import.rules';
 import { newId } from '@herald/db';
 import { EventTypeRepository, type EventTypeData, type EventTypeRow } from './event-type.repository';

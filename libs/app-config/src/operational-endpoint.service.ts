@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ListResponse, RequestContext } from '@herald/api-core';
-import { NotFoundError, TenantKeysService, TenantUnitOfWork, type TenantScope, type TenantTx } from '@herald/core';
+import { NotFoundError, TenantKeysService, TenantUnitOfWork, type TenantScope, type TenantTx } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { OperationalEvents } from '@herald/deliveries';
 import { ApplicationRepository } from './application.repository';

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '@herald/core';
+import { ConflictError, NotFoundError } from '@herald/tenancy';
 import { Prisma } from '@herald/db';
 
 function prismaCode(err: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AuditLogRepository, AuditService, OperatorDb, SYSTEM_AUDIT_CONTEXT, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService, type TenantScope, TenantUnitOfWork } from '@herald/core';
+import { AuditLogRepository, AuditService, OperatorDb, SYSTEM_AUDIT_CONTEXT, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService, type TenantScope, TenantUnitOfWork } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { createTenant, testConfig } from '@herald/testing';
 import { ApplicationRepository, type ApplicationData } from './application.repository';

@@ -1,4 +1,4 @@
-import type { TenantScope, TenantTx, TenantUnitOfWork } from '@herald/core';
+import type { TenantScope, TenantTx, TenantUnitOfWork } from '@herald/tenancy';
 import type { Prisma } from '@herald/db';
 import type { ApplicationData, ApplicationRepository } from './application.repository';
 

@@ -17,7 +17,7 @@ import { ThrottleRepository } from './throttle.repository';
 
 /**
  * The dispatcher: lane scheduler, attempts, lane sweep, endpoint health.
- * Needs ConfigModule, DbModule, RedisModule and CoreModule from the host app.
+ * Needs ConfigModule, DbModule, RedisModule and TenancyModule from the host app.
  */
 @Module({
   imports: [DeliveriesModule],

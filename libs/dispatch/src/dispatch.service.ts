@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { TenantKeysService, tenantScope, type TenantScope } from '@herald/core';
+import { TenantKeysService, tenantScope, type TenantScope } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import {
   ATTEMPT_FAIL,

@@ -5,7 +5,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
-import type { TenantScope } from '@herald/core';
+import type { TenantScope } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { DISPATCHER_METRICS_REGISTRY } from '../src';
 import { EndpointContextRepository } from '../src/endpoint-context.repository';

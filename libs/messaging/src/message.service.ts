@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
 import { ApiMetrics, IdempotencyRepository, listResponse, planNewestFirst, takePage, type ListResponse, type RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError, TenantUnitOfWork } from '@herald/core';
+import { ConflictError, NotFoundError, PayloadTooLargeError, TenantKeysService, ValidationError, TenantUnitOfWork } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { ApplicationService, assertSameUid } from '@herald/app-config';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
 import { newId, PrismaService } from '@herald/db';
-import type { TenantScope, TenantTx } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/tenancy';
 import type { ApiKeyRow } from './tenant.mappers';
 
 const API_KEY_SELECT = { id: true, name: true, keyPrefix: true, scopes: true, expiresAt: true, allowedCidrs: true, createdAt: true } as const;

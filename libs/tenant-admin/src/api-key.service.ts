@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { generateApiKey, NotFoundError, TenantUnitOfWork, ValidationError } from '@herald/core';
+import { generateApiKey, NotFoundError, TenantUnitOfWork, ValidationError } from '@herald/tenancy';
 import { ApiKeyRepository } from './api-key.repository';
 import type { ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut } from './api-key.schemas';
 import type { HeraldListQuery } from './platform.schemas';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { AuditService } from '@herald/core';
+import { AuditService } from '@herald/tenancy';
 import type { AuditEntryOut, AuditVerifyOut } from './audit-log.schemas';
 import type { HeraldListQuery } from './platform.schemas';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@herald/db';
-import type { TenantScope, TenantTx } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/tenancy';
 
 export interface TenantSettingsRow {
   payloadRetentionDays: number;

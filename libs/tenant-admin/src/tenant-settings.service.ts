@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { NotFoundError, TenantKeysService, TenantUnitOfWork, ValidationError, type TenantTx, type ValidationIssue } from '@herald/core';
+import { NotFoundError, TenantKeysService, TenantUnitOfWork, ValidationError, type TenantTx, type ValidationIssue } from '@herald/tenancy';
 import { OperationalEndpointService } from '@herald/app-config';
 import { checkWebhookUrl } from '@herald/netguard';
 import { TenantSettingsRepository, type TenantSettingsChange, type TenantSettingsRow } from './tenant-settings.repository';

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, listResponseSchema, OperatorCtx, RequireAccess, ZodPipe, type ListResponse } from '@herald/api-core';
-import type { AuditContext } from '@herald/core';
+import type { AuditContext } from '@herald/tenancy';
 import { idPathSchema, tenantListQuerySchema, type HeraldListQuery, type IdPath } from './platform.schemas';
 import {
   provisionedTenantOutSchema,

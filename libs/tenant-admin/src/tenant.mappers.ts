@@ -1,4 +1,4 @@
-import type { ProvisionedTenant } from '@herald/core';
+import type { ProvisionedTenant } from '@herald/tenancy';
 import type { ApiKeyCreatedOut, ApiKeyOut } from './api-key.schemas';
 import type { ProvisionedTenantOut, TenantOut } from './tenant.schemas';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
 import { PrismaService } from '@herald/db';
-import type { TenantScope, TenantTx } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/tenancy';
 import type { TenantRow } from './tenant.mappers';
 
 const TENANT_SELECT = { id: true, name: true, createdAt: true, updatedAt: true } as const;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse } from '@herald/api-core';
-import { NotFoundError, OperatorDb, TenantKeysService, TenantProvisioningService, TenantUnitOfWork, type AuditContext } from '@herald/core';
+import { NotFoundError, OperatorDb, TenantKeysService, TenantProvisioningService, TenantUnitOfWork, type AuditContext } from '@herald/tenancy';
 import type { HeraldListQuery } from './platform.schemas';
 import { provisionedTenantOut, tenantOut } from './tenant.mappers';
 import { TenantRepository } from './tenant.repository';

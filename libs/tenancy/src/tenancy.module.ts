@@ -12,4 +12,4 @@ import { TenantUnitOfWork } from './unit-of-work';
 @Module({ providers: [AuditLogRepository, AuditService, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService, TenantUnitOfWork, OperatorDb],
   exports: [AuditService, TenantKeysService, TenantProvisioningService, TenantUnitOfWork, OperatorDb],
 })
-export class CoreModule {}
+export class TenancyModule {}

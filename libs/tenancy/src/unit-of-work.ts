@@ -20,7 +20,7 @@ export interface TenantTx {
   readonly [tenantTxBrand]: true;
 }
 
-/** Core-internal (not exported from the lib): binds an open transaction to a scope. */
+/** Internal to this lib (not exported): binds an open transaction to a scope. */
 export function bindTenantTx(db: Prisma.TransactionClient, scope: TenantScope, auditLog: AuditService): TenantTx {
   if (!scope?.tenantId) throw new Error('a tenant transaction needs a tenant scope');
   return Object.freeze({

@@ -21,7 +21,7 @@ async function violations(file: string, code: string): Promise<string[]> {
 }
 
 const MAKES_SCOPE = `
-import { tenantScope } from '@herald/core';
+import { tenantScope } from '@herald/tenancy';
 export function scopeOf(id: string) {
   return tenantScope(id);
 }
@@ -52,7 +52,7 @@ describe('tenancy lint rules', () => {
   it('allows it in authentication, the operator access path, job/task decoding and tests', async () => {
     for (const file of [
       'libs/api-core/src/principal.ts',
-      'libs/core/src/operator-db.ts',
+      'libs/tenancy/src/operator-db.ts',
       'libs/dispatch/src/lane-scheduler.ts',
       'libs/dispatch/src/dispatch.service.ts',
       'libs/tasks/src/background-task.runner.ts',
@@ -64,7 +64,7 @@ describe('tenancy lint rules', () => {
   });
 
   it('refuses PrismaService injected into a service (plain or qualified), also where tenantScope() is allowed', async () => {
-    for (const file of ['libs/messaging/src/message.service.ts', 'libs/dispatch/src/dispatch.service.ts', 'libs/core/src/audit.service.ts', 'libs/core/src/tenant-keys.service.ts']) {
+    for (const file of ['libs/messaging/src/message.service.ts', 'libs/dispatch/src/dispatch.service.ts', 'libs/tenancy/src/audit.service.ts', 'libs/tenancy/src/tenant-keys.service.ts']) {
       const found = await violations(file, INJECTS_PRISMA);
       expect(found, file).toHaveLength(2);
       for (const v of found) expect(v).toMatch(/^no-restricted-syntax: Services do not inject PrismaService/);
@@ -78,7 +78,7 @@ describe('tenancy lint rules', () => {
   });
 
   it('allows PrismaService in repositories, the unit of work, OperatorDb and the client itself', async () => {
-    for (const file of ['libs/messaging/src/message.repository.ts', 'libs/core/src/unit-of-work.ts', 'libs/core/src/operator-db.ts', 'libs/db/src/prisma.service.ts']) {
+    for (const file of ['libs/messaging/src/message.repository.ts', 'libs/tenancy/src/unit-of-work.ts', 'libs/tenancy/src/operator-db.ts', 'libs/db/src/prisma.service.ts']) {
       expect(await violations(file, INJECTS_PRISMA), file).toEqual([]);
     }
   });

@@ -7,7 +7,7 @@ export { TenantUnitOfWork, type TenantTx } from './unit-of-work';
 export { OperatorDb } from './operator-db';
 export * from './tenant-keys.service';
 export { TenantKeyRepository } from './tenant-key.repository';
-export * from './core.module';
+export * from './tenancy.module';
 export * from './api-key-material';
 export * from './tenant-provisioning.service';
 export { TenantProvisioningRepository } from './tenant-provisioning.repository';
