@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { ConfigModule, loadConfig } from '@herald/config';
-import { CoreModule, SYSTEM_AUDIT_CONTEXT, TenantProvisioningService } from '@herald/core';
+import { TenancyModule, SYSTEM_AUDIT_CONTEXT, TenantProvisioningService } from '@herald/tenancy';
 import { DbModule, ensureDatabase, newId, runMigrations } from '@herald/db';
 import { DataRetentionModule, RetentionService } from '@herald/retention';
 
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     HERALD_LOG_LEVEL: 'warn',
   });
 
-  @Module({ imports: [ConfigModule.forRoot(config), DbModule, CoreModule, DataRetentionModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), DbModule, TenancyModule, DataRetentionModule] })
   class BenchModule {}
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
   const sql = new Client({ connectionString: databaseUrl });

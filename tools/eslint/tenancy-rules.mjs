@@ -11,7 +11,7 @@
  *
  * Both are `no-restricted-syntax` selectors. Flat config replaces a rule's options per matching
  * block, so each block below lists every selector that applies to its files.
- * libs/core/src/tenancy-lint.spec.ts runs ESLint on snippets to prove the rules still fire.
+ * libs/tenancy/src/tenancy-lint.spec.ts runs ESLint on snippets to prove the rules still fire.
  */
 
 export const TENANT_SCOPE_CALL = {
@@ -35,8 +35,8 @@ export const TX_CLIENT_IN_SERVICE = {
 /** Where a tenant scope may be created. */
 export const TENANT_SCOPE_ALLOWED = [
   // The definition, and the operator access path (OperatorDb.scopeFor).
-  'libs/core/src/tenancy.ts',
-  'libs/core/src/operator-db.ts',
+  'libs/tenancy/src/tenancy.ts',
+  'libs/tenancy/src/operator-db.ts',
   // Authentication: the principal's tenant; and the owner stored with an idempotency record,
   // which is the principal that made the request.
   'libs/api-core/src/principal.ts',

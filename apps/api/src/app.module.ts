@@ -1,11 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiCoreModule } from '@herald/api-core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { CoreModule } from '@herald/core';
+import { TenancyModule } from '@herald/tenancy';
 import { DbModule } from '@herald/db';
-import { ManagementModule } from '@herald/management';
+import { AppConfigModule } from '@herald/app-config';
 import { MessagingModule } from '@herald/messaging';
-import { PlatformModule } from '@herald/platform';
+import { TenantAdminModule } from '@herald/tenant-admin';
 import { TracingModule } from '@herald/observability';
 import { RedisModule } from '@herald/queue';
 import { HealthController } from './health.controller';
@@ -16,7 +16,7 @@ export class ApiModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, ApiCoreModule, MessagingModule, ManagementModule, PlatformModule, TracingModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, TenancyModule, ApiCoreModule, MessagingModule, AppConfigModule, TenantAdminModule, TracingModule],
       controllers: [HealthController, MetricsController],
     };
   }

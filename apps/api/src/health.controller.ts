@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiOperation, Public } from '@herald/api-core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { OperatorDb } from '@herald/core';
+import { OperatorDb } from '@herald/tenancy';
 import { liveInstances } from '@herald/observability';
 import { REDIS, type RedisClient } from '@herald/queue';
 import { z } from 'zod';

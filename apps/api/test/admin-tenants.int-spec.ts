@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { PrismaService } from '@herald/db';
-import { TenantKeyRepository, TenantKeysService, tenantScope } from '@herald/core';
+import { TenantKeyRepository, TenantKeysService, tenantScope } from '@herald/tenancy';
 import { TEST_ADMIN_TOKEN, TEST_MASTER_KEYS } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
 

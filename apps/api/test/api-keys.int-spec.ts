@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '@herald/core';
+import { hashApiKey } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { startTestApi, type TestApi } from './harness';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Svix } from 'svix';
-import { hashApiKey, TenantKeysService, tenantScope } from '@herald/core';
+import { hashApiKey, TenantKeysService, tenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { createApiKey } from '@herald/testing';
 import { routesOfTree, startTestApi, type TestApi } from './harness';

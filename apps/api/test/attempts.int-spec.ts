@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateApiKey, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
+import { generateApiKey, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { BackgroundTaskRunner } from '@herald/tasks';
 import { createApplication, createEndpoint, type Services, startWakeupRecorder, type WakeupRecorder } from '@herald/testing';

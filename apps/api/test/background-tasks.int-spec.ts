@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BackgroundTaskStatus, BackgroundTaskType, MessageStatus, Ordering, StatusCodeClass, Svix } from 'svix';
 import { newId, PrismaService } from '@herald/db';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { OperatorDb, TenantKeysService } from '@herald/core';
+import { OperatorDb, TenantKeysService } from '@herald/tenancy';
 import { DeliveryWakeups, OperationalEvents } from '@herald/deliveries';
 import { BackgroundTaskRepository, BackgroundTaskRunner } from '@herald/tasks';
 import { createTestDatabase, dropTestDatabase } from '@herald/testing';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TenantKeysService, tenantScope } from '@herald/core';
+import { TenantKeysService, tenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { createApiKey } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';

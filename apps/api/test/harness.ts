@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { request } from 'undici';
 import type { HeraldConfig } from '@herald/config';
-import { SYSTEM_AUDIT_CONTEXT, TenantProvisioningService } from '@herald/core';
+import { SYSTEM_AUDIT_CONTEXT, TenantProvisioningService } from '@herald/tenancy';
 import { TEST_ADMIN_TOKEN, testConfig } from '@herald/testing';
 import { createApiApp, type CreateApiAppOptions } from '../src/bootstrap';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { hashApiKey, TenantKeysService, tenantScope } from '@herald/core';
+import { hashApiKey, TenantKeysService, tenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { routesOfTree, startTestApi, type ApiResponse, type TestApi } from './harness';
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ordering, Svix } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
+import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import type { Services } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
+import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { createApplication, createEndpoint, singleRedisUrl, testConfig, type Services } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';

@@ -1,6 +1,6 @@
 import { Svix } from 'svix';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
+import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { BackgroundTaskRunner } from '@herald/tasks';
 import { createApiKey, createApplication, createEndpoint, startWakeupRecorder, type Services, type WakeupRecorder } from '@herald/testing';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TenantKeysService, tenantScope } from '@herald/core';
+import { TenantKeysService, tenantScope } from '@herald/tenancy';
 import { PrismaService } from '@herald/db';
 import { startWakeupRecorder, type WakeupRecorder } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { CoreModule, type AuditContext } from '@herald/core';
+import { TenancyModule, type AuditContext } from '@herald/tenancy';
 import { DbModule } from '@herald/db';
 import { DataRetentionModule, KeyRewrapService, RetentionService, type RetentionRunResult, type RewrapResult } from '@herald/retention';
 
@@ -11,7 +11,7 @@ const CLI_AUDIT_CONTEXT: AuditContext = { actor: { type: 'operator', id: null },
 @Module({})
 class DataProtectionCliModule {
   static forRoot(config: HeraldConfig): DynamicModule {
-    return { module: DataProtectionCliModule, imports: [ConfigModule.forRoot(config), DbModule, CoreModule, DataRetentionModule] };
+    return { module: DataProtectionCliModule, imports: [ConfigModule.forRoot(config), DbModule, TenancyModule, DataRetentionModule] };
   }
 }
 

@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { CoreModule, TenantProvisioningService, type AuditContext } from '@herald/core';
+import { TenancyModule, TenantProvisioningService, type AuditContext } from '@herald/tenancy';
 import { DbModule } from '@herald/db';
-import { provisionedTenantOut, type ProvisionedTenantOut } from '@herald/platform';
+import { provisionedTenantOut, type ProvisionedTenantOut } from '@herald/tenant-admin';
 
 /** The CLI acts as the operator (no network address, no request id). */
 const CLI_AUDIT_CONTEXT: AuditContext = { actor: { type: 'operator', id: null }, ip: null, requestId: null };
@@ -11,7 +11,7 @@ const CLI_AUDIT_CONTEXT: AuditContext = { actor: { type: 'operator', id: null },
 @Module({})
 class TenantCliModule {
   static forRoot(config: HeraldConfig): DynamicModule {
-    return { module: TenantCliModule, imports: [ConfigModule.forRoot(config), DbModule, CoreModule] };
+    return { module: TenantCliModule, imports: [ConfigModule.forRoot(config), DbModule, TenancyModule] };
   }
 }
 

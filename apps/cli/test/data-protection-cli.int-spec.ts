@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLogRepository, AuditService, OperatorDb, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService } from '@herald/core';
+import { AuditLogRepository, AuditService, OperatorDb, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService } from '@herald/tenancy';
 import { keyIdOf } from '@herald/crypto';
 import { newId, PrismaService } from '@herald/db';
 import { createApplication, createTenant, createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';

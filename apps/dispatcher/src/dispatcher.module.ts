@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { CoreModule } from '@herald/core';
+import { TenancyModule } from '@herald/tenancy';
 import { DbModule } from '@herald/db';
 import { DISPATCHER_METRICS_REGISTRY, DispatchModule } from '@herald/dispatch';
 import { HeartbeatModule, MetricsServer, TracingModule } from '@herald/observability';
@@ -12,7 +12,7 @@ export class DispatcherModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: DispatcherModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, HeartbeatModule.forProcess('dispatcher'), DispatchModule, TracingModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, TenancyModule, HeartbeatModule.forProcess('dispatcher'), DispatchModule, TracingModule],
       providers: [
         {
           provide: MetricsServer,

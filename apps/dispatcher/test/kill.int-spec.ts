@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AuditLogRepository, AuditService, OperatorDb, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService } from '@herald/core';
+import { AuditLogRepository, AuditService, OperatorDb, TenantKeyRepository, TenantKeysService, TenantProvisioningRepository, TenantProvisioningService } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { createRedis } from '@herald/queue';
 import {

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { CoreModule } from '@herald/core';
+import { TenancyModule } from '@herald/tenancy';
 import { DbModule } from '@herald/db';
 import { HeartbeatModule, MetricsServer, TracingModule } from '@herald/observability';
 import { bullRoot, RedisModule } from '@herald/queue';
@@ -13,7 +13,7 @@ export class RetentionModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     return {
       module: RetentionModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, bullRoot(), HeartbeatModule.forProcess('retention'), RetentionWorkerModule, TaskWorkerModule, TracingModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, TenancyModule, bullRoot(), HeartbeatModule.forProcess('retention'), RetentionWorkerModule, TaskWorkerModule, TracingModule],
       providers: [
         {
           provide: MetricsServer,

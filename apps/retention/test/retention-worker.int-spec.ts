@@ -7,7 +7,7 @@ import type { Queue } from 'bullmq';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { HeraldConfig } from '@herald/config';
-import { AuditService, TenantKeysService, TenantProvisioningService } from '@herald/core';
+import { AuditService, TenantKeysService, TenantProvisioningService } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { createRedis, JOB_RETENTION_RUN, RETENTION_QUEUE, type RetentionJobData } from '@herald/queue';
 import { RETENTION_SCHEDULER_ID, type RetentionRunSummary } from '@herald/retention';

@@ -1,7 +1,7 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ForbiddenError, HeraldError, NotFoundError, UnauthorizedError } from '@herald/core';
+import { ForbiddenError, HeraldError, NotFoundError, UnauthorizedError } from '@herald/tenancy';
 import { ACCESS_METADATA, type AccessRule } from './access.decorator';
 import type { AuthenticatedRequest, Principal } from './principal';
 import { RateLimiter } from './rate-limiter.service';

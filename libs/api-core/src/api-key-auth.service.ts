@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { GroupCommit } from '@herald/db';
-import { ForbiddenError, hashApiKey, UnauthorizedError } from '@herald/core';
+import { ForbiddenError, hashApiKey, UnauthorizedError } from '@herald/tenancy';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { ApiKeyLookupRepository, type KeyRow } from './api-key-lookup.repository';
 import { cidrSet } from './cidr';

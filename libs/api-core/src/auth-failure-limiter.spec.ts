@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimitedError } from '@herald/core';
+import { RateLimitedError } from '@herald/tenancy';
 import type { HeraldConfig } from '@herald/config';
 import { addressKey, AuthFailureLimiter } from './auth-failure-limiter';
 

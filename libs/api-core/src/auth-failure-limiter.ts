@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { RateLimitedError } from '@herald/core';
+import { RateLimitedError } from '@herald/tenancy';
 
 /** Addresses tracked at most; beyond, the longest-tracked one is forgotten (memory stays bounded). */
 export const AUTH_FAILURE_MAX_TRACKED = 100_000;

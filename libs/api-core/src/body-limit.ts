@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { PayloadTooLargeError } from '@herald/core';
+import { PayloadTooLargeError } from '@herald/tenancy';
 
 /** At most this many bytes of an over-limit body are read (and dropped) before answering 413. */
 export const MIN_DRAIN_BYTES = 16 * 1024 * 1024;

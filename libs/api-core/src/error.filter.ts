@@ -1,5 +1,5 @@
 import { Catch, HttpException, Logger, NotFoundException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { HeraldError, ServiceUnavailableError, ValidationError } from '@herald/core';
+import { HeraldError, ServiceUnavailableError, ValidationError } from '@herald/tenancy';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ErrorResponse {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig, type MasterKey } from '@herald/config';
 import { DecryptionError, keyIdOf, open, seal } from '@herald/crypto';
-import { TenantKeysService, tenantScope } from '@herald/core';
+import { TenantKeysService, tenantScope } from '@herald/tenancy';
 import { OPERATOR_IDEMPOTENCY_OWNER, type IdempotencyOwner } from './idempotency.repository';
 
 /**

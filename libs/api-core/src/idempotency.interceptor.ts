@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import { ConflictError, ValidationError } from '@herald/core';
+import { ConflictError, ValidationError } from '@herald/tenancy';
 import { errorResponse } from './error.filter';
 import { IdempotencySealer } from './idempotency-sealer';
 import { IdempotencyRepository, OPERATOR_IDEMPOTENCY_OWNER, type IdempotencyOwner } from './idempotency.repository';

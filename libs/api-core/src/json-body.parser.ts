@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequestError, ServiceUnavailableError } from '@herald/core';
+import { BadRequestError, ServiceUnavailableError } from '@herald/tenancy';
 import { BodyBudget } from './body-budget';
 
 /** Deepest nesting of arrays and objects a request body may have. */

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { tenantScope, UnauthorizedError, type AuditContext, type TenantScope } from '@herald/core';
+import { tenantScope, UnauthorizedError, type AuditContext, type TenantScope } from '@herald/tenancy';
 import type { FastifyRequest } from 'fastify';
 import type { PortalCapability } from './access.decorator';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { RateLimitedError } from '@herald/core';
+import { RateLimitedError } from '@herald/tenancy';
 import { ApiMetrics } from './api-metrics';
 import type { Principal } from './principal';
 import { RateLimitRepository, type BucketVerdict } from './rate-limit.repository';

@@ -3,7 +3,7 @@ import { Ajv2019 } from 'ajv/dist/2019';
 import { Ajv2020 } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { RE2JS } from 're2js';
-import type { ValidationIssue } from '@herald/core';
+import type { ValidationIssue } from '@herald/tenancy';
 import { MAX_JSON_DEPTH } from './json-body.parser';
 
 /**

@@ -1,5 +1,5 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { ValidationError, type ValidationIssue } from '@herald/core';
+import { ValidationError, type ValidationIssue } from '@herald/tenancy';
 import type { z } from 'zod';
 import { findInJson } from './json-walk';
 

@@ -7,7 +7,7 @@ import { hotStatementName, type HotStatement } from './hot-sql';
 
 /**
  * The one Prisma client of a process. Repositories receive it; services reach the database
- * through TenantUnitOfWork or OperatorDb (@herald/core), never by injecting this
+ * through TenantUnitOfWork or OperatorDb (@herald/tenancy), never by injecting this
  * (tools/eslint/tenancy-rules.mjs).
  */
 @Injectable()

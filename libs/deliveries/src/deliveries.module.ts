@@ -5,7 +5,7 @@ import { OperationalEvents } from './operational-events';
 
 /**
  * Deliveries as the API and the dispatcher share them: wake-ups, lanes, operational events.
- * Needs ConfigModule, DbModule, RedisModule and CoreModule from the host app.
+ * Needs ConfigModule, DbModule, RedisModule and TenancyModule from the host app.
  */
 @Module({
   providers: [DeliveryWakeups, DeliveryWakeupListener, DeliveryLaneRepository, OperationalEvents],

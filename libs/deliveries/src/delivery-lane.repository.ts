@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import type { Db, TenantScope } from '@herald/core';
+import type { Db, TenantScope } from '@herald/tenancy';
 import { GroupCommit, hotSql, PrismaService, queryHot } from '@herald/db';
 import type { CircuitState, DeliveryStatus, TriggerType } from './delivery-status';
 import type { LaneRef } from './delivery-wakeups';

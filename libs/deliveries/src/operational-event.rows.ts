@@ -1,4 +1,4 @@
-import type { Db } from '@herald/core';
+import type { Db } from '@herald/tenancy';
 
 /**
  * An operational event ready to insert: a message of the tenant's operational application

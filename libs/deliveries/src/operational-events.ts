@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { TenantKeysService, type Db, type TenantScope, type TenantTx } from '@herald/core';
+import { TenantKeysService, type Db, type TenantScope, type TenantTx } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { currentTraceparent } from '@herald/observability';
 import type { CircuitState } from './delivery-status';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { DeliveryLaneRepository, DeliveryWakeupListener } from '@herald/deliveries';
-import { HttpDeliveryClient } from '@herald/delivery';
+import { HttpDeliveryClient } from '@herald/http-delivery';
 import { LaneScheduler } from './lane-scheduler';
 import { LaneSweepService } from './lane-sweep.service';
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { DeliveriesModule } from '@herald/deliveries';
-import { HttpDeliveryClient } from '@herald/delivery';
+import { HttpDeliveryClient } from '@herald/http-delivery';
 import { createMetricsRegistry } from '@herald/observability';
 import { BacklogMetrics } from './backlog.metrics';
 import { BacklogRepository } from './backlog.repository';
@@ -17,7 +17,7 @@ import { ThrottleRepository } from './throttle.repository';
 
 /**
  * The dispatcher: lane scheduler, attempts, lane sweep, endpoint health.
- * Needs ConfigModule, DbModule, RedisModule and CoreModule from the host app.
+ * Needs ConfigModule, DbModule, RedisModule and TenancyModule from the host app.
  */
 @Module({
   imports: [DeliveriesModule],

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { TenantKeysService, tenantScope, type TenantScope } from '@herald/core';
+import { TenantKeysService, tenantScope, type TenantScope } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import {
   ATTEMPT_FAIL,
@@ -18,7 +18,7 @@ import {
   type OperationalEventRow,
   type RetryDecision,
 } from '@herald/deliveries';
-import { HttpDeliveryClient, type DeliveryResult } from '@herald/delivery';
+import { HttpDeliveryClient, type DeliveryResult } from '@herald/http-delivery';
 import { contextFromTraceparent, failSpan, heraldTracer, SpanAttr } from '@herald/observability';
 import { webhookHeaders } from '@herald/signing';
 import { DispatchMetrics } from './dispatch.metrics';

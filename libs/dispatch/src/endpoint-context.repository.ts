@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { DATA_KEY_CACHE_TTL_MS, KEY_CACHE_SWEEP_MS, TenantKeysService, type TenantScope } from '@herald/core';
+import { DATA_KEY_CACHE_TTL_MS, KEY_CACHE_SWEEP_MS, TenantKeysService, type TenantScope } from '@herald/tenancy';
 import type { CircuitState } from '@herald/deliveries';
 import { PrismaService } from '@herald/db';
 import { parseSigningSecret, type SigningKey } from '@herald/signing';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, SYSTEM_AUDIT_CONTEXT, type Db, type TenantScope } from '@herald/core';
+import { AuditService, SYSTEM_AUDIT_CONTEXT, type Db, type TenantScope } from '@herald/tenancy';
 import { PrismaService } from '@herald/db';
 
 export interface DisabledEndpoint {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { OperatorDb, type Db, type TenantScope } from '@herald/core';
+import { OperatorDb, type Db, type TenantScope } from '@herald/tenancy';
 import { OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 import { EndpointContextRepository } from './endpoint-context.repository';
 import { EndpointHealthRepository, type DisabledEndpoint } from './endpoint-health.repository';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { tenantScope } from '@herald/core';
+import { tenantScope } from '@herald/tenancy';
 import { DeliveryLaneRepository, type ClaimedDelivery, type ClaimRequest, type LaneRef } from '@herald/deliveries';
 import { DispatchMetrics } from './dispatch.metrics';
 import { DispatchService, type AttemptReport, type SentAttempt } from './dispatch.service';

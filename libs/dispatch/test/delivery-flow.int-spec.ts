@@ -5,7 +5,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
-import type { TenantScope } from '@herald/core';
+import type { TenantScope } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { DISPATCHER_METRICS_REGISTRY } from '../src';
 import { EndpointContextRepository } from '../src/endpoint-context.repository';
@@ -13,7 +13,7 @@ import { generateEd25519Secret, generateHmacSecret } from '@herald/signing';
 import { createApplication, createEndpoint, createOperationalEndpoint, createTenant, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '@herald/testing';
 import { startDispatchHarness, type DispatchHarness } from './harness';
 
-const FIXTURES = join(__dirname, '..', '..', 'delivery', 'test-fixtures');
+const FIXTURES = join(__dirname, '..', '..', 'http-delivery', 'test-fixtures');
 const tls = { key: readFileSync(join(FIXTURES, 'server.key'), 'utf8'), cert: readFileSync(join(FIXTURES, 'server.crt'), 'utf8') };
 
 describe('dispatcher: sign, deliver, record, retry', () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
-import type { TenantScope } from '@herald/core';
+import type { TenantScope } from '@herald/tenancy';
 import { createApplication, createEndpoint, createOperationalEndpoint, createTenant, startWebhookReceiver, type WebhookReceiver } from '@herald/testing';
 import { DISPATCHER_METRICS_REGISTRY } from '../src';
 import { startDispatchHarness, type DispatchHarness } from './harness';

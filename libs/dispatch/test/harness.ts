@@ -3,7 +3,7 @@ import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { inject } from 'vitest';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { CoreModule, TenantKeysService, TenantProvisioningService, type TenantScope } from '@herald/core';
+import { TenancyModule, TenantKeysService, TenantProvisioningService, type TenantScope } from '@herald/tenancy';
 import { DbModule, newId, PrismaService } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { DispatchModule, EndpointHealthService, LaneScheduler, LaneSweepService } from '../src';
@@ -57,7 +57,7 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
     ...env,
   });
 
-  @Module({ imports: [ConfigModule.forRoot(config), DbModule, RedisModule, CoreModule, DispatchModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), DbModule, RedisModule, TenancyModule, DispatchModule] })
   class TestDispatcherModule {}
 
   const app = await NestFactory.createApplicationContext(TestDispatcherModule, { logger: ['error', 'warn'] });

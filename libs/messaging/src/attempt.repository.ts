@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { sqlKeyRange, sqlSort, type PagePlan } from '@herald/api-core';
-import type { TenantScope, TenantTx } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/tenancy';
 import { Prisma, PrismaService } from '@herald/db';
 
 export interface AttemptRow {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { listResponse, planNewestFirst, planPage, takePage, type ListResponse, type PagePlan, type RequestContext } from '@herald/api-core';
-import { NotFoundError, TenantUnitOfWork } from '@herald/core';
+import { NotFoundError, TenantUnitOfWork } from '@herald/tenancy';
 import { AttemptRepository, type AttemptFilter } from './attempt.repository';
 import { DeliveryRepository } from './delivery.repository';
 import { deliveryStatusesFor } from './message-status';

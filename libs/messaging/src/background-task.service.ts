@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { planPage, toListResponse, type ListResponse, type RequestContext } from '@herald/api-core';
-import { ConflictError, NotFoundError, ValidationError, TenantUnitOfWork } from '@herald/core';
+import { ConflictError, NotFoundError, ValidationError, TenantUnitOfWork } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { BackgroundTaskRepository, BACKGROUND_TASK_TYPES, type BackgroundTaskParams, type BackgroundTaskRow, type BackgroundTaskType } from '@herald/tasks';
 import type { BackgroundTaskListQuery } from './background-task.schemas';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
-import { ConflictError, TenantUnitOfWork } from '@herald/core';
+import { ConflictError, TenantUnitOfWork } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { DeliveryRepository } from './delivery.repository';

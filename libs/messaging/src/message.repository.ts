@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
-import type { TenantScope, TenantTx } from '@herald/core';
+import type { TenantScope, TenantTx } from '@herald/tenancy';
 import { GroupCommit, hotSql, Prisma, PrismaService } from '@herald/db';
 import type { RoutableEndpoint } from './endpoint-routing';
 import type { DeliveryStatus } from './message-status';

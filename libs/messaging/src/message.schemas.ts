@@ -1,6 +1,6 @@
 import { findInJson, listQueryFields, normalizeQuery, queryBool, rfc3339DateTime, timeRangeQueryFields } from '@herald/api-core';
 import { z } from 'zod';
-import { applicationInSchema } from '@herald/management';
+import { applicationInSchema } from '@herald/app-config';
 
 /**
  * Request schemas of the message and message-attempt routes (Svix API 1.1.1, plus what the

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@herald/api-core';
-import { NotFoundError, TenantKeysService, type TenantScope } from '@herald/core';
+import { NotFoundError, TenantKeysService, type TenantScope } from '@herald/tenancy';
 import { DeliveryRepository, type EndpointRow } from './delivery.repository';
 import { EXPIRED_PAYLOAD, EXPUNGED_RESPONSE } from './message.mappers';
 import { MessageRepository, type AppRef, type MessageRow } from './message.repository';

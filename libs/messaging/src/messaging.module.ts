@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeliveriesModule } from '@herald/deliveries';
-import { ManagementModule } from '@herald/management';
+import { AppConfigModule } from '@herald/app-config';
 import { TasksModule } from '@herald/tasks';
 import { AttemptController } from './attempt.controller';
 import { AttemptRepository } from './attempt.repository';
@@ -17,7 +17,7 @@ import { PayloadSchemaValidator } from './payload-schema.validator';
 
 /** Messages in, fanned out to deliveries (the dispatchers are woken after commit); attempts out. */
 @Module({
-  imports: [DeliveriesModule, TasksModule, ManagementModule],
+  imports: [DeliveriesModule, TasksModule, AppConfigModule],
   controllers: [MessageController, AttemptController, BackgroundTaskController],
   providers: [
     MessageRepository,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '@herald/core';
+import { ValidationError } from '@herald/tenancy';
 import { latestSchema, PayloadSchemaValidator } from './payload-schema.validator';
 
 describe('PayloadSchemaValidator', () => {

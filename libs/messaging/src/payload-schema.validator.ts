@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ErrorObject } from 'ajv';
 import { compileTenantSchema, SchemaBudgetExceeded, validateWithinBudget, type TenantSchemaValidator } from '@herald/api-core';
-import { ValidationError, type ValidationIssue } from '@herald/core';
+import { ValidationError, type ValidationIssue } from '@herald/tenancy';
 
 const CACHE_MAX = 1_000;
 const MAX_REPORTED_ERRORS = 20;

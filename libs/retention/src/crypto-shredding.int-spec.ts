@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecryptionError, openForTenant } from '@herald/crypto';
-import { NotFoundError, TenantKeyRepository, TenantKeysService } from '@herald/core';
+import { NotFoundError, TenantKeyRepository, TenantKeysService } from '@herald/tenancy';
 import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
 import { insertAttempt, insertMessage, openRetentionContext, shredTenant, type RetentionContext } from '../test/retention-harness';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataKeyVersionOf } from '@herald/crypto';
-import { TenantKeyRepository, TenantKeysService, type TenantScope } from '@herald/core';
+import { TenantKeyRepository, TenantKeysService, type TenantScope } from '@herald/tenancy';
 import { createTenant, testConfig } from '@herald/testing';
 import { auditEntries, openRetentionContext, type RetentionContext } from '../test/retention-harness';
 

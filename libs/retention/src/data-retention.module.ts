@@ -8,7 +8,7 @@ import { RetentionService } from './retention.service';
 
 /**
  * Retention and key rotation without any queue: used by the retention worker and by the CLI
- * (`retention run`, `keys rewrap`). Needs ConfigModule, DbModule and CoreModule from the host.
+ * (`retention run`, `keys rewrap`). Needs ConfigModule, DbModule and TenancyModule from the host.
  */
 @Module({
   providers: [

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyIdOf } from '@herald/crypto';
-import { TenantKeyRepository, TenantKeysService, type TenantScope } from '@herald/core';
+import { TenantKeyRepository, TenantKeysService, type TenantScope } from '@herald/tenancy';
 import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
 import { auditEntries, insertMessage, openRetentionContext, shredTenant, type RetentionContext } from '../test/retention-harness';
 

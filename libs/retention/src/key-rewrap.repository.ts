@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantTx } from '@herald/core';
+import type { TenantTx } from '@herald/tenancy';
 import { PrismaService } from '@herald/db';
 
 export interface WrappedKeyRow {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { keyIdOf } from '@herald/crypto';
-import { OperatorDb, SYSTEM_AUDIT_CONTEXT, TenantKeysService, type AuditContext } from '@herald/core';
+import { OperatorDb, SYSTEM_AUDIT_CONTEXT, TenantKeysService, type AuditContext } from '@herald/tenancy';
 import { KeyRewrapRepository } from './key-rewrap.repository';
 
 export interface RewrapResult {

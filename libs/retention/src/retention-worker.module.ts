@@ -7,7 +7,7 @@ import { RetentionProcessor } from './retention.processor';
 
 /**
  * The retention worker: the scheduler and the processor on top of DataRetentionModule. Needs
- * ConfigModule, DbModule, RedisModule, CoreModule and bullRoot() from the host app.
+ * ConfigModule, DbModule, RedisModule, TenancyModule and bullRoot() from the host app.
  */
 @Module({
   imports: [BullModule.registerQueue({ name: RETENTION_QUEUE }), DataRetentionModule],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TenantScope } from '@herald/core';
+import type { TenantScope } from '@herald/tenancy';
 import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
 import { auditEntries, insertAttempt, insertMessage, openRetentionContext, setPolicy, shredTenant, type RetentionContext } from '../test/retention-harness';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantScope } from '@herald/core';
+import type { TenantScope } from '@herald/tenancy';
 import { Prisma, PrismaService } from '@herald/db';
 
 /** A tenant and its retention policy, as stored (the service applies the operator maximum). */

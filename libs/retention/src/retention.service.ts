@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { AuditService, OperatorDb, SYSTEM_AUDIT_CONTEXT, type TenantScope } from '@herald/core';
+import { AuditService, OperatorDb, SYSTEM_AUDIT_CONTEXT, type TenantScope } from '@herald/tenancy';
 import { failSpan, inSpan, SpanAttr } from '@herald/observability';
 import type { RetentionJobData } from '@herald/queue';
 import { cutoffFor, effectivePolicy, type RetentionPolicy } from './retention-policy';

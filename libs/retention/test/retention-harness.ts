@@ -1,7 +1,7 @@
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { AuditService, CoreModule, TenantKeysService, TenantProvisioningService, type TenantScope } from '@herald/core';
+import { AuditService, TenancyModule, TenantKeysService, TenantProvisioningService, type TenantScope } from '@herald/tenancy';
 import { DbModule, newId, PrismaService } from '@herald/db';
 import { DataRetentionModule, KeyRewrapService, RetentionService } from '../src';
 import type { Services } from '@herald/testing';
@@ -22,7 +22,7 @@ export interface RetentionContext {
 
 /** Retention's services wired as in the worker and the CLI (no queue), on `config`'s database. */
 export async function openRetentionContext(config: HeraldConfig): Promise<RetentionContext> {
-  @Module({ imports: [ConfigModule.forRoot(config), DbModule, CoreModule, DataRetentionModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), DbModule, TenancyModule, DataRetentionModule] })
   class RetentionTestModule {}
 
   const app = await NestFactory.createApplicationContext(RetentionTestModule, { logger: ['error'] });

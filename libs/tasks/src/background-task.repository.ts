@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Db, TenantScope, TenantTx } from '@herald/core';
+import type { Db, TenantScope, TenantTx } from '@herald/tenancy';
 import { newId, Prisma, PrismaService, startId } from '@herald/db';
 import type {
   BackgroundTaskData,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { OperatorDb, SYSTEM_AUDIT_CONTEXT, tenantScope, type TenantTx } from '@herald/core';
+import { OperatorDb, SYSTEM_AUDIT_CONTEXT, tenantScope, type TenantTx } from '@herald/tenancy';
 import { DeliveryWakeups, OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 import { BackgroundTaskRepository, type StepInput } from './background-task.repository';
 import type { BackgroundTaskData, BackgroundTaskParams, BackgroundTaskRow, BackgroundTaskType, StepResult } from './background-task.types';

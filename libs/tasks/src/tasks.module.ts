@@ -6,7 +6,7 @@ import { BackgroundTaskWorker } from './background-task-worker.service';
 
 /**
  * Background tasks without a polling loop: the API creates and reads them, tests run them on
- * demand. Needs ConfigModule, DbModule, RedisModule and CoreModule from the host app.
+ * demand. Needs ConfigModule, DbModule, RedisModule and TenancyModule from the host app.
  */
 @Module({
   imports: [DeliveriesModule],

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { generateApiKey, SYSTEM_AUDIT_CONTEXT, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/core';
+import { generateApiKey, SYSTEM_AUDIT_CONTEXT, TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 
 /**

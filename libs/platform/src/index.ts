@@ -1,7 +1,0 @@
-export * from './platform.module';
-export * from './tenant.mappers';
-export * from './tenant.schemas';
-export * from './api-key.schemas';
-export * from './tenant-settings.schemas';
-export * from './audit-log.schemas';
-export * from './operator-overview.schemas';

@@ -1,0 +1,13 @@
+export * from './errors';
+export * from './tenancy';
+export * from './db-types';
+export * from './audit.service';
+export { AuditLogRepository } from './audit-log.repository';
+export { TenantUnitOfWork, type TenantTx } from './unit-of-work';
+export { OperatorDb } from './operator-db';
+export * from './tenant-keys.service';
+export { TenantKeyRepository } from './tenant-key.repository';
+export * from './tenancy.module';
+export * from './api-key-material';
+export * from './tenant-provisioning.service';
+export { TenantProvisioningRepository } from './tenant-provisioning.repository';
