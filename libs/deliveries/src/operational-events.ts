@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { TenantKeysService, type Db, type TenantScope, type TenantTx } from '@herald/tenancy';
+import { TenantKeysService, type TenantScope, type TenantTx } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { currentTraceparent } from '@herald/observability';
 import type { CircuitState } from './delivery-status';
@@ -121,12 +121,7 @@ export class OperationalEvents {
     };
   }
 
-  /** Inserts prepared events inside the caller's transaction; call `wake` after it commits. */
-  async insert(db: Db, rows: OperationalEventRow[]): Promise<void> {
-    await insertOperationalEvents(db, rows);
-  }
-
-  /** The same inside a tenant's unit of work: only that tenant's events go in. */
+  /** Inserts prepared events inside a tenant's unit of work (only that tenant's); call `wake` after it commits. */
   async insertForTenant(tx: TenantTx, rows: OperationalEventRow[]): Promise<void> {
     if (rows.some((r) => r.tenantId !== tx.scope.tenantId)) throw new Error("operational events of another tenant in this tenant's transaction");
     await insertOperationalEvents(tx.db, rows);

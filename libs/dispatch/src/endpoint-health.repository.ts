@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, SYSTEM_AUDIT_CONTEXT, type Db, type TenantScope } from '@herald/tenancy';
+import { SYSTEM_AUDIT_CONTEXT, type TenantTx } from '@herald/tenancy';
 import { PrismaService } from '@herald/db';
 
 export interface DisabledEndpoint {
@@ -15,10 +15,7 @@ export interface DisabledEndpoint {
 
 @Injectable()
 export class EndpointHealthRepository {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly prisma: PrismaService) {}
 
   /**
    * Enabled endpoints failing since before `cutoff`, across tenants (the periodic health
@@ -33,35 +30,27 @@ export class EndpointHealthRepository {
   }
 
   /**
-   * Disables an endpoint (if still enabled and, when `failingBefore` is given, still failing
-   * since before it) and records it in the audit log, in one transaction with whatever
-   * `alsoInTransaction` writes (its announcement). Returns the endpoint when this call disabled it.
+   * Disables an endpoint of the transaction's tenant (if still enabled and, when
+   * `failingBefore` is given, still failing since before it) and records it in the tenant's
+   * audit log. Returns the endpoint when this call disabled it.
    */
-  async disable(
-    scope: TenantScope,
-    endpointId: string,
-    reason: string,
-    failingBefore: Date | undefined,
-    alsoInTransaction: (tx: Db, disabled: DisabledEndpoint) => Promise<void>,
-  ): Promise<DisabledEndpoint | null> {
-    return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<DisabledEndpoint[]>`
-        UPDATE endpoints AS e SET disabled = true, disabled_reason = ${reason}, updated_at = now()
-        FROM applications a
-        WHERE e.id = ${endpointId} AND e.tenant_id = ${scope.tenantId} AND e.disabled = false
-          AND a.id = e.app_id AND a.tenant_id = e.tenant_id
-          AND (${failingBefore ?? null}::timestamptz IS NULL OR e.failing_since < ${failingBefore ?? null}::timestamptz)
-        RETURNING e.id, e.tenant_id AS "tenantId", e.app_id AS "appId", a.uid AS "appUid", e.uid, e.failing_since AS "failingSince",
-                  a.kind = 'operational' AS operational`;
-      const row = rows[0];
-      if (!row) return null;
-      await this.audit.record(tx, scope, SYSTEM_AUDIT_CONTEXT, {
-        action: 'endpoint.disabled',
-        target: { type: 'endpoint', id: endpointId },
-        details: { reason, appId: row.appId },
-      });
-      await alsoInTransaction(tx, row);
-      return row;
+  async disable(tx: TenantTx, endpointId: string, reason: string, failingBefore: Date | undefined): Promise<DisabledEndpoint | null> {
+    const { db, scope } = tx;
+    const rows = await db.$queryRaw<DisabledEndpoint[]>`
+      UPDATE endpoints AS e SET disabled = true, disabled_reason = ${reason}, updated_at = now()
+      FROM applications a
+      WHERE e.id = ${endpointId} AND e.tenant_id = ${scope.tenantId} AND e.disabled = false
+        AND a.id = e.app_id AND a.tenant_id = e.tenant_id
+        AND (${failingBefore ?? null}::timestamptz IS NULL OR e.failing_since < ${failingBefore ?? null}::timestamptz)
+      RETURNING e.id, e.tenant_id AS "tenantId", e.app_id AS "appId", a.uid AS "appUid", e.uid, e.failing_since AS "failingSince",
+                a.kind = 'operational' AS operational`;
+    const row = rows[0];
+    if (!row) return null;
+    await tx.audit(SYSTEM_AUDIT_CONTEXT, {
+      action: 'endpoint.disabled',
+      target: { type: 'endpoint', id: endpointId },
+      details: { reason, appId: row.appId },
     });
+    return row;
   }
 }

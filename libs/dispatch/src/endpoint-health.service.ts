@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { OperatorDb, type Db, type TenantScope } from '@herald/tenancy';
+import { OperatorDb, TenantUnitOfWork, type TenantScope, type TenantTx } from '@herald/tenancy';
 import { OperationalEvents, type OperationalEventRow } from '@herald/deliveries';
 import { EndpointContextRepository } from './endpoint-context.repository';
 import { EndpointHealthRepository, type DisabledEndpoint } from './endpoint-health.repository';
@@ -23,15 +23,13 @@ export class EndpointHealthService {
     private readonly endpoints: EndpointContextRepository,
     private readonly opEvents: OperationalEvents,
     private readonly operator: OperatorDb,
+    private readonly uow: TenantUnitOfWork,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   async disable(scope: TenantScope, endpoint: { id: string }, reason: string): Promise<void> {
-    let events: OperationalEventRow[] = [];
-    const disabled = await this.repository.disable(scope, endpoint.id, reason, undefined, async (tx, row) => {
-      events = await this.announce(tx, scope, row);
-    });
-    if (disabled) this.after(scope, disabled, events);
+    const done = await this.disableAndAnnounce(scope, endpoint.id, reason, undefined);
+    if (done) this.after(scope, done.disabled, done.events);
   }
 
   /** One pass of the periodic check; returns how many endpoints it disabled. */
@@ -42,20 +40,25 @@ export class EndpointHealthService {
     for (const candidate of await this.repository.findFailingSince(cutoff, CHECK_BATCH)) {
       // A cross-tenant sweep: each endpoint found is handled for its own tenant.
       const scope = this.operator.scopeFor(candidate.tenantId);
-      let events: OperationalEventRow[] = [];
-      const disabled = await this.repository.disable(scope, candidate.id, `every attempt failed for more than ${hours} hours`, cutoff, async (tx, row) => {
-        events = await this.announce(tx, scope, row);
-      });
-      if (!disabled) continue;
+      const done = await this.disableAndAnnounce(scope, candidate.id, `every attempt failed for more than ${hours} hours`, cutoff);
+      if (!done) continue;
       count += 1;
-      this.after(scope, disabled, events);
+      this.after(scope, done.disabled, done.events);
     }
     return count;
   }
 
-  private async announce(tx: Db, scope: TenantScope, disabled: DisabledEndpoint): Promise<OperationalEventRow[]> {
+  /** The disable, its audit entry and its announcement: one tenant unit of work. */
+  private disableAndAnnounce(scope: TenantScope, endpointId: string, reason: string, failingBefore: Date | undefined): Promise<{ disabled: DisabledEndpoint; events: OperationalEventRow[] } | null> {
+    return this.uow.run(scope, async (tx) => {
+      const disabled = await this.repository.disable(tx, endpointId, reason, failingBefore);
+      return disabled ? { disabled, events: await this.announce(tx, disabled) } : null;
+    });
+  }
+
+  private async announce(tx: TenantTx, disabled: DisabledEndpoint): Promise<OperationalEventRow[]> {
     if (disabled.operational) return [];
-    const row = await this.opEvents.prepare(scope, 'endpoint.disabled', {
+    const row = await this.opEvents.prepare(tx.scope, 'endpoint.disabled', {
       appId: disabled.appId,
       appUid: disabled.appUid,
       endpointId: disabled.id,
@@ -63,7 +66,7 @@ export class EndpointHealthService {
       failSince: (disabled.failingSince ?? new Date()).toISOString(),
     });
     if (!row) return [];
-    await this.opEvents.insert(tx, [row]);
+    await this.opEvents.insertForTenant(tx, [row]);
     return [row];
   }
 
