@@ -8,6 +8,8 @@
  * - Services do not inject PrismaService: tenant work goes through TenantUnitOfWork, deliberate
  *   cross-tenant work through OperatorDb, and queries live in repositories (nor do services
  *   reach for a TenantTx's client: `tx.db`).
+ * - The workers' repositories (dispatcher, retention, the delivery lanes) read and write across
+ *   tenants by design: they take OperatorDb's client, so their constructors say so.
  *
  * Both are `no-restricted-syntax` selectors. Flat config replaces a rule's options per matching
  * block, so each block below lists every selector that applies to its files.
@@ -31,6 +33,15 @@ export const TX_CLIENT_IN_SERVICE = {
   selector: "MemberExpression[object.name='tx'][property.name='db']",
   message: "Services hand the TenantTx to repositories; they do not use its client (queries live in repositories).",
 };
+
+export const PRISMA_IN_WORKER = {
+  selector:
+    "MethodDefinition[kind='constructor'] :matches(TSTypeReference[typeName.name='PrismaService'], TSTypeReference[typeName.right.name='PrismaService'])",
+  message: "The workers' repositories work across tenants through OperatorDb (inject it and use its client), the one operator access path.",
+};
+
+/** Code of the worker processes, cross-tenant by design. */
+export const WORKER_DB_CODE = ['libs/dispatch/src/**/*.ts', 'libs/retention/src/**/*.ts', 'libs/deliveries/src/delivery-lane.repository.ts'];
 
 /** Where a tenant scope may be created. */
 export const TENANT_SCOPE_ALLOWED = [
@@ -56,6 +67,7 @@ const isService = (file) => file.endsWith('.service.ts');
 export const tenancyConfigs = [
   { files: ['**/*.ts', '**/*.tsx'], rules: { 'no-restricted-syntax': ['error', TENANT_SCOPE_CALL] } },
   { files: ['**/*.service.ts'], rules: { 'no-restricted-syntax': ['error', TENANT_SCOPE_CALL, PRISMA_IN_SERVICE, TX_CLIENT_IN_SERVICE] } },
+  { files: WORKER_DB_CODE, ignores: ['**/*.service.ts'], rules: { 'no-restricted-syntax': ['error', TENANT_SCOPE_CALL, PRISMA_IN_WORKER] } },
   { files: TENANT_SCOPE_ALLOWED.filter((f) => !isService(f)), rules: { 'no-restricted-syntax': 'off' } },
   { files: TENANT_SCOPE_ALLOWED.filter(isService), rules: { 'no-restricted-syntax': ['error', PRISMA_IN_SERVICE, TX_CLIENT_IN_SERVICE] } },
   { files: PRISMA_SERVICE_ALLOWED, rules: { 'no-restricted-syntax': ['error', TENANT_SCOPE_CALL] } },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import type { Db, TenantScope } from '@herald/tenancy';
+import { OperatorDb, type Db, type TenantScope } from '@herald/tenancy';
 import { GroupCommit, hotSql, PrismaService, queryHot } from '@herald/db';
 import type { CircuitState, DeliveryStatus, TriggerType } from './delivery-status';
 import type { LaneRef } from './delivery-wakeups';
@@ -146,10 +146,15 @@ export class DeliveryLaneRepository {
   readonly owner = `dsp_${randomUUID()}`;
   private readonly writer = new GroupCommit<DispatchWrite, CircuitTransition | null>((writes) => this.writeMany(writes), WRITE_BATCH);
 
+  /** Cross-tenant by design: the operator access path's client. */
+  private readonly db: PrismaService;
+
   constructor(
-    private readonly prisma: PrismaService,
+    operator: OperatorDb,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
-  ) {}
+  ) {
+    this.db = operator.client;
+  }
 
   /**
    * Claims up to `count` due deliveries of each lane, oldest due first, for `leaseMs` (a HOT
@@ -161,7 +166,7 @@ export class DeliveryLaneRepository {
   async claim(leaseMs: number, maxBytes: number, requests: ClaimRequest[]): Promise<ClaimResult> {
     const owner = this.owner;
     if (requests.length === 0) return { claimed: [], nextDue: new Map(), available: new Map() };
-    const rows = await this.prisma.hot(hotSql<ClaimRow>`/* hot:claim */
+    const rows = await this.db.hot(hotSql<ClaimRow>`/* hot:claim */
       WITH req AS (
         SELECT r.tenant_id, r.endpoint_id, r.ord,
                -- Other dispatchers' live leases count against the cap. They are the lane's oldest due
@@ -242,7 +247,7 @@ export class DeliveryLaneRepository {
    * the number of lanes, not of deliveries.
    */
   async discoverLanes(after: string, limit: number): Promise<DiscoveredLane[]> {
-    const rows = await this.prisma.hot(hotSql<{ endpoint_id: string; tenant_id: string; next_attempt_at: Date }>`/* hot:lanes */
+    const rows = await this.db.hot(hotSql<{ endpoint_id: string; tenant_id: string; next_attempt_at: Date }>`/* hot:lanes */
       WITH RECURSIVE lanes AS (
         (SELECT d.endpoint_id, d.tenant_id, d.next_attempt_at FROM deliveries d
          WHERE d.status = 'pending' AND d.endpoint_id > ${after}
@@ -263,7 +268,7 @@ export class DeliveryLaneRepository {
    * skipped (visible, resendable, never sent). Returns how many.
    */
   async skipDue(lane: LaneRef, limit: number): Promise<number> {
-    return this.prisma.$executeRaw`
+    return this.db.$executeRaw`
       UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, trigger_type = 0, updated_at = now()
       WHERE id IN (
         SELECT id FROM deliveries
@@ -279,7 +284,7 @@ export class DeliveryLaneRepository {
    * true for the one dispatcher that gets it; the circuit is half-open until `leaseMs`.
    */
   async acquireProbe(lane: LaneRef, leaseMs: number): Promise<boolean> {
-    const changed = await this.prisma.$executeRaw`
+    const changed = await this.db.$executeRaw`
       UPDATE endpoints SET circuit_state = 'half-open', circuit_probe_at = now() + make_interval(secs => ${leaseMs / 1000})
       WHERE id = ${lane.endpointId} AND tenant_id = ${lane.tenantId}
         AND circuit_state IN ('open', 'half-open') AND circuit_probe_at <= now()`;
@@ -288,7 +293,7 @@ export class DeliveryLaneRepository {
 
   /** Gives back a probe that found nothing to send: the next due delivery probes at once. */
   async releaseProbe(lane: LaneRef): Promise<void> {
-    await this.prisma.$executeRaw`
+    await this.db.$executeRaw`
       UPDATE endpoints SET circuit_state = 'open', circuit_probe_at = now()
       WHERE id = ${lane.endpointId} AND tenant_id = ${lane.tenantId} AND circuit_state = 'half-open'`;
   }
@@ -297,7 +302,7 @@ export class DeliveryLaneRepository {
   async releaseLeases(deliveries: { id: string; tenantId: string }[]): Promise<number> {
     if (deliveries.length === 0) return 0;
     const owner = this.owner;
-    return this.prisma.$executeRaw`
+    return this.db.$executeRaw`
       UPDATE deliveries d SET lease_owner = NULL, lease_until = NULL, updated_at = now()
       FROM unnest(${deliveries.map((d) => d.id)}::text[], ${deliveries.map((d) => d.tenantId)}::text[]) AS r(id, tenant_id)
       WHERE d.id = r.id AND d.tenant_id = r.tenant_id AND d.lease_owner = ${owner} AND d.status = 'pending'`;
@@ -317,11 +322,11 @@ export class DeliveryLaneRepository {
   private async writeMany(writes: DispatchWrite[]): Promise<(CircuitTransition | null)[]> {
     const events = writes.flatMap((w) => w.events ?? []);
     if (events.length === 0) {
-      const transitions = await this.writeOutcomes(this.prisma, writes);
+      const transitions = await this.writeOutcomes(this.db, writes);
       return this.assignTransitions(writes, transitions);
     }
     // Operational events commit with the outcome that caused them: none is lost, none is sent for an outcome that was not recorded.
-    const transitions = await this.prisma.$transaction(async (tx) => {
+    const transitions = await this.db.$transaction(async (tx) => {
       const found = await this.writeOutcomes(tx, writes);
       await insertOperationalEvents(tx, events);
       return found;

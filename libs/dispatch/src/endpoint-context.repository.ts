@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { DATA_KEY_CACHE_TTL_MS, KEY_CACHE_SWEEP_MS, TenantKeysService, type TenantScope } from '@herald/tenancy';
+import { OperatorDb, DATA_KEY_CACHE_TTL_MS, KEY_CACHE_SWEEP_MS, TenantKeysService, type TenantScope } from '@herald/tenancy';
 import type { CircuitState } from '@herald/deliveries';
 import { PrismaService } from '@herald/db';
 import { parseSigningSecret, type SigningKey } from '@herald/signing';
@@ -52,11 +52,16 @@ export class EndpointContextRepository implements OnModuleDestroy {
   private readonly sweepListeners: ((now: number) => void)[] = [];
   private readonly sweeper = setInterval(() => this.sweep(), KEY_CACHE_SWEEP_MS).unref();
 
+  /** Cross-tenant by design: the operator access path's client. */
+  private readonly db: PrismaService;
+
   constructor(
-    private readonly prisma: PrismaService,
+    operator: OperatorDb,
     private readonly keys: TenantKeysService,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
-  ) {}
+  ) {
+    this.db = operator.client;
+  }
 
   get(scope: TenantScope, endpointId: string): Promise<EndpointContext | null> {
     const key = `${scope.tenantId}/${endpointId}`;
@@ -107,7 +112,7 @@ export class EndpointContextRepository implements OnModuleDestroy {
   private async read(scope: TenantScope, endpointId: string): Promise<EndpointContext | null> {
     const now = new Date();
     const [endpoint, settings] = await Promise.all([
-      this.prisma.endpoint.findFirst({
+      this.db.endpoint.findFirst({
         where: { id: endpointId, tenantId: scope.tenantId },
         select: {
           id: true,
@@ -125,7 +130,7 @@ export class EndpointContextRepository implements OnModuleDestroy {
           headers: { select: { name: true, valueEnc: true } },
         },
       }),
-      this.prisma.tenantSettings.findUnique({
+      this.db.tenantSettings.findUnique({
         where: { tenantId: scope.tenantId },
         select: { throttleRate: true, sendSvixHeaders: true },
       }),

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SYSTEM_AUDIT_CONTEXT, type TenantTx } from '@herald/tenancy';
+import { OperatorDb, SYSTEM_AUDIT_CONTEXT, type TenantTx } from '@herald/tenancy';
 import { PrismaService } from '@herald/db';
 
 export interface DisabledEndpoint {
@@ -15,14 +15,19 @@ export interface DisabledEndpoint {
 
 @Injectable()
 export class EndpointHealthRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  /** Cross-tenant by design: the operator access path's client. */
+  private readonly db: PrismaService;
+
+  constructor(operator: OperatorDb) {
+    this.db = operator.client;
+  }
 
   /**
    * Enabled endpoints failing since before `cutoff`, across tenants (the periodic health
    * check works for the whole installation; each row carries its tenant).
    */
   async findFailingSince(cutoff: Date, limit: number): Promise<{ id: string; tenantId: string }[]> {
-    return this.prisma.$queryRaw<{ id: string; tenantId: string }[]>`
+    return this.db.$queryRaw<{ id: string; tenantId: string }[]>`
       SELECT id, tenant_id AS "tenantId" FROM endpoints
       WHERE disabled = false AND failing_since < ${cutoff}
       ORDER BY failing_since

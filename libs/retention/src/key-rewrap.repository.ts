@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantTx } from '@herald/tenancy';
+import { OperatorDb, type TenantTx } from '@herald/tenancy';
 import { PrismaService } from '@herald/db';
 
 export interface WrappedKeyRow {
@@ -13,11 +13,16 @@ export interface WrappedKeyRow {
 /** The tenants' wrapped data keys, for master-key rotation. */
 @Injectable()
 export class KeyRewrapRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  /** Cross-tenant by design: the operator access path's client. */
+  private readonly db: PrismaService;
+
+  constructor(operator: OperatorDb) {
+    this.db = operator.client;
+  }
 
   /** Live tenants that have a data key, keyset-paged by id (the one cross-tenant read here). */
   async listWrappedKeys(afterId: string, limit: number): Promise<WrappedKeyRow[]> {
-    return this.prisma.$queryRaw<WrappedKeyRow[]>`
+    return this.db.$queryRaw<WrappedKeyRow[]>`
       SELECT id, data_key_wrapped AS "dataKeyWrapped", data_key_version AS "dataKeyVersion", retired_data_keys_wrapped AS "retiredDataKeysWrapped"
       FROM tenants
       WHERE id > ${afterId} AND deleted_at IS NULL AND data_key_wrapped IS NOT NULL

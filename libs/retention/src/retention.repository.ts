@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantScope } from '@herald/tenancy';
+import { OperatorDb, type TenantScope } from '@herald/tenancy';
 import { Prisma, PrismaService } from '@herald/db';
 
 /** A tenant and its retention policy, as stored (the service applies the operator maximum). */
@@ -59,11 +59,16 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 90_000 };
  */
 @Injectable()
 export class RetentionRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  /** Cross-tenant by design: the operator access path's client. */
+  private readonly db: PrismaService;
+
+  constructor(operator: OperatorDb) {
+    this.db = operator.client;
+  }
 
   /** Tenants (live and deleted) with their stored policy, keyset-paged by id. */
   async listTenants(afterId: string, limit: number): Promise<TenantRetentionRow[]> {
-    return this.prisma.$queryRaw<TenantRetentionRow[]>`
+    return this.db.$queryRaw<TenantRetentionRow[]>`
       SELECT t.id, t.deleted_at IS NOT NULL AS deleted,
              s.payload_retention_days AS "payloadRetentionDays",
              s.attempt_retention_days AS "attemptRetentionDays",
@@ -75,7 +80,7 @@ export class RetentionRepository {
   }
 
   async findTenant(tenantId: string): Promise<TenantRetentionRow | null> {
-    const rows = await this.prisma.$queryRaw<TenantRetentionRow[]>`
+    const rows = await this.db.$queryRaw<TenantRetentionRow[]>`
       SELECT t.id, t.deleted_at IS NOT NULL AS deleted,
              s.payload_retention_days AS "payloadRetentionDays",
              s.attempt_retention_days AS "attemptRetentionDays",
@@ -194,17 +199,17 @@ export class RetentionRepository {
   async hasUnerased(scope: TenantScope, kind: CheckpointKind, from: Date, cutoff: Date): Promise<boolean> {
     const rows =
       kind === 'payload_age'
-        ? await this.prisma.$queryRaw<{ found: boolean }[]>`
+        ? await this.db.$queryRaw<{ found: boolean }[]>`
             SELECT EXISTS (SELECT 1 FROM messages WHERE tenant_id = ${scope.tenantId} AND payload_enc IS NOT NULL
                            AND created_at >= ${from} AND created_at < ${cutoff}) AS found`
-        : await this.prisma.$queryRaw<{ found: boolean }[]>`
+        : await this.db.$queryRaw<{ found: boolean }[]>`
             SELECT EXISTS (SELECT 1 FROM attempts WHERE tenant_id = ${scope.tenantId} AND response_enc IS NOT NULL
                            AND created_at >= ${from} AND created_at < ${cutoff}) AS found`;
     return rows[0]?.found ?? false;
   }
 
   async getCheckpoint(scope: TenantScope, kind: CheckpointKind): Promise<Date | null> {
-    const row = await this.prisma.retentionCheckpoint.findUnique({
+    const row = await this.db.retentionCheckpoint.findUnique({
       where: { tenantId_kind: { tenantId: scope.tenantId, kind } },
       select: { doneBefore: true },
     });
@@ -213,7 +218,7 @@ export class RetentionRepository {
 
   /** Moves the checkpoint forward (never back: a lengthened policy has nothing left to erase below it). */
   async advanceCheckpoint(scope: TenantScope, kind: CheckpointKind, doneBefore: Date): Promise<void> {
-    await this.prisma.$executeRaw`
+    await this.db.$executeRaw`
       INSERT INTO retention_checkpoints (tenant_id, kind, done_before, updated_at)
       SELECT ${scope.tenantId}, ${kind}, ${doneBefore}, now()
       WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ${scope.tenantId} AND deleted_at IS NULL)
@@ -252,7 +257,7 @@ export class RetentionRepository {
   /** True while a deleted tenant still has rows to purge. */
   async deletedTenantHasRows(scope: TenantScope): Promise<boolean> {
     const t = scope.tenantId;
-    const rows = await this.prisma.$queryRaw<{ found: boolean }[]>`
+    const rows = await this.db.$queryRaw<{ found: boolean }[]>`
       SELECT (EXISTS (SELECT 1 FROM messages WHERE tenant_id = ${t})
            OR EXISTS (SELECT 1 FROM attempts WHERE tenant_id = ${t})
            OR EXISTS (SELECT 1 FROM endpoints WHERE tenant_id = ${t})
@@ -301,7 +306,7 @@ export class RetentionRepository {
   private async batch<T>(run: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.prisma.$transaction(async (tx) => {
+        return await this.db.$transaction(async (tx) => {
           await tx.$queryRaw`SELECT set_config('lock_timeout', ${LOCK_TIMEOUT}, true), set_config('statement_timeout', ${STATEMENT_TIMEOUT}, true)`;
           return run(tx);
         }, TX_OPTIONS);

@@ -83,6 +83,16 @@ describe('tenancy lint rules', () => {
     }
   });
 
+  it("refuses PrismaService in the workers' repositories, which take OperatorDb", async () => {
+    for (const file of ['libs/retention/src/retention.repository.ts', 'libs/dispatch/src/backlog.repository.ts', 'libs/deliveries/src/delivery-lane.repository.ts']) {
+      const found = await violations(file, INJECTS_PRISMA.replace('SomethingService', 'SomethingRepository'));
+      expect(found, file).toHaveLength(2);
+      for (const v of found) expect(v).toMatch(/^no-restricted-syntax: The workers' repositories work across tenants through OperatorDb/);
+      const viaOperator = `import { OperatorDb } from '@herald/tenancy';\nexport class SomethingRepository {\n  constructor(private readonly operator: OperatorDb) {}\n}\n`;
+      expect(await violations(file, viaOperator), file).toEqual([]);
+    }
+  });
+
   it('allows @ts-expect-error (with a reason) only in type-level tests', async () => {
     const code = `// @ts-expect-error a string is not a scope\nexport const x: number = 'a';\n`;
     expect(await violations('libs/app-config/src/tenant-unit-of-work.test-d.ts', code)).toEqual([]);
