@@ -1,4 +1,4 @@
-import type { TenantScope, TenantTx, TenantUnitOfWork } from '@herald/tenancy';
+import type { OperatorDb, TenantScope, TenantTx, TenantUnitOfWork } from '@herald/tenancy';
 import type { Prisma } from '@herald/db';
 import type { ApplicationData, ApplicationRepository } from './application.repository';
 
@@ -29,4 +29,11 @@ export function repositoriesRequireATenantTransaction(
   void uow.run('tnt_x', async () => undefined);
   // The one way in: a scope from authentication, a transaction from the unit of work.
   void uow.run(scope, (open) => apps.create(open, 'app_x', data));
+}
+
+/** Operator work binds a transaction to a tenant only if OperatorDb opened it. */
+export function operatorTransactionsComeFromOperatorDb(operator: OperatorDb, raw: Prisma.TransactionClient, scope: TenantScope): void {
+  // @ts-expect-error any Prisma transaction is not an operator transaction
+  void operator.forTenant(raw, scope);
+  void operator.transaction(async (db) => operator.forTenant(db, scope));
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Db, TenantScope, TenantTx } from '@herald/tenancy';
+import type { OperatorTx, TenantScope, TenantTx } from '@herald/tenancy';
 import { newId, Prisma, PrismaService, startId } from '@herald/db';
 import type {
   BackgroundTaskData,
@@ -95,7 +95,7 @@ export class BackgroundTaskRepository {
    * otherwise (its lease ran out and another worker took it over). The lock keeps any other
    * worker from claiming it until the step commits.
    */
-  async lockForStep(tx: Db, id: string, owner: string): Promise<BackgroundTaskRow | null> {
+  async lockForStep(tx: OperatorTx, id: string, owner: string): Promise<BackgroundTaskRow | null> {
     const rows = await tx.$queryRaw<BackgroundTaskRow[]>`
       SELECT ${TASK_COLUMNS} FROM background_tasks
       WHERE id = ${id} AND lease_owner = ${owner} AND status = 'running'
@@ -104,7 +104,7 @@ export class BackgroundTaskRepository {
   }
 
   /** Records a committed step: the cursor, the progress, a renewed lease — or the end (lease released). */
-  async advance(tx: Db, id: string, update: { cursor: string; data: BackgroundTaskData; status: BackgroundTaskStatus; leaseSeconds: number }): Promise<void> {
+  async advance({ db: tx, scope }: TenantTx, id: string, update: { cursor: string; data: BackgroundTaskData; status: BackgroundTaskStatus; leaseSeconds: number }): Promise<void> {
     const running = update.status === 'running';
     await tx.$executeRaw`
       UPDATE background_tasks
@@ -112,7 +112,7 @@ export class BackgroundTaskRepository {
           lease_owner = CASE WHEN ${running} THEN lease_owner END,
           lease_until = CASE WHEN ${running} THEN now() + make_interval(secs => ${update.leaseSeconds}) END,
           updated_at = now()
-      WHERE id = ${id}`;
+      WHERE id = ${id} AND tenant_id = ${scope.tenantId}`;
   }
 
   /** Hands a task back (a worker stopping between steps): any worker may take it at once. */

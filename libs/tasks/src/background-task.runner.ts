@@ -84,7 +84,7 @@ export class BackgroundTaskRunner {
           const step = this.steps[current.task];
           const result = await step(tx, { scope: tx.scope, params: current.params as never, cursor: current.cursor, size: batchSize, now: new Date() });
           const data = addCounts(current.data, result.counts);
-          await this.tasks.advance(db, current.id, { cursor: result.cursor, data, status: result.done ? 'finished' : 'running', leaseSeconds: this.config.tasks.leaseSeconds });
+          await this.tasks.advance(tx, current.id, { cursor: result.cursor, data, status: result.done ? 'finished' : 'running', leaseSeconds: this.config.tasks.leaseSeconds });
           // The tenant hears of the end (background_task.finished) in the step that ended it.
           const finished = result.done ? await this.recordEnd(tx, current, data) : null;
           return { ...result, finished };

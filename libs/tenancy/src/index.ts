@@ -4,7 +4,7 @@ export * from './db-types';
 export * from './audit.service';
 export { AuditLogRepository } from './audit-log.repository';
 export { TenantUnitOfWork, type TenantTx } from './unit-of-work';
-export { OperatorDb } from './operator-db';
+export { OperatorDb, type OperatorTx } from './operator-db';
 export * from './tenant-keys.service';
 export { TenantKeyRepository } from './tenant-key.repository';
 export * from './tenancy.module';

@@ -4,6 +4,15 @@ import { AuditService } from './audit.service';
 import { tenantScope, type TenantScope } from './tenancy';
 import { bindTenantTx, type TenantTx } from './unit-of-work';
 
+declare const operatorTxBrand: unique symbol;
+
+/**
+ * A transaction opened by OperatorDb, not yet bound to a tenant: what operator statements that
+ * run before the tenant is known (locking a claimed task of any tenant) take. Only
+ * OperatorDb.transaction makes one.
+ */
+export type OperatorTx = Prisma.TransactionClient & { readonly [operatorTxBrand]: true };
+
 /**
  * The one operator-level access path: deliberate cross-tenant work (outbox and lane sweeps,
  * retention, key rewrap, health, the operator overview, background-task claims). Tenant
@@ -31,15 +40,15 @@ export class OperatorDb {
   }
 
   /** A transaction not bound to a tenant (e.g. claiming a task of any tenant). */
-  transaction<T>(work: (db: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(work);
+  transaction<T>(work: (db: OperatorTx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction((db) => work(db as OperatorTx));
   }
 
   /**
    * Binds an operator transaction to one tenant once the operator work knows which (a claimed
    * task's tenant, a tenant being created or re-keyed): from here on its writes are that tenant's.
    */
-  forTenant(db: Prisma.TransactionClient, scope: TenantScope): TenantTx {
+  forTenant(db: OperatorTx, scope: TenantScope): TenantTx {
     return bindTenantTx(db, scope, this.auditLog);
   }
 
