@@ -1,47 +1,49 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
-import { ForbiddenError, HeraldError, NotFoundError, UnauthorizedError } from '@herald/tenancy';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '@herald/tenancy';
 import { ACCESS_METADATA, type AccessRule } from './access.decorator';
+import { ApiKeyAuthService } from './api-key-auth.service';
 import type { AuthenticatedRequest, Principal } from './principal';
 import { RateLimiter } from './rate-limiter.service';
 
 /**
- * The global guard and the one place that decides who may call what: authenticates with
- * passport (bearer), applies the per-key rate limit and checks the route's declared rule
- * against the principal. A route that declares nothing is refused; public routes are neither
+ * The global guard and the one place that decides who may call what: authenticates the
+ * bearer token, applies the per-key rate limit and checks the route's declared rule against
+ * the principal. A route that declares nothing is refused; public routes are neither
  * authenticated nor rate-limited.
+ *
+ * Not passport: its strategies live in one process-wide registry, so a second API app in a
+ * process (tests start several) took over the first one's authentication; reading one
+ * header needs no framework.
  */
 @Injectable()
-export class AccessGuard extends AuthGuard('bearer') {
+export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
+    private readonly auth: ApiKeyAuthService,
     private readonly rateLimiter: RateLimiter,
-  ) {
-    super();
-  }
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]);
     if (rule?.access === 'public') return true;
     if (rule === undefined) throw new ForbiddenError('Route has no access rule');
-    await super.canActivate(context);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = request.user;
-    if (!principal) throw new UnauthorizedError('Missing bearer token');
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new UnauthorizedError('Missing or malformed bearer token');
+    const principal = await this.auth.authenticate(token, request.ip);
+    request.user = principal;
     // Per key, after authentication and before the scope check: refused calls count too.
     await this.rateLimiter.consume(principal);
     assertAllowed(principal, rule, request);
     return true;
   }
+}
 
-  // Passport reports failures through this hook; keep our own errors, map the rest to 401.
-  override handleRequest<TUser>(err: unknown, user: TUser): TUser {
-    if (err instanceof HeraldError) throw err;
-    if (err) throw err instanceof Error ? err : new UnauthorizedError('Authentication failed');
-    if (!user) throw new UnauthorizedError('Missing or malformed bearer token');
-    return user;
-  }
+/** The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1); undefined otherwise. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  return /^Bearer +(\S+)\s*$/i.exec(header)?.[1];
 }
 
 export function assertAllowed(principal: Principal, rule: AccessRule, request: AuthenticatedRequest): void {

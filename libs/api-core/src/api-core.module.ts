@@ -1,13 +1,11 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { createMetricsRegistry } from '@herald/observability';
 import { AccessGuard } from './access.guard';
 import { API_METRICS_REGISTRY, ApiMetrics } from './api-metrics';
 import { ApiKeyAuthService } from './api-key-auth.service';
 import { ApiKeyLookupRepository } from './api-key-lookup.repository';
 import { AuthFailureLimiter } from './auth-failure-limiter';
-import { BearerStrategy } from './bearer.strategy';
 import { HeraldErrorFilter } from './error.filter';
 import { IdempotencySealer } from './idempotency-sealer';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
@@ -19,12 +17,11 @@ import { RateLimiter } from './rate-limiter.service';
 /** HTTP kernel shared by every API feature: auth, rate limits, access rules, idempotency, error mapping, OpenAPI. */
 @Global()
 @Module({
-  imports: [PassportModule.register({ session: false }), DiscoveryModule],
+  imports: [DiscoveryModule],
   providers: [
     AuthFailureLimiter,
     ApiKeyAuthService,
     ApiKeyLookupRepository,
-    BearerStrategy,
     { provide: API_METRICS_REGISTRY, useFactory: () => createMetricsRegistry('api') },
     ApiMetrics,
     RateLimitRepository,

@@ -1,6 +1,6 @@
 /**
  * The adapters' structural types must accept the real frameworks' objects. fastify (via
- * @nestjs/platform-fastify) and @types/express (via @types/passport) are in the workspace's
+ * @nestjs/platform-fastify) and @types/express (a dev dependency) are in the workspace's
  * node_modules; the SDK itself depends on neither.
  */
 import type { RequestHandler } from 'express';
