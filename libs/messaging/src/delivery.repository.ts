@@ -3,6 +3,7 @@ import { sqlKeyRange, sqlSort, type PagePlan } from '@herald/api-core';
 import type { TenantScope, TenantTx } from '@herald/tenancy';
 import { Prisma, PrismaService } from '@herald/db';
 import type { DeliveryStatus } from './message-status';
+import type { MessageRow } from './message.repository';
 
 export interface EndpointRow {
   id: string;
@@ -18,14 +19,8 @@ export interface EndpointRow {
   updatedAt: Date;
 }
 
-export interface EndpointMessageRow {
-  id: string;
-  eventType: string;
-  eventId: string | null;
-  channels: string[];
-  tags: string[];
-  payloadEnc: Uint8Array | null;
-  createdAt: Date;
+/** A message as an endpoint's message list shows it: the message and its delivery to that endpoint. */
+export interface EndpointMessageRow extends Omit<MessageRow, 'appId'> {
   deliveryStatus: string;
   nextAttemptAt: Date | null;
 }

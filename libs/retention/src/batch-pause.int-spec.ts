@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
-import { insertMessage, openRetentionContext, type RetentionContext } from '../test/retention-harness';
+import { describe, expect, it } from 'vitest';
+import { createApplication, createEndpoint, createTenant } from '@herald/testing';
+import { insertMessage, useOwnRetentionDatabase, type RetentionContext } from '../test/retention-harness';
 
 // HERALD_RETENTION_BATCH_PAUSE_MS: the worker sleeps between full batches so a large purge
 // leaves the machine to live traffic in between. Own database: retention sees every tenant.
 describe('retention batch pause', () => {
-  let db: { url: string; name: string };
   let ctx: RetentionContext;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    ctx = await openRetentionContext(testConfig({ DATABASE_URL: db.url, HERALD_RETENTION_BATCH_SIZE: '2', HERALD_RETENTION_BATCH_PAUSE_MS: '400' }));
-  });
-  afterAll(async () => {
-    await ctx?.close();
-    if (db) await dropTestDatabase(db.name);
-  });
+  useOwnRetentionDatabase({ HERALD_RETENTION_BATCH_SIZE: '2', HERALD_RETENTION_BATCH_PAUSE_MS: '400' }, (opened) => (ctx = opened));
 
   it('pauses after every full batch and still purges everything', async () => {
     const { scope } = await createTenant(ctx.services);

@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DecryptionError, openForTenant } from '@herald/crypto';
 import { NotFoundError, TenantKeyRepository, TenantKeysService } from '@herald/tenancy';
-import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
-import { insertAttempt, insertMessage, openRetentionContext, shredTenant, type RetentionContext } from '../test/retention-harness';
+import { createApplication, createEndpoint, createTenant } from '@herald/testing';
+import { insertAttempt, insertMessage, openRetentionContext, useOwnRetentionDatabase, shredTenant, type RetentionContext } from '../test/retention-harness';
 
 // The retention run in here walks every tenant of its database, so the file has its own.
 describe('crypto-shredding on tenant deletion', () => {
-  let db: { url: string; name: string };
   let ctx: RetentionContext;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    ctx = await openRetentionContext(testConfig({ DATABASE_URL: db.url }));
-  });
-
-  afterAll(async () => {
-    await ctx?.close();
-    if (db) await dropTestDatabase(db.name);
-  });
+  useOwnRetentionDatabase({}, (opened) => (ctx = opened));
 
   it('makes the tenant data unreadable at once for every process, then retention removes the rows', async () => {
     const { scope } = await createTenant(ctx.services);

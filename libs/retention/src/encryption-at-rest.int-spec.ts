@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplication, createEndpoint, createOperationalEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
-import { insertAttempt, insertMessage, openRetentionContext, type RetentionContext } from '../test/retention-harness';
+import { describe, expect, it } from 'vitest';
+import { createApplication, createEndpoint, createOperationalEndpoint, createTenant } from '@herald/testing';
+import { insertAttempt, insertMessage, useOwnRetentionDatabase, type RetentionContext } from '../test/retention-harness';
 
 interface ColumnRef {
   table: string;
@@ -12,18 +12,8 @@ interface ColumnRef {
 // "The database alone never reveals a payload or a secret": write every kind of confidential
 // value the way the services do, then search every textual and binary column of every table.
 describe('encryption at rest', () => {
-  let db: { url: string; name: string };
   let ctx: RetentionContext;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    ctx = await openRetentionContext(testConfig({ DATABASE_URL: db.url }));
-  });
-
-  afterAll(async () => {
-    await ctx?.close();
-    if (db) await dropTestDatabase(db.name);
-  });
+  useOwnRetentionDatabase({}, (opened) => (ctx = opened));
 
   async function columns(): Promise<ColumnRef[]> {
     return ctx.prisma.$queryRaw<ColumnRef[]>`

@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TenantScope } from '@herald/tenancy';
-import { createApplication, createEndpoint, createTenant, createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
-import { auditEntries, insertAttempt, insertMessage, openRetentionContext, setPolicy, shredTenant, type RetentionContext } from '../test/retention-harness';
+import { createApplication, createEndpoint, createTenant } from '@herald/testing';
+import { auditEntries, insertAttempt, insertMessage, openRetentionContext, useOwnRetentionDatabase, setPolicy, shredTenant, type RetentionContext } from '../test/retention-harness';
 
 // Retention runs across every tenant of a database, so this file has a database of its own.
 describe('RetentionService', () => {
-  let db: { url: string; name: string };
   let ctx: RetentionContext;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
     // A tiny batch size makes every phase loop over several batches.
-    ctx = await openRetentionContext(testConfig({ DATABASE_URL: db.url, HERALD_RETENTION_BATCH_SIZE: '2', HERALD_DEFAULT_PAYLOAD_RETENTION_DAYS: '90' }));
-  });
-
-  afterAll(async () => {
-    await ctx?.close();
-    if (db) await dropTestDatabase(db.name);
-  });
+  useOwnRetentionDatabase({ HERALD_RETENTION_BATCH_SIZE: '2', HERALD_DEFAULT_PAYLOAD_RETENTION_DAYS: '90' }, (opened) => (ctx = opened));
 
   const payloadOf = async (id: string) => (await ctx.prisma.message.findUnique({ where: { id }, select: { payloadEnc: true } }))?.payloadEnc ?? null;
   const messageExists = async (id: string) => (await ctx.prisma.message.count({ where: { id } })) === 1;

@@ -4,7 +4,8 @@ import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { AuditService, TenancyModule, TenantKeysService, TenantProvisioningService, type TenantScope } from '@herald/tenancy';
 import { DbModule, newId, PrismaService } from '@herald/db';
 import { DataRetentionModule, KeyRewrapService, RetentionService } from '../src';
-import type { Services } from '@herald/testing';
+import { createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';
+import { afterAll, beforeAll } from 'vitest';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -18,6 +19,25 @@ export interface RetentionContext {
   rewrap: KeyRewrapService;
   services: Services;
   close(): Promise<void>;
+}
+
+/**
+ * For a spec file: a database of its own (a retention run walks every tenant of its database,
+ * so specs do not share one) and a retention context on it with `env`, handed to `opened`
+ * before the tests run; both are closed and dropped after them.
+ */
+export function useOwnRetentionDatabase(env: Record<string, string>, opened: (ctx: RetentionContext) => void): void {
+  let db: { url: string; name: string } | undefined;
+  let ctx: RetentionContext | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ctx = await openRetentionContext(testConfig({ DATABASE_URL: db.url, ...env }));
+    opened(ctx);
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    if (db) await dropTestDatabase(db.name);
+  });
 }
 
 /** Retention's services wired as in the worker and the CLI (no queue), on `config`'s database. */
