@@ -42,9 +42,18 @@ export async function createApiApp(config: HeraldConfig, options: CreateApiAppOp
   // Herald's own JSON-only parser (UTF-8, depth, size) replaces Nest's and Fastify's.
   installJsonBodyParser(adapter.getInstance(), { maxInFlightBytes: config.api.maxInFlightBodyBytes, waitMs: config.api.bodyWaitMs });
   installBodyLimit(adapter.getInstance(), config.api.maxPayloadBytes);
+  // Stopping: a request already running when the stop began is answered, then its keep-alive
+  // connection closes. Without this, close() waited for those connections' keep-alive timeout,
+  // past the shutdown deadline (exit 1 after 30 s on every stop under traffic).
+  let closing = false;
+  adapter.getInstance().addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   // Every response names its request id, so a client can quote it and operators find the logs.
   adapter.getInstance().addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
+    if (closing) void reply.header('connection', 'close');
     done(null, payload);
   });
   if (traced) {

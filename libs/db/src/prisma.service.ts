@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
@@ -11,7 +11,7 @@ import { hotStatementName, type HotStatement } from './hot-sql';
  * (tools/eslint/tenancy-rules.mjs).
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   /** The connection pool Prisma's adapter uses; hot statements run on it directly. */
   private readonly pool: Pool;
 
@@ -42,7 +42,12 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     await this.$queryRaw`SELECT 1`;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Last, after Nest's destroy hooks (the dispatcher's drain records its attempts there) and
+   * after the HTTP server has closed (requests still running when SIGTERM came finish first):
+   * an ended pool cannot reconnect, as Prisma alone would.
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
     await this.pool.end();
   }
