@@ -44,6 +44,11 @@ export interface ClaimResult {
    * the byte budget cut the claim. Fewer than asked means the lane has nothing more due now.
    */
   available: Map<string, number>;
+  /**
+   * Lanes (endpoint ids) whose claim other dispatchers' leases cut short (the fleet-wide cap):
+   * they still have due deliveries, which free up as those dispatchers finish them.
+   */
+  capped: Set<string>;
 }
 
 /** A lane with pending deliveries and when the earliest comes due. */
@@ -122,6 +127,7 @@ interface ClaimRow {
   trace_parent: string | null;
   next_due_at: Date | null;
   available: number | null;
+  capped: boolean | null;
 }
 
 /**
@@ -165,10 +171,10 @@ export class DeliveryLaneRepository {
    */
   async claim(leaseMs: number, maxBytes: number, requests: ClaimRequest[]): Promise<ClaimResult> {
     const owner = this.owner;
-    if (requests.length === 0) return { claimed: [], nextDue: new Map(), available: new Map() };
+    if (requests.length === 0) return { claimed: [], nextDue: new Map(), available: new Map(), capped: new Set() };
     const rows = await this.db.hot(hotSql<ClaimRow>`/* hot:claim */
       WITH req AS (
-        SELECT r.tenant_id, r.endpoint_id, r.ord,
+        SELECT r.tenant_id, r.endpoint_id, r.ord, r.n AS want,
                -- Other dispatchers' live leases count against the cap. They are the lane's oldest due
                -- rows (claims go in due order), so looking at the front is enough and stays cheap.
                LEAST(r.n, GREATEST(0, r.cap - (
@@ -203,22 +209,25 @@ export class DeliveryLaneRepository {
       )
       SELECT 'd' AS kind, c.id, c.tenant_id, c.app_id, c.message_id, c.endpoint_id, c.attempt_count, c.trigger_type,
              m.payload_enc, m.payload_size, m.raw_content_type, m.event_id, m.event_type, m.created_at AS message_created_at, m.trace_parent, NULL::timestamptz AS next_due_at,
-             NULL::int AS available
+             NULL::int AS available, NULL::boolean AS capped
       FROM claimed c JOIN messages m ON m.id = c.message_id AND m.tenant_id = c.tenant_id
       UNION ALL
       SELECT 'l', NULL, r.tenant_id, NULL, NULL, r.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
              (SELECT x.next_attempt_at FROM deliveries x
               WHERE x.endpoint_id = r.endpoint_id AND x.status = 'pending' AND x.next_attempt_at > now()
               ORDER BY x.next_attempt_at LIMIT 1),
-             (SELECT count(*) FROM picked p WHERE p.ord = r.ord)::int
+             (SELECT count(*) FROM picked p WHERE p.ord = r.ord)::int,
+             r.n < r.want
       FROM req r`);
     const claimed: ClaimedDelivery[] = [];
     const nextDue = new Map<string, Date | null>();
     const available = new Map<string, number>();
+    const capped = new Set<string>();
     for (const r of rows) {
       if (r.kind === 'l') {
         nextDue.set(r.endpoint_id, r.next_due_at);
         available.set(r.endpoint_id, r.available ?? 0);
+        if (r.capped) capped.add(r.endpoint_id);
         continue;
       }
       claimed.push({
@@ -238,7 +247,7 @@ export class DeliveryLaneRepository {
         traceParent: r.trace_parent,
       });
     }
-    return { claimed, nextDue, available };
+    return { claimed, nextDue, available, capped };
   }
 
   /**

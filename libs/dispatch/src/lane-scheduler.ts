@@ -14,6 +14,8 @@ const SKIP_BATCH = 1_000;
 /** A claim that failed (PostgreSQL away) is tried again after this, doubling to the cap. */
 const CLAIM_RETRY_MS = 250;
 const CLAIM_RETRY_MAX_MS = 5_000;
+/** A lane whose claim the fleet-wide cap cut short asks again this soon (its deliveries are still due). */
+const FLEET_CAP_RETRY_MS = 100;
 /** A lease outlasts the delivery timeout by this much: time to record the attempt. */
 export const LEASE_MARGIN_MS = 5_000;
 /** After this many failed sends in a row, a lane claims nothing more until the circuit state is recorded. */
@@ -483,7 +485,7 @@ export class LaneScheduler {
     };
     const claimRequests: ClaimRequest[] = asked.map(({ lane, count }) => ({ tenantId: lane.tenantId, endpointId: lane.endpointId, count, cap: 2 * (lane.context?.maxInFlight ?? count) }));
     try {
-      const { claimed, nextDue, available } = await this.repository.claim(this.leaseMs, bytesFree, claimRequests);
+      const { claimed, nextDue, available, capped } = await this.repository.claim(this.leaseMs, bytesFree, claimRequests);
       release();
       this.claimRetryMs = 0;
       if (this.stopping) {
@@ -507,10 +509,12 @@ export class LaneScheduler {
       for (const { lane, count, gen } of asked) {
         // The lane gave less than asked: nothing more is due now (or it is locked by another
         // dispatcher, which sends it). Idle until a wake-up or the next due time. (Cut short
-        // by the byte budget instead, it stays due.)
+        // by the byte budget instead, it stays due.) Cut short by other dispatchers' leases
+        // (the fleet-wide cap), it is still due: ask again shortly, not at the next sweep.
         const had = available.get(lane.endpointId) ?? 0;
         if (had >= count || (got.get(lane) ?? 0) < had) continue;
         if (lane.gen === gen) lane.due = false;
+        if (capped.has(lane.endpointId)) this.setTimer(lane, Date.now() + FLEET_CAP_RETRY_MS);
         const next = nextDue.get(lane.endpointId);
         if (next) this.setTimer(lane, next.getTime());
       }
