@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { answerFrameworkError, drainLimitBytes, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH, type AuthenticatedRequest } from '@herald/api-core';
+import { answerFrameworkError, DEPENDENCY_RETRY_AFTER_SECONDS, drainLimitBytes, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH, type AuthenticatedRequest } from '@herald/api-core';
 import type { HeraldConfig } from '@herald/config';
 import { activeTracing, annotateActiveSpan, createLogger, nameRequestSpan, PinoNestLogger, SpanAttr, tracedServerFactory } from '@herald/observability';
 import type { DestinationStream } from 'pino';
@@ -34,7 +34,8 @@ export async function createApiApp(config: HeraldConfig, options: CreateApiAppOp
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // Requests that arrive while the server stops get a 503 in the API's shape (below), not Fastify's.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // Malformed URLs and over-long path parameters, in the API's error shape.
     frameworkErrors: answerFrameworkError,
@@ -49,6 +50,14 @@ export async function createApiApp(config: HeraldConfig, options: CreateApiAppOp
   adapter.getInstance().addHook('preClose', (done) => {
     closing = true;
     done();
+  });
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    void reply
+      .code(503)
+      .header('retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS))
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify({ code: 'service_unavailable', detail: `The server is stopping, retry later (request ${request.id})` }));
   });
   // Every response names its request id, so a client can quote it and operators find the logs.
   adapter.getInstance().addHook('onSend', (request, reply, payload, done) => {
