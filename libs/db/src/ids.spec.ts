@@ -1,7 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { idPattern, ksuid, newId, startId } from './ids';
+import { randomBytes } from 'node:crypto';
+import { base62Words, idPattern, ksuid, newId, startId } from './ids';
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** The plain BigInt arithmetic the word version replaced: the reference it must equal. */
+function referenceBase62(value: bigint): string {
+  let n = value;
+  let out = '';
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  return out.padStart(27, '0');
+}
+function decode(id: string): bigint {
+  let v = 0n;
+  for (const c of id.slice(id.indexOf('_') + 1)) v = v * 62n + BigInt(ALPHABET.indexOf(c));
+  return v;
+}
+const wordsOf = (v: bigint): number[] => [128n, 96n, 64n, 32n, 0n].map((shift) => Number((v >> shift) & 0xffff_ffffn));
 
 describe('ids', () => {
+  it('spell a 160-bit number exactly as BigInt division does', () => {
+    const values = [0n, 1n, 61n, 62n, (1n << 160n) - 1n, 1n << 128n, (1n << 118n) - 1n];
+    for (let i = 0; i < 2_000; i += 1) values.push(BigInt(`0x${randomBytes(20).toString('hex')}`));
+    for (const v of values) expect(base62Words(wordsOf(v)), v.toString(16)).toBe(referenceBase62(v));
+  });
+
+  it('hold the seconds since the KSUID epoch, then the milliseconds, then 118 random bits', () => {
+    for (const iso of ['2024-01-01T00:00:00.000Z', '2025-03-04T05:06:07.890Z', '2026-12-05T23:59:59.999Z']) {
+      const ms = Date.parse(iso);
+      const v = decode(newId('msg', new Date(ms)));
+      expect(v >> 128n).toBe(BigInt(Math.floor(ms / 1000) - 1_400_000_000));
+      expect((v >> 118n) & 0x3ffn).toBe(BigInt(ms % 1000));
+    }
+    // The random part is random: two ids of one millisecond differ below the time bits.
+    const at = new Date('2024-06-01T12:00:00.123Z');
+    expect(decode(newId('msg', at)) & ((1n << 118n) - 1n)).not.toBe(decode(newId('msg', at)) & ((1n << 118n) - 1n));
+  });
+
   it('are prefixed, 27-character base62 and unique', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newId('msg')));
     expect(ids.size).toBe(1000);
