@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { answerFrameworkError, DEPENDENCY_RETRY_AFTER_SECONDS, drainLimitBytes, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH, type AuthenticatedRequest } from '@herald/api-core';
+import { answerFrameworkError, DEPENDENCY_RETRY_AFTER_SECONDS, drainLimitBytes, errorResponse, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH, sendErrorResponse, type AuthenticatedRequest } from '@herald/api-core';
+import { ServiceUnavailableError } from '@herald/tenancy';
 import type { HeraldConfig } from '@herald/config';
 import { activeTracing, annotateActiveSpan, createLogger, nameRequestSpan, PinoNestLogger, SpanAttr, tracedServerFactory } from '@herald/observability';
 import type { DestinationStream } from 'pino';
@@ -53,11 +54,8 @@ export async function createApiApp(config: HeraldConfig, options: CreateApiAppOp
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
-    void reply
-      .code(503)
-      .header('retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS))
-      .header('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify({ code: 'service_unavailable', detail: `The server is stopping, retry later (request ${request.id})` }));
+    const stopping = new ServiceUnavailableError(`The server is stopping, retry later (request ${request.id})`, 'service_unavailable', DEPENDENCY_RETRY_AFTER_SECONDS);
+    sendErrorResponse(request, reply, errorResponse(stopping, request.id));
   });
   // Every response names its request id, so a client can quote it and operators find the logs.
   adapter.getInstance().addHook('onSend', (request, reply, payload, done) => {

@@ -149,6 +149,12 @@ export function answerFrameworkError(error: FastifyLikeError, request: FastifyRe
   } else {
     response = errorResponse(error, String(request.id));
   }
+  sendErrorResponse(request, reply, response);
+}
+
+/** Writes an error response straight to the reply: for Fastify hooks and framework errors, which Nest's filter never sees. */
+export function sendErrorResponse(request: FastifyRequest, reply: FastifyReply, response: ErrorResponse): void {
+  for (const [name, value] of Object.entries(response.headers)) void reply.header(name, value);
   void reply.code(response.status).header('x-request-id', request.id).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(response.body));
 }
 
