@@ -22,9 +22,12 @@ export const TENANT_SCOPE_CALL = {
     'Only authentication, OperatorDb and job/task decoding create a tenant scope (tools/eslint/tenancy-rules.mjs): take a TenantScope or RequestContext from the caller instead.',
 };
 
+/** A constructor parameter typed PrismaService (plain or namespace-qualified). */
+const INJECTS_PRISMA_SERVICE =
+  "MethodDefinition[kind='constructor'] :matches(TSTypeReference[typeName.name='PrismaService'], TSTypeReference[typeName.right.name='PrismaService'])";
+
 export const PRISMA_IN_SERVICE = {
-  selector:
-    "MethodDefinition[kind='constructor'] :matches(TSTypeReference[typeName.name='PrismaService'], TSTypeReference[typeName.right.name='PrismaService'])",
+  selector: INJECTS_PRISMA_SERVICE,
   message:
     'Services do not inject PrismaService: open tenant work with TenantUnitOfWork, cross-tenant work with OperatorDb, and keep queries in repositories.',
 };
@@ -35,8 +38,7 @@ export const TX_CLIENT_IN_SERVICE = {
 };
 
 export const PRISMA_IN_WORKER = {
-  selector:
-    "MethodDefinition[kind='constructor'] :matches(TSTypeReference[typeName.name='PrismaService'], TSTypeReference[typeName.right.name='PrismaService'])",
+  selector: INJECTS_PRISMA_SERVICE,
   message: "The workers' repositories work across tenants through OperatorDb (inject it and use its client), the one operator access path.",
 };
 
