@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { OperatorDb, DATA_KEY_CACHE_TTL_MS, KEY_CACHE_SWEEP_MS, TenantKeysService, type TenantScope } from '@herald/tenancy';
 import type { CircuitState } from '@herald/deliveries';
-import { PrismaService } from '@herald/db';
+import { hotSql, PrismaService } from '@herald/db';
 import { parseSigningSecret, type SigningKey } from '@herald/signing';
 
 /** Everything about an endpoint that a delivery needs, decrypted and parsed. */
@@ -29,6 +29,31 @@ export interface EndpointContext {
   /** Custom headers, decrypted. */
   headers: Record<string, string>;
   sendSvixHeaders: boolean;
+}
+
+interface EndpointRow {
+  id: string;
+  app_id: string;
+  uid: string | null;
+  url: string;
+  disabled: boolean;
+  failing_since: Date | null;
+  throttle_rate: number | null;
+  max_in_flight: number | null;
+  circuit_state: CircuitState;
+  circuit_probe_at: Date | null;
+  app_uid: string | null;
+  app_throttle_rate: number | null;
+  app_kind: string;
+  tenant_throttle_rate: number | null;
+  send_svix_headers: boolean;
+  /** Parallel arrays, null when the endpoint has none. */
+  secret_ids: string[] | null;
+  secret_kinds: string[] | null;
+  secret_encs: Buffer[] | null;
+  secret_expires: (Date | null)[] | null;
+  header_names: string[] | null;
+  header_values: Buffer[] | null;
 }
 
 /** How long a process may use what it read: endpoint edits reach deliveries within this. */
@@ -109,55 +134,59 @@ export class EndpointContextRepository implements OnModuleDestroy {
     clearInterval(this.sweeper);
   }
 
+  /**
+   * One hot statement (it runs for every busy endpoint every second): the endpoint, its
+   * application, the tenant's settings, its live secrets (newest first) and its headers.
+   */
   private async read(scope: TenantScope, endpointId: string): Promise<EndpointContext | null> {
-    const now = new Date();
-    const [endpoint, settings] = await Promise.all([
-      this.db.endpoint.findFirst({
-        where: { id: endpointId, tenantId: scope.tenantId },
-        select: {
-          id: true,
-          appId: true,
-          uid: true,
-          url: true,
-          disabled: true,
-          failingSince: true,
-          throttleRate: true,
-          maxInFlight: true,
-          circuitState: true,
-          circuitProbeAt: true,
-          application: { select: { uid: true, throttleRate: true, kind: true } },
-          secrets: { where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, select: { id: true, kind: true, secretEnc: true, expiresAt: true }, orderBy: { createdAt: 'desc' } },
-          headers: { select: { name: true, valueEnc: true } },
-        },
-      }),
-      this.db.tenantSettings.findUnique({
-        where: { tenantId: scope.tenantId },
-        select: { throttleRate: true, sendSvixHeaders: true },
-      }),
-    ]);
+    const [endpoint] = await this.db.hot(hotSql<EndpointRow>`/* hot:endpoint_context */
+      SELECT e.id, e.app_id, e.uid, e.url, e.disabled, e.failing_since, e.throttle_rate, e.max_in_flight, e.circuit_state, e.circuit_probe_at,
+             a.uid AS app_uid, a.throttle_rate AS app_throttle_rate, a.kind AS app_kind,
+             ts.throttle_rate AS tenant_throttle_rate, COALESCE(ts.send_svix_headers, false) AS send_svix_headers,
+             s.ids AS secret_ids, s.kinds AS secret_kinds, s.encs AS secret_encs, s.expires AS secret_expires,
+             h.names AS header_names, h.values AS header_values
+      FROM endpoints e
+      JOIN applications a ON a.id = e.app_id AND a.tenant_id = e.tenant_id
+      LEFT JOIN tenant_settings ts ON ts.tenant_id = e.tenant_id
+      CROSS JOIN LATERAL (
+        SELECT array_agg(x.id ORDER BY x.created_at DESC) AS ids, array_agg(x.kind ORDER BY x.created_at DESC) AS kinds,
+               array_agg(x.secret_enc ORDER BY x.created_at DESC) AS encs, array_agg(x.expires_at ORDER BY x.created_at DESC) AS expires
+        FROM endpoint_secrets x
+        WHERE x.endpoint_id = e.id AND x.tenant_id = e.tenant_id AND (x.expires_at IS NULL OR x.expires_at > now())
+      ) s
+      CROSS JOIN LATERAL (
+        SELECT array_agg(y.name) AS names, array_agg(y.value_enc) AS values
+        FROM endpoint_headers y WHERE y.endpoint_id = e.id AND y.tenant_id = e.tenant_id
+      ) h
+      WHERE e.id = ${endpointId} AND e.tenant_id = ${scope.tenantId}`);
     if (!endpoint) return null;
+    const secretIds = endpoint.secret_ids ?? [];
     const keys = await Promise.all(
-      endpoint.secrets.map(async (s) => ({ expiresAt: s.expiresAt ? s.expiresAt.getTime() : null, key: await this.signingKey(scope, s) })),
+      secretIds.map(async (id, i) => {
+        const expiresAt = endpoint.secret_expires?.[i] ?? null;
+        return { expiresAt: expiresAt ? expiresAt.getTime() : null, key: await this.signingKey(scope, { id, kind: endpoint.secret_kinds?.[i] as string, secretEnc: endpoint.secret_encs?.[i] as Uint8Array }) };
+      }),
     );
     const headers: Record<string, string> = {};
-    for (const h of endpoint.headers) headers[h.name.toLowerCase()] = await this.keys.decryptString(scope, h.valueEnc);
+    const headerNames = endpoint.header_names ?? [];
+    for (let i = 0; i < headerNames.length; i++) headers[(headerNames[i] as string).toLowerCase()] = await this.keys.decryptString(scope, endpoint.header_values?.[i] as Uint8Array);
     return {
       id: endpoint.id,
       tenantId: scope.tenantId,
-      appId: endpoint.appId,
-      appUid: endpoint.application.uid,
+      appId: endpoint.app_id,
+      appUid: endpoint.app_uid,
       uid: endpoint.uid,
       url: endpoint.url,
       disabled: endpoint.disabled,
-      failingSince: endpoint.failingSince,
-      maxInFlight: endpoint.maxInFlight ?? this.config.delivery.endpointMaxInFlight,
-      circuit: { state: endpoint.circuitState as CircuitState, probeAt: endpoint.circuitProbeAt },
-      operational: endpoint.application.kind === 'operational',
+      failingSince: endpoint.failing_since,
+      maxInFlight: endpoint.max_in_flight ?? this.config.delivery.endpointMaxInFlight,
+      circuit: { state: endpoint.circuit_state, probeAt: endpoint.circuit_probe_at },
+      operational: endpoint.app_kind === 'operational',
       loadedAt: Date.now(),
-      throttleRate: endpoint.throttleRate ?? endpoint.application.throttleRate ?? settings?.throttleRate ?? null,
+      throttleRate: endpoint.throttle_rate ?? endpoint.app_throttle_rate ?? endpoint.tenant_throttle_rate ?? null,
       keys,
       headers,
-      sendSvixHeaders: settings?.sendSvixHeaders ?? false,
+      sendSvixHeaders: endpoint.send_svix_headers,
     };
   }
 

@@ -75,6 +75,17 @@ describe('HttpDeliveryClient', () => {
     expect(result.body.length).toBe(64 * 1024);
   });
 
+  it('stops reading past the read cap: the connection is dropped, the stored part kept, the status stands', async () => {
+    receiver.setHandler(() => ({ status: 200, body: 'y'.repeat(512 * 1024) }));
+    const capped = client({ maxStoredBytes: 1024, maxReadBytes: 64 * 1024 });
+    const result = await capped.send({ url: receiver.url, headers: {}, body });
+    expect(result).toMatchObject({ status: 200, ok: true, truncated: true });
+    expect(result.body.toString()).toBe('y'.repeat(1024));
+    // The client is usable afterwards (a new connection replaces the dropped one).
+    receiver.setHandler(() => ({ status: 200, body: 'ok' }));
+    expect(await capped.send({ url: receiver.url, headers: {}, body })).toMatchObject({ status: 200, ok: true });
+  });
+
   it('reports Retry-After and connection errors', async () => {
     receiver.setHandler(() => ({ status: 429, headers: { 'retry-after': '7' } }));
     expect(await client().send({ url: receiver.url, headers: {}, body })).toMatchObject({ status: 429, retryAfterMs: 7000 });
