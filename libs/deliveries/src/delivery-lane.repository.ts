@@ -415,6 +415,9 @@ export class DeliveryLaneRepository {
                     ${e.map((s) => s.failsAfter)}::int[], ${e.map((s) => iso(s.firstFailAfter))}::timestamptz[])
           AS s(id, tenant_id, succeeded, fails_after, first_fail)
         JOIN endpoints e ON e.id = s.id AND e.tenant_id = s.tenant_id
+        -- Successes on a healthy endpoint change nothing: its row is neither locked nor written
+        -- (a batch racing a concurrent one that fails reads as if it came first).
+        WHERE NOT (s.fails_after = 0 AND e.consecutive_failures = 0 AND e.circuit_state = 'closed' AND e.failing_since IS NULL)
         -- Concurrent batches for one endpoint add up instead of overwriting each other.
         FOR UPDATE OF e
       ), next AS (
