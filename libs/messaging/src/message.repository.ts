@@ -209,7 +209,6 @@ export class MessageRepository {
    * key), each message is retried alone so only the culprit sees the error.
    */
   private async insertBatch(items: IngestItem[]): Promise<IngestResult[]> {
-    if (items.length === 1) return this.insertEach(items);
     const rows = items.map(({ scope, message: m, deliveries }) => ({
       id: m.id,
       tenant_id: scope.tenantId,
@@ -248,8 +247,9 @@ export class MessageRepository {
           RETURNING 1
         )
         SELECT id FROM msg`);
-    } catch {
-      // Deliberately not rethrown: each message is retried alone and reports its own error.
+    } catch (error) {
+      // A message alone reports its own error; in a batch each is retried alone, so only the culprit sees one.
+      if (items.length === 1) return [{ error }];
       return this.insertEach(items);
     }
     const ok = new Set(inserted.map((r) => r.id));
