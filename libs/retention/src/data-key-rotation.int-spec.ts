@@ -53,6 +53,29 @@ describe('tenant data keys rotate before their encryption limit', () => {
     for (const s of sealed) expect(await reader.decryptString(scope, s)).toMatch(/^p\d+$/);
   });
 
+  it('reads a tenant\'s keys once for many concurrent callers, and never caches a read an eviction overtook', async () => {
+    const { scope } = await createTenant(ctx.services);
+    const sealed = await ctx.keys.encrypt(scope, 'shared');
+    const repository = new TenantKeyRepository(ctx.prisma);
+    let reads = 0;
+    const wrappedKeys = repository.wrappedKeys.bind(repository);
+    repository.wrappedKeys = (s) => {
+      reads += 1;
+      return wrappedKeys(s);
+    };
+    const keys = new TenantKeysService(repository, ctx.config);
+    const opened = await Promise.all(Array.from({ length: 50 }, () => keys.decryptString(scope, sealed)));
+    expect(opened.every((t) => t === 'shared')).toBe(true);
+    expect(reads).toBe(1);
+    // Evicted (say, shredded) while a read is in flight: that read answers its callers but fills no cache.
+    keys.evict(scope.tenantId);
+    const during = keys.decryptString(scope, sealed);
+    keys.evict(scope.tenantId);
+    expect(await during).toBe('shared');
+    expect(keys.holdsKeyOf(scope.tenantId)).toBe(false);
+    expect(reads).toBe(2);
+  });
+
   it('refuses, in the database, to shred the active key while retired keys remain', async () => {
     const { scope } = await createTenant(ctx.services);
     const keys = limited();

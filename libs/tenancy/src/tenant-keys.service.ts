@@ -45,6 +45,10 @@ export class TenantKeysService implements OnModuleDestroy {
   /** Encryptions this process reserved and may still spend, per tenant, under one key version. */
   private readonly reservations = new Map<string, { version: number; remaining: number }>();
   private readonly reserving = new Map<string, Promise<void>>();
+  /** Key reads in flight, per tenant (shared by everyone who asks meanwhile). */
+  private readonly loading = new Map<string, Promise<TenantKeys>>();
+  /** Bumped by every eviction: a read that started before one does not fill the cache. */
+  private generation = 0;
   private readonly sweeper = setInterval(() => this.sweep(), KEY_CACHE_SWEEP_MS).unref();
 
   constructor(
@@ -70,7 +74,7 @@ export class TenantKeysService implements OnModuleDestroy {
     let key = keys.byVersion.get(version);
     if (!key) {
       // Another process rotated the key since this one read it.
-      this.cache.delete(scope.tenantId);
+      this.forgetKeys(scope.tenantId);
       key = (await this.dataKeys(scope)).byVersion.get(version);
     }
     if (!key) throw new DecryptionError(`version ${version} of the tenant's data key does not exist`);
@@ -83,8 +87,15 @@ export class TenantKeysService implements OnModuleDestroy {
 
   /** Forget a tenant's keys now (crypto-shredding, key rotation). */
   evict(tenantId: string): void {
-    this.cache.delete(tenantId);
+    this.forgetKeys(tenantId);
     this.reservations.delete(tenantId);
+  }
+
+  /** Drops the tenant's cached keys and any read of them in flight: the next use reads them anew. */
+  private forgetKeys(tenantId: string): void {
+    this.generation += 1;
+    this.loading.delete(tenantId);
+    this.cache.delete(tenantId);
   }
 
   /** Whether this process holds the tenant's unwrapped key in memory (tests, diagnostics). */
@@ -109,7 +120,7 @@ export class TenantKeysService implements OnModuleDestroy {
       if (reservation && reservation.remaining > 0) {
         let key = (await this.dataKeys(scope)).byVersion.get(reservation.version);
         if (!key) {
-          this.cache.delete(scope.tenantId);
+          this.forgetKeys(scope.tenantId);
           key = (await this.dataKeys(scope)).byVersion.get(reservation.version);
         }
         // Re-checked after the await: another caller may have spent the last one meanwhile.
@@ -165,18 +176,37 @@ export class TenantKeysService implements OnModuleDestroy {
     this.evict(scope.tenantId);
   }
 
-  private async dataKeys(scope: TenantScope): Promise<TenantKeys> {
-    const now = Date.now();
+  /**
+   * The tenant's unwrapped keys. One read per tenant at a time: when the cached entry expires
+   * under load, the hundreds of attempts and requests that ask meanwhile share that read
+   * instead of each sending its own.
+   */
+  private dataKeys(scope: TenantScope): Promise<TenantKeys> {
     const hit = this.cache.get(scope.tenantId);
-    if (hit && hit.expiresAt > now) return hit;
+    if (hit && hit.expiresAt > Date.now()) return Promise.resolve(hit);
+    const loading = this.loading.get(scope.tenantId);
+    if (loading) return loading;
+    const generation = this.generation;
+    const load = this.loadKeys(scope, generation).finally(() => {
+      if (this.loading.get(scope.tenantId) === load) this.loading.delete(scope.tenantId);
+    });
+    this.loading.set(scope.tenantId, load);
+    return load;
+  }
+
+  private async loadKeys(scope: TenantScope, generation: number): Promise<TenantKeys> {
+    const now = Date.now();
     const tenant = await this.keys.wrappedKeys(scope);
     if (!tenant?.dataKeyWrapped) throw new NotFoundError('Tenant');
     const byVersion = new Map<number, Buffer>();
     tenant.retiredDataKeysWrapped.forEach((wrapped, i) => byVersion.set(i + 1, this.keyRing.unwrap(Buffer.from(wrapped), scope.tenantId, i + 1)));
     byVersion.set(tenant.dataKeyVersion, this.keyRing.unwrap(Buffer.from(tenant.dataKeyWrapped), scope.tenantId, tenant.dataKeyVersion));
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
     const entry = { byVersion, expiresAt: now + DATA_KEY_CACHE_TTL_MS - KEY_CACHE_SWEEP_MS };
-    this.cache.set(scope.tenantId, entry);
+    // Keys evicted while this read ran (shredded, rotated) are not cached from it.
+    if (generation === this.generation) {
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(scope.tenantId, entry);
+    }
     return entry;
   }
 }
