@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     // Dispatcher processes (they share the work through PostgreSQL claims, as replicas do).
     dispatchers: { type: 'string', default: '1' },
     'api-node-args': { type: 'string', default: '--max-old-space-size=160 --max-semi-space-size=32' },
+    // Extra settings for every Herald process, e.g. `--service-env HERALD_ENDPOINT_MAX_IN_FLIGHT=20` (repeatable).
+    'service-env': { type: 'string', multiple: true, default: [] },
     'keep-db': { type: 'boolean', default: false },
     server: { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
@@ -95,6 +97,11 @@ async function main(): Promise<void> {
     // The fairness phase's dead endpoints time out at this; healthy phases never reach it.
     deliveryTimeoutMs: FAIRNESS.timeoutMs,
   });
+  for (const setting of args['service-env']) {
+    const eq = setting.indexOf('=');
+    if (eq <= 0) throw new Error(`--service-env wants NAME=VALUE, got ${setting}`);
+    env[setting.slice(0, eq)] = setting.slice(eq + 1);
+  }
   // Node 20 refuses --cpu-prof in NODE_OPTIONS: pass it on the command line.
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(logDir, 'profiles')}`] : [];
   group.start('api', appEntry('api'), env, [...profile, ...args['api-node-args'].split(' ').filter(Boolean)]);
