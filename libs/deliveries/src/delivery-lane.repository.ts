@@ -223,6 +223,9 @@ export class DeliveryLaneRepository {
     const nextDue = new Map<string, Date | null>();
     const available = new Map<string, number>();
     const capped = new Set<string>();
+    // A message's deliveries in one claim (a fan-out) share one payload buffer, so the
+    // dispatcher opens it once (DispatchService keys its decryptions by that buffer).
+    const payloads = new Map<string, Uint8Array | null>();
     for (const r of rows) {
       if (r.kind === 'l') {
         nextDue.set(r.endpoint_id, r.next_due_at);
@@ -238,7 +241,7 @@ export class DeliveryLaneRepository {
         endpointId: r.endpoint_id,
         attemptCount: r.attempt_count ?? 0,
         triggerType: (r.trigger_type ?? 0) as TriggerType,
-        payloadEnc: r.payload_enc,
+        payloadEnc: sharedPayload(payloads, r.message_id as string, r.payload_enc),
         payloadSize: r.payload_size ?? 0,
         rawContentType: r.raw_content_type,
         eventId: r.event_id,
@@ -455,6 +458,13 @@ export class DeliveryLaneRepository {
       .filter((r) => r.from_state !== r.to_state)
       .map((r) => ({ tenantId: r.tenant_id, endpointId: r.id, appId: r.app_id, from: r.from_state, to: r.to_state, consecutiveFailures: r.failures, probeAt: r.probe_at }));
   }
+}
+
+function sharedPayload(payloads: Map<string, Uint8Array | null>, messageId: string, payload: Uint8Array | null): Uint8Array | null {
+  const seen = payloads.get(messageId);
+  if (seen !== undefined) return seen;
+  payloads.set(messageId, payload);
+  return payload;
 }
 
 interface EndpointStreak {

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryLaneRepository } from '@herald/deliveries';
+import { TenantKeysService } from '@herald/tenancy';
+import { createApplication, createEndpoint, createTenant, startWebhookReceiver, type WebhookReceiver } from '@herald/testing';
+import { DispatchService } from '../src';
+import { EndpointContextRepository } from '../src/endpoint-context.repository';
+import { startDispatchHarness, type DispatchHarness } from './harness';
+
+// A message fanned out to several endpoints and claimed in one go is fetched with one payload
+// buffer and decrypted once for all its deliveries; each endpoint still gets the exact bytes.
+describe('fan-out payloads', () => {
+  let h: DispatchHarness;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    h = await startDispatchHarness();
+    await h.sweep.stop();
+    await h.scheduler.stop(1_000);
+    receiver = await startWebhookReceiver();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await h?.close();
+  });
+
+  it('shares one ciphertext per message in a claim and opens it once', async () => {
+    const { scope } = await createTenant(h.services);
+    const app = await createApplication(h.services, scope);
+    const endpoints = await Promise.all([0, 1, 2].map((i) => createEndpoint(h.services, scope, app.id, { url: `${receiver.url}/fan${i}` })));
+    const first = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 1 }, { wake: false });
+    const second = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 2 }, { wake: false });
+
+    const { claimed } = await h.app.get(DeliveryLaneRepository, { strict: false }).claim(30_000, 1 << 20, endpoints.map((e) => ({ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 })));
+    expect(claimed).toHaveLength(6);
+    const byMessage = (id: string) => claimed.filter((d) => d.messageId === id);
+    expect(new Set(byMessage(first.messageId).map((d) => d.payloadEnc)).size).toBe(1);
+    expect(new Set(byMessage(second.messageId).map((d) => d.payloadEnc)).size).toBe(1);
+    expect(byMessage(first.messageId)[0]!.payloadEnc).not.toBe(byMessage(second.messageId)[0]!.payloadEnc);
+
+    const contexts = h.app.get(EndpointContextRepository, { strict: false });
+    // Loaded first: reading an endpoint decrypts its signing secret, which is not what is counted.
+    const context = new Map(await Promise.all(endpoints.map(async (e) => [e.id, (await contexts.get(scope, e.id))!] as const)));
+    const keys = h.app.get(TenantKeysService, { strict: false });
+    const decrypt = keys.decrypt.bind(keys);
+    let decrypted = 0;
+    keys.decrypt = (s, sealed) => {
+      decrypted += 1;
+      return decrypt(s, sealed);
+    };
+    const dispatch = h.app.get(DispatchService, { strict: false });
+    const sent = await Promise.all(claimed.map((d) => dispatch.send(d, context.get(d.endpointId)!)));
+    keys.decrypt = decrypt;
+    expect(sent.every((s) => s.result.ok)).toBe(true);
+    expect(decrypted).toBe(2);
+    for (const s of sent) s.span.end();
+    const bodies = receiver.requests.map((r) => JSON.parse(r.body) as { n: number });
+    expect(bodies.map((b) => b.n).sort()).toEqual([1, 1, 1, 2, 2, 2]);
+  });
+});
