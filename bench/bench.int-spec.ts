@@ -26,6 +26,11 @@ describe('npm run bench -- --smoke', () => {
       for (const field of ['deliveries_per_s', 'raw_http_per_s', 'ingest_per_s', 'fanout_deliveries_per_s', 'drain_deliveries_per_s']) {
         expect(result[field], field).toBeGreaterThan(0);
       }
+      // The ceiling is measured twice (start and end) and the ratios use their mean.
+      const samples = result['raw_http_samples'] as number[];
+      expect(samples).toHaveLength(2);
+      expect(result['raw_http_per_s']).toBe(Math.round((samples[0]! + samples[1]!) / 2));
+      expect(result['ratio_drain_to_raw']).toBeCloseTo((result['drain_deliveries_per_s'] as number) / (result['raw_http_per_s'] as number), 3);
       const paced = Object.entries(result).filter(([k]) => k.startsWith('paced_'));
       expect(paced.length).toBeGreaterThan(0);
       for (const [, p] of paced) {
