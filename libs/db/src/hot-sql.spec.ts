@@ -24,6 +24,14 @@ describe('hotSql', () => {
     expect(other.name).not.toBe(statement('a', 'b').name);
   });
 
+  it('leaves a plan=each statement unnamed (planned on every call), labelled by its marker', () => {
+    const s = hotSql`/* hot:record plan=each */ UPDATE t SET x = ${1}`;
+    expect(s.name).toBeUndefined();
+    expect(s.label).toBe('record');
+    expect(hotStatementName(s.text)).toBeUndefined();
+    expect(statement('a', 'b').label).toBe('find_it');
+  });
+
   it('refuses a statement without a marker', () => {
     expect(() => hotSql`SELECT ${1}`).toThrow(/hot:name/);
     expect(hotStatementName('SELECT 1')).toBeUndefined();

@@ -33,7 +33,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       const result = await this.pool.query({ name: statement.name, text: statement.text, values: statement.values });
       return result.rows as R[];
     } catch (err) {
-      throw new PostgresQueryError(statement.name, err);
+      throw new PostgresQueryError(statement.label, err);
     }
   }
 

@@ -383,7 +383,7 @@ export class DeliveryLaneRepository {
     // One statement, one round trip, atomic. A delivery already 'success' stays so (a late
     // duplicate's failure must not reopen it); a delivery another dispatcher claimed meanwhile
     // (its lease expired under us) keeps that claim.
-    const rows = await queryHot(db, hotSql<{ id: string; tenant_id: string; app_id: string; from_state: CircuitState; to_state: CircuitState; failures: number; probe_at: Date | null }>`/* hot:record */
+    const rows = await queryHot(db, hotSql<{ id: string; tenant_id: string; app_id: string; from_state: CircuitState; to_state: CircuitState; failures: number; probe_at: Date | null }>`/* hot:record plan=each */
       WITH new_attempts AS (
         INSERT INTO attempts (id, tenant_id, app_id, message_id, endpoint_id, delivery_id, url, status, response_status,
                               response_enc, duration_ms, trigger_type, error, created_at)
