@@ -4,7 +4,7 @@ import { TenantKeysService } from '@herald/tenancy';
 import { createApplication, createEndpoint, createTenant, startWebhookReceiver, type WebhookReceiver } from '@herald/testing';
 import { DispatchService } from '../src';
 import { EndpointContextRepository } from '../src/endpoint-context.repository';
-import { startDispatchHarness, type DispatchHarness } from './harness';
+import { startIdleDispatchHarness, type DispatchHarness } from './harness';
 
 // A message fanned out to several endpoints and claimed in one go is fetched with one payload
 // buffer and decrypted once for all its deliveries; each endpoint still gets the exact bytes.
@@ -13,9 +13,7 @@ describe('fan-out payloads', () => {
   let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    h = await startDispatchHarness();
-    await h.sweep.stop();
-    await h.scheduler.stop(1_000);
+    h = await startIdleDispatchHarness();
     receiver = await startWebhookReceiver();
   });
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryLaneRepository } from '@herald/deliveries';
 import { OperatorDb } from '@herald/tenancy';
 import { createApplication, createEndpoint, createTenant } from '@herald/testing';
-import { startDispatchHarness, type DispatchHarness } from './harness';
+import { startIdleDispatchHarness, type DispatchHarness } from './harness';
 
 // Two dispatchers on one endpoint: together they lease at most the fleet-wide cap. The one that
 // is cut short must learn that the lane still has due work (it asks again shortly), not read
@@ -11,10 +11,7 @@ describe('fleet-wide cap between dispatchers', () => {
   let h: DispatchHarness;
 
   beforeAll(async () => {
-    h = await startDispatchHarness();
-    // The repositories are driven by hand here: the harness's own dispatcher claims nothing.
-    await h.sweep.stop();
-    await h.scheduler.stop(1_000);
+    h = await startIdleDispatchHarness();
   });
   afterAll(async () => {
     await h?.close();

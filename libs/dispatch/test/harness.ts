@@ -39,6 +39,17 @@ export interface DispatchHarness {
 }
 
 /**
+ * The harness with its own dispatcher stopped (no sweep, no scheduler): for specs that drive
+ * the repositories and services by hand, so nothing claims or sends behind their back.
+ */
+export async function startIdleDispatchHarness(env: Record<string, string> = {}): Promise<DispatchHarness> {
+  const h = await startDispatchHarness(env);
+  await h.sweep.stop();
+  await h.scheduler.stop(1_000);
+  return h;
+}
+
+/**
  * The dispatcher (DispatchModule with its real dependencies) against a database and a Redis
  * prefix of its own: the lane sweep reads every tenant's deliveries, so sharing the run's
  * database would make it deliver other test files' messages.

@@ -3,7 +3,7 @@ import { DeliveryLaneRepository, type ClaimedDelivery, type DispatchWrite } from
 import { OperatorDb, tenantScope } from '@herald/tenancy';
 import { newId } from '@herald/db';
 import { createApplication, createEndpoint, createTenant } from '@herald/testing';
-import { startDispatchHarness, type DispatchHarness } from './harness';
+import { startIdleDispatchHarness, type DispatchHarness } from './harness';
 
 // Recording attempts: concurrent batches' failures add up on the endpoint's streak; a batch
 // of successes on a healthy endpoint neither locks nor writes its row (two batches in flight
@@ -12,9 +12,7 @@ describe('recording attempts', () => {
   let h: DispatchHarness;
 
   beforeAll(async () => {
-    h = await startDispatchHarness();
-    await h.sweep.stop();
-    await h.scheduler.stop(1_000);
+    h = await startIdleDispatchHarness();
   });
   afterAll(async () => {
     await h?.close();
