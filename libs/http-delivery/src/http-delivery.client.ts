@@ -158,7 +158,6 @@ class DeliveryExchange implements Dispatcher.DispatchHandler {
   private readonly timer: NodeJS.Timeout;
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
-  private timedOut = false;
   private status = 0;
   private retryAfterMs: number | undefined;
   private readonly chunks: Buffer[] = [];
@@ -209,11 +208,11 @@ class DeliveryExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.settle(this.timedOut ? timeoutError(this.timeoutMs) : classify(err));
+    // After the budget ran out this is the abort it asked for: already settled as a timeout.
+    this.settle(classify(err));
   }
 
   private onTimeout(): void {
-    this.timedOut = true;
     this.settle(timeoutError(this.timeoutMs));
     this.controller?.abort(new DeliveryTimeoutError(this.timeoutMs));
   }
