@@ -21,6 +21,25 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([[1], [2, 3, 4], [5]]);
   });
 
+  it('with a linger, a batch that ends does not cut short the linger of items that arrived meanwhile', async () => {
+    const batches: number[][] = [];
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        await tick(100);
+        return items;
+      },
+      { maxSize: 10, maxInFlight: 1, lingerMs: 100 },
+    );
+    const first = group.submit(1); // lingers until ~100 ms, runs until ~200 ms
+    await tick(150);
+    const second = group.submit(2); // arrives while [1] runs: lingers until ~250 ms
+    await tick(70);
+    const third = group.submit(3); // arrives after [1] ended, within [2]'s linger
+    expect(await Promise.all([first, second, third])).toEqual([1, 2, 3]);
+    expect(batches).toEqual([[1], [2, 3]]);
+  });
+
   it("rejects every caller of a failed batch and keeps going", async () => {
     let calls = 0;
     const group = new GroupCommit<number, number>(

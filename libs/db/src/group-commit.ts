@@ -8,9 +8,9 @@ interface Waiting<I, O> {
  * Group commit: concurrent callers' writes share one statement (and one transaction commit).
  * While fewer than `maxInFlight` batches run, a submitted item starts a batch at once (no
  * added latency when the API is quiet) — or, with `lingerMs`, after waiting that long for
- * company (callers that do not wait on the result, like the dispatcher's records, trade a few
- * milliseconds for far fewer statements); under load, items wait for a free slot and go
- * together, up to `maxSize` per batch. Each caller's promise settles with its own result only
+ * company, which a batch ending meanwhile does not cut short (callers that do not wait on the result,
+ * like the dispatcher's records, trade a few milliseconds for far fewer statements); under
+ * load, items wait for a free slot and go together, up to `maxSize` per batch. Each caller's promise settles with its own result only
  * after its batch committed.
  */
 export class GroupCommit<I, O> {
@@ -56,7 +56,9 @@ export class GroupCommit<I, O> {
       this.inFlight += 1;
       void this.execute(batch).finally(() => {
         this.inFlight -= 1;
-        this.pump();
+        // Items whose linger (or microtask) is still pending go when it ends, with the company
+        // they gathered; going now would cut a linger short and send them nearly alone.
+        if (!this.scheduled) this.pump();
       });
     }
     if (this.waiting.length === 0 && this.inFlight === 0 && !this.scheduled) {

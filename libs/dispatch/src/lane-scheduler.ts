@@ -18,6 +18,13 @@ const CLAIM_RETRY_MAX_MS = 5_000;
 const FLEET_CAP_RETRY_MS = 100;
 /** A lease outlasts the delivery timeout by this much: time to record the attempt. */
 export const LEASE_MARGIN_MS = 5_000;
+/**
+ * Slot-fulls a lane may hold claimed ahead of its requests while the process's hold budget has
+ * room for that depth in every active lane: a lone busy endpoint then claims ~2 slot-fulls per
+ * statement instead of ~1 (each claim is planned by PostgreSQL on every call). With many
+ * active lanes it falls to one slot-full, so no lane's buffer crowds another out of claims.
+ */
+const MAX_BUFFER_DEPTH = 3;
 /** After this many failed sends in a row, a lane claims nothing more until the circuit state is recorded. */
 const LOCAL_FAILURE_PAUSE_MS = 1_000;
 
@@ -31,7 +38,7 @@ interface Lane extends LaneRef {
   /** Requests in flight (the endpoint's slots). */
   inFlight: number;
   /** Claimed and waiting for a slot: sent the moment one frees, with no claim in between. */
-  buffer: ClaimedDelivery[];
+  buffer: Buffered[];
   /** Requested in claims not yet answered. */
   reserved: number;
   /** Failed sends in a row, known before they are recorded. */
@@ -48,6 +55,12 @@ interface Lane extends LaneRef {
   blockedUntil: number;
   timer: NodeJS.Timeout | undefined;
   timerAt: number;
+}
+
+interface Buffered {
+  delivery: ClaimedDelivery;
+  /** Latest start (ms epoch) that leaves its lease a timeout and the record's margin. */
+  sendBy: number;
 }
 
 interface TenantQueue {
@@ -87,6 +100,8 @@ export class LaneScheduler {
   /** Byte budgets handed to claims not yet answered. */
   private bytesReserved = 0;
   private claimsInFlight = 0;
+  /** Slot-fulls each lane may buffer ahead (1..MAX_BUFFER_DEPTH), set every claim round. */
+  private bufferDepth = 1;
   private pumpScheduled = false;
   private claimRetryMs = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -111,8 +126,9 @@ export class LaneScheduler {
     // keys and decrypted headers beyond the data key's lifetime in memory: it reloads when due.
     endpoints.onSweep(() => this.dropStaleContexts());
     this.failureThreshold = config.delivery.circuit.failureThreshold;
-    // A buffered delivery waits at most one timeout for its slot, then has a timeout of its own;
-    // the margin covers recording it. A dead dispatcher's deliveries are due again when it ends.
+    // A buffered delivery waits at most one timeout for its slot (later, it is handed back
+    // unsent), then has a timeout of its own; the margin covers recording it. A dead
+    // dispatcher's deliveries are due again when it ends.
     this.leaseMs = 2 * config.delivery.timeoutMs + LEASE_MARGIN_MS;
     metrics.bindScheduler(() => this.snapshot());
   }
@@ -253,6 +269,8 @@ export class LaneScheduler {
   private startBuffered(): void {
     if (this.stopping) return;
     const tenants = [...this.tenants.values()];
+    const now = Date.now();
+    const expired: { lane: Lane; deliveries: ClaimedDelivery[] }[] = [];
     for (let progress = true; progress && this.inFlight < this.slots; ) {
       progress = false;
       for (const tenant of tenants) {
@@ -261,7 +279,10 @@ export class LaneScheduler {
         const n = tenant.lanes.length;
         for (let i = 0; i < n; i++) {
           const lane = tenant.lanes[(tenant.cursor + i) % n] as Lane;
-          if (lane.buffer.length === 0 || !lane.context || lane.inFlight >= lane.context.maxInFlight || lane.blockedUntil > Date.now()) continue;
+          if (lane.buffer.length === 0 || !lane.context || lane.inFlight >= lane.context.maxInFlight || lane.blockedUntil > now) continue;
+          const stale = this.takeExpired(lane, now);
+          if (stale.length > 0) expired.push({ lane, deliveries: stale });
+          if (lane.buffer.length === 0) continue;
           tenant.cursor = (tenant.cursor + i + 1) % n;
           this.start(lane, this.unbuffer(lane), false);
           progress = true;
@@ -269,6 +290,29 @@ export class LaneScheduler {
         }
       }
     }
+    for (const { lane, deliveries } of expired) void this.handBack(lane, deliveries);
+  }
+
+  /**
+   * Takes the lane's buffered deliveries that waited so long for a slot that their lease would
+   * end before the attempt is recorded (an endpoint that turned slow). They are in claim order,
+   * so the expired ones are at the front.
+   */
+  private takeExpired(lane: Lane, now: number): ClaimedDelivery[] {
+    let k = 0;
+    while (k < lane.buffer.length && (lane.buffer[k] as Buffered).sendBy < now) k += 1;
+    if (k === 0) return [];
+    const taken = lane.buffer.splice(0, k).map((b) => b.delivery);
+    lane.tenant.held -= k;
+    this.held -= k;
+    for (const d of taken) this.bytesHeld -= d.payloadSize;
+    return taken;
+  }
+
+  /** Hands unsent deliveries back and claims the lane again once they are claimable. */
+  private async handBack(lane: Lane, deliveries: ClaimedDelivery[]): Promise<void> {
+    await this.giveBack(deliveries);
+    this.wake([lane]);
   }
 
   /** One claim round: decide what to claim from which lanes, and claim it. */
@@ -286,6 +330,7 @@ export class LaneScheduler {
     const tenants = [...order.slice(start), ...order.slice(0, start)].filter((t) => t.lanes.some((l) => l.due));
     if (tenants.length === 0) return;
     this.tenantCursor = (start + 1) % order.length;
+    this.bufferDepth = this.depthFor(tenants);
 
     const requests = new Map<Lane, number>();
     const requested = new Map<TenantQueue, number>();
@@ -310,6 +355,21 @@ export class LaneScheduler {
     }
     if (requests.size === 0) return;
     void this.claim(requests, bytesFree);
+  }
+
+  /**
+   * How many slot-fulls each lane may buffer: as many as the hold budget (twice the slots)
+   * gives every lane that is due or busy, counting its slots too, up to MAX_BUFFER_DEPTH.
+   */
+  private depthFor(tenants: TenantQueue[]): number {
+    let slotsWanted = 0;
+    for (const tenant of tenants) {
+      for (const lane of tenant.lanes) {
+        if (lane.due || lane.inFlight > 0 || lane.buffer.length > 0) slotsWanted += lane.context?.maxInFlight ?? 1;
+      }
+    }
+    const depth = Math.floor((2 * this.slots) / Math.max(1, slotsWanted)) - 1;
+    return Math.max(1, Math.min(MAX_BUFFER_DEPTH, depth));
   }
 
   /** The tenant's next lane (in turn) that can take a delivery now; starts what a lane needs first. */
@@ -359,15 +419,17 @@ export class LaneScheduler {
   }
 
   /**
-   * How many more deliveries the lane may take: its slots free, plus one slot-full of buffer.
-   * A lane with more than half a slot-full waiting claims nothing yet: refilling in bulk keeps
-   * claims to one statement per many deliveries, and the buffer covers the claim's round trip.
+   * How many more deliveries the lane may take: its slots free, plus `bufferDepth` slot-fulls
+   * of buffer. A lane with more than half its buffer waiting claims nothing yet: refilling in
+   * bulk keeps claims to one statement per many deliveries, and the buffer covers the claim's
+   * round trip.
    */
   private laneRoom(lane: Lane, now: number): number {
     const context = lane.context;
     if (!context) return 0;
-    if (lane.buffer.length + lane.reserved > context.maxInFlight / 2) return 0;
-    let room = 2 * context.maxInFlight - lane.inFlight - lane.buffer.length - lane.reserved;
+    const ahead = this.bufferDepth * context.maxInFlight;
+    if (lane.buffer.length + lane.reserved > ahead / 2) return 0;
+    let room = context.maxInFlight + ahead - lane.inFlight - lane.buffer.length - lane.reserved;
     // A rate-limited lane claims only what it may send now (no buffer beyond the grant).
     if (context.throttleRate) room = Math.min(room, lane.grantExpiresAt > now ? lane.granted - lane.buffer.length - lane.reserved : 0);
     return room;
@@ -483,6 +545,7 @@ export class LaneScheduler {
         this.held -= count;
       }
     };
+    const sendBy = Date.now() + this.leaseMs - this.config.delivery.timeoutMs - LEASE_MARGIN_MS;
     const claimRequests: ClaimRequest[] = asked.map(({ lane, count }) => ({ tenantId: lane.tenantId, endpointId: lane.endpointId, count, cap: 2 * (lane.context?.maxInFlight ?? count) }));
     try {
       const { claimed, nextDue, available, capped } = await this.repository.claim(this.leaseMs, bytesFree, claimRequests);
@@ -499,7 +562,7 @@ export class LaneScheduler {
         if (!lane) continue;
         got.set(lane, (got.get(lane) ?? 0) + 1);
         if (lane.context?.throttleRate) lane.granted = Math.max(0, lane.granted - 1);
-        lane.buffer.push(delivery);
+        lane.buffer.push({ delivery, sendBy });
         lane.tenant.held += 1;
         this.held += 1;
         this.bytesHeld += delivery.payloadSize;
@@ -533,7 +596,7 @@ export class LaneScheduler {
   }
 
   private unbuffer(lane: Lane): ClaimedDelivery {
-    const delivery = lane.buffer.shift() as ClaimedDelivery;
+    const { delivery } = lane.buffer.shift() as Buffered;
     lane.tenant.held -= 1;
     this.held -= 1;
     return delivery;
@@ -541,7 +604,7 @@ export class LaneScheduler {
 
   /** Empties a lane's buffer (circuit opened, endpoint disabled, shutdown). */
   private takeBuffer(lane: Lane): ClaimedDelivery[] {
-    const taken = lane.buffer.splice(0);
+    const taken = lane.buffer.splice(0).map((b) => b.delivery);
     lane.tenant.held -= taken.length;
     this.held -= taken.length;
     for (const d of taken) this.bytesHeld -= d.payloadSize;
