@@ -139,14 +139,17 @@ describe('web UI in Chromium', () => {
     }
     await api?.close();
     await receiver?.close();
-    const redis = createRedis(api.config.redis.connection);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
+    // Only what beforeAll got to start: a missing Chromium stops it before the API exists.
+    if (api) {
+      const redis = createRedis(api.config.redis.connection);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      await redis.quit();
+    }
     if (db) await dropTestDatabase(db.name);
   });
 
