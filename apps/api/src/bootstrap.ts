@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { answerFrameworkError, DEPENDENCY_RETRY_AFTER_SECONDS, drainLimitBytes, errorResponse, installBodyLimit, installJsonBodyParser, MAX_PATH_PARAM_LENGTH, sendErrorResponse, type AuthenticatedRequest } from '@herald/api-core';
+import { answerFrameworkError, DEPENDENCY_RETRY_AFTER_SECONDS, drainLimitBytes, errorResponse, installBodyLimit, installIdempotency, installJsonBodyParser, MAX_PATH_PARAM_LENGTH, sendErrorResponse, type AuthenticatedRequest } from '@herald/api-core';
 import { ServiceUnavailableError } from '@herald/tenancy';
 import type { HeraldConfig } from '@herald/config';
 import { activeTracing, annotateActiveSpan, createLogger, nameRequestSpan, PinoNestLogger, SpanAttr, tracedServerFactory } from '@herald/observability';
@@ -44,6 +44,8 @@ export async function createApiApp(config: HeraldConfig, options: CreateApiAppOp
   // Herald's own JSON-only parser (UTF-8, depth, size) replaces Nest's and Fastify's.
   installJsonBodyParser(adapter.getInstance(), { maxInFlightBytes: config.api.maxInFlightBodyBytes, waitMs: config.api.bodyWaitMs });
   installBodyLimit(adapter.getInstance(), config.api.maxPayloadBytes);
+  // Responses to requests with an Idempotency-Key are kept as they are sent (IdempotencyGuard).
+  installIdempotency(adapter.getInstance());
   // Stopping: a request already running when the stop began is answered, then its keep-alive
   // connection closes. Without this, close() waited for those connections' keep-alive timeout,
   // past the shutdown deadline (exit 1 after 30 s on every stop under traffic).

@@ -1,7 +1,5 @@
-import type { CallHandler, ExecutionContext } from '@nestjs/common';
-import { from, lastValueFrom, throwError } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyInterceptor, IdempotencyRepository, IdempotencySealer } from '@herald/api-core';
+import { IdempotencyGuard, IdempotencyRepository, IdempotencySealer, IdempotentReplay } from '@herald/api-core';
 import { PrismaService } from '@herald/db';
 import { startTestApi, type TestApi } from './harness';
 
@@ -151,24 +149,20 @@ describe('Idempotency-Key on POST', () => {
   it('renews the lease while the first request still runs, so a retry meanwhile gets 409, not a second run', async () => {
     const { tenantId } = await api.createTenant();
     const lease = { leaseMs: 300, renewEveryMs: 100 };
-    const interceptor = new IdempotencyInterceptor(api.app.get(IdempotencyRepository), api.app.get(IdempotencySealer), lease);
-    const request = { method: 'POST', url: '/api/v1/slow', body: { a: 1 }, headers: { 'idempotency-key': 'slow' }, user: { kind: 'api_key', keyId: 'key_x', tenantId, scopes: ['all'] }, id: 'req-slow' };
-    const reply = { statusCode: 201, sent: false, status: () => reply, header: () => reply };
-    const context = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ExecutionContext;
-    let runs = 0;
-    const slow: CallHandler = {
-      handle: () => {
-        runs += 1;
-        return from(new Promise((resolve) => setTimeout(() => resolve({ done: runs }), 1_200)));
-      },
-    };
-    const first = lastValueFrom(interceptor.intercept(context, slow));
+    const guard = new IdempotencyGuard(api.app.get(IdempotencyRepository), api.app.get(IdempotencySealer), lease);
+    const key = '/api/v1/slow\nslow';
+    const first = await guard.claim(tenantId, key, 'h');
     // Well past several lease lengths, the first request still holds the key.
     await new Promise((resolve) => setTimeout(resolve, 800));
-    await expect(lastValueFrom(interceptor.intercept(context, slow))).rejects.toMatchObject({ code: 'idempotency_in_progress' });
-    expect(await first).toEqual({ done: 1 });
-    expect(await lastValueFrom(interceptor.intercept(context, slow))).toEqual({ done: 1 });
-    expect(runs).toBe(1);
+    await expect(guard.claim(tenantId, key, 'h')).rejects.toMatchObject({ code: 'idempotency_in_progress' });
+    await first.finish(201, { done: 1 });
+    // Once it finished, a retry gets its response.
+    const replay = await guard.claim(tenantId, key, 'h').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(replay).toBeInstanceOf(IdempotentReplay);
+    expect(replay).toMatchObject({ status: 201, body: { done: 1 } });
   });
 
   it('ignores and overwrites an expired record', async () => {
@@ -186,13 +180,26 @@ describe('Idempotency-Key on POST', () => {
 
   it('does not keep 5xx responses, so the client can retry', async () => {
     const { tenantId } = await api.createTenant();
-    const interceptor = new IdempotencyInterceptor(api.app.get(IdempotencyRepository), api.app.get(IdempotencySealer));
-    const request = { method: 'POST', url: '/api/v1/anything', body: { a: 1 }, headers: { 'idempotency-key': 'boom' }, user: { kind: 'api_key', keyId: 'key_x', tenantId, scopes: ['all'] }, id: 'req-boom' };
-    const reply = { statusCode: 201, sent: false };
-    const context = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ExecutionContext;
-    const failing: CallHandler = { handle: () => throwError(() => new Error('database exploded')) };
-    await expect(lastValueFrom(interceptor.intercept(context, failing))).rejects.toThrow('database exploded');
+    const guard = new IdempotencyGuard(api.app.get(IdempotencyRepository), api.app.get(IdempotencySealer));
+    const claim = await guard.claim(tenantId, '/api/v1/anything\nboom', 'h');
+    expect(await prisma.idempotencyRecord.count({ where: { tenantId } })).toBe(1);
+    await claim.finish(500, { code: 'internal_error', detail: 'Internal error' });
     expect(await prisma.idempotencyRecord.count({ where: { tenantId } })).toBe(0);
+    // The retry runs.
+    const retry = await guard.claim(tenantId, '/api/v1/anything\nboom', 'h');
+    await retry.finish(201, { id: 'x' });
+    expect(await prisma.idempotencyRecord.count({ where: { tenantId, responseStatus: 201 } })).toBe(1);
+  });
+
+  it('keeps the error of a keyed request that fails validation, and replays it', async () => {
+    const { apiKey, tenantId } = await api.createTenant();
+    const bad = await post(apiKey, { name: 42 }, 'invalid');
+    expect(bad.status).toBe(422);
+    const again = await post(apiKey, { name: 'fine now' }, 'invalid');
+    expect(again.status).toBe(422);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(bad.body);
+    expect(await keysNamed(tenantId, 'fine now')).toBe(0);
   });
 
   it('deletes the kept response of a message create when the message content is expunged (it holds the payload)', async () => {

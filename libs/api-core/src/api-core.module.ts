@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { createMetricsRegistry } from '@herald/observability';
 import { AccessGuard } from './access.guard';
 import { API_METRICS_REGISTRY, ApiMetrics } from './api-metrics';
@@ -8,7 +8,7 @@ import { ApiKeyLookupRepository } from './api-key-lookup.repository';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { HeraldErrorFilter } from './error.filter';
 import { IdempotencySealer } from './idempotency-sealer';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyGuard } from './idempotency.guard';
 import { IdempotencyRepository } from './idempotency.repository';
 import { OpenApiBuilder } from './openapi.builder';
 import { RateLimitRepository } from './rate-limit.repository';
@@ -29,8 +29,9 @@ import { RateLimiter } from './rate-limiter.service';
     IdempotencyRepository,
     IdempotencySealer,
     OpenApiBuilder,
+    // In this order: the idempotency guard needs the caller AccessGuard names.
     { provide: APP_GUARD, useClass: AccessGuard },
-    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    { provide: APP_GUARD, useClass: IdempotencyGuard },
     { provide: APP_FILTER, useClass: HeraldErrorFilter },
   ],
   exports: [ApiKeyAuthService, API_METRICS_REGISTRY, ApiMetrics, IdempotencyRepository, OpenApiBuilder],

@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, NotFoundException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HeraldError, ServiceUnavailableError, ValidationError } from '@herald/tenancy';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { IDEMPOTENT_REPLAYED_HEADER, IdempotentReplay } from './idempotency.guard';
 
 export interface ErrorResponse {
   status: number;
@@ -43,6 +44,10 @@ export class HeraldErrorFilter implements ExceptionFilter {
 
 /** How an error is answered (status, Svix-shaped body, extra headers); also used to record idempotent replies. */
 export function errorResponse(exception: unknown, requestId: string): ErrorResponse {
+  // Not an error: the response kept for an Idempotency-Key, answered again as it was.
+  if (exception instanceof IdempotentReplay) {
+    return { status: exception.status, body: exception.body, headers: { [IDEMPOTENT_REPLAYED_HEADER]: 'true' } };
+  }
   if (exception instanceof ValidationError) {
     return { status: 422, body: { detail: exception.issues }, headers: {} };
   }

@@ -8,7 +8,7 @@ export * from './body-limit';
 export * from './api-operation.decorator';
 export * from './cidr';
 export * from './error.filter';
-export * from './idempotency.interceptor';
+export * from './idempotency.guard';
 export * from './idempotency.repository';
 export * from './idempotency-sealer';
 export * from './input.schemas';
