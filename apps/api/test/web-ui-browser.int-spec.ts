@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedis } from '@herald/queue';
-import { createTestDatabase, dropTestDatabase, singleRedisUrl, startWebhookReceiver, TEST_ADMIN_TOKEN, TEST_MASTER_KEYS, type WebhookReceiver } from '@herald/testing';
+import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, singleRedisUrl, startWebhookReceiver, TEST_ADMIN_TOKEN, TEST_MASTER_KEYS, type WebhookReceiver } from '@herald/testing';
 import { CHROMIUM, launchBrowser, seriousViolations, type Browser, type TrackedPage } from './browser';
 import { startTestApi, type TestApi } from './harness';
 
@@ -142,12 +142,7 @@ describe('web UI in Chromium', () => {
     // Only what beforeAll got to start: a missing Chromium stops it before the API exists.
     if (api) {
       const redis = createRedis(api.config.redis.connection);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteRedisPrefix(redis, prefix);
       await redis.quit();
     }
     if (db) await dropTestDatabase(db.name);

@@ -11,6 +11,7 @@ import {
   createEndpoint,
   createTenant,
   createTestDatabase,
+  deleteRedisPrefix,
   dropTestDatabase,
   singleRedisUrl,
   startWebhookReceiver,
@@ -55,12 +56,7 @@ describe('dispatcher process: SIGKILL mid-flight', () => {
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     const redis = createRedis(testConfig().redis.connection);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteRedisPrefix(redis, prefix);
     await redis.quit();
     await prisma?.$disconnect();
     await receiver?.close();

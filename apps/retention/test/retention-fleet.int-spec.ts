@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { HeraldConfig } from '@herald/config';
 import { createRedis, type RedisClient } from '@herald/queue';
 import { RetentionLifecycleService, RetentionProcessor } from '@herald/retention';
-import { createTestDatabase, dropTestDatabase, testConfig } from '@herald/testing';
+import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, testConfig } from '@herald/testing';
 import { RetentionModule } from '../src/retention.module';
 
 const EVERY_MS = 3_000;
@@ -25,16 +25,7 @@ describe('retention fleet: two workers, one run per period', () => {
   const runs: { worker: number; jobId: string; at: number }[] = [];
   const prefix = `${inject('queuePrefix')}-retention-fleet-${randomBytes(4).toString('hex')}`;
 
-  const wipePrefix = async (): Promise<number> => {
-    let cursor = '0';
-    let deleted = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  };
+  const wipePrefix = (): Promise<number> => deleteRedisPrefix(redis, prefix);
 
   beforeAll(async () => {
     // A database of its own: a retention run reads every tenant.

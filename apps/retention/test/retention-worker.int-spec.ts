@@ -11,7 +11,7 @@ import { AuditService, TenantKeysService, TenantProvisioningService } from '@her
 import { newId, PrismaService } from '@herald/db';
 import { createRedis, JOB_RETENTION_RUN, RETENTION_QUEUE, type RetentionJobData } from '@herald/queue';
 import { RETENTION_SCHEDULER_ID, type RetentionRunSummary } from '@herald/retention';
-import { createApplication, createTenant, createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';
+import { createApplication, createTenant, createTestDatabase, deleteRedisPrefix, dropTestDatabase, testConfig, type Services } from '@herald/testing';
 import { MetricsServer } from '@herald/observability';
 import { RetentionModule } from '../src/retention.module';
 
@@ -59,12 +59,7 @@ describe('retention process wiring: job scheduler, worker, /metrics', () => {
     await app?.close();
     // This test's queue keys (scheduler, jobs, heartbeat) go with it.
     const redis = createRedis(testConfig().redis.connection);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteRedisPrefix(redis, prefix);
     await redis.quit();
     if (db) await dropTestDatabase(db.name);
   });

@@ -3,23 +3,7 @@ import type { Registry } from 'prom-client';
 import type { TenantScope } from '@herald/tenancy';
 import { createApplication, createEndpoint, createOperationalEndpoint, createTenant, startWebhookReceiver, type WebhookReceiver } from '@herald/testing';
 import { DISPATCHER_METRICS_REGISTRY } from '../src';
-import { startDispatchHarness, type DispatchHarness } from './harness';
-
-/** A receiver that answers after `delayMs` and records how many requests it held at once. */
-async function slowReceiver(delayMs: number): Promise<WebhookReceiver & { maxConcurrent: () => number }> {
-  let current = 0;
-  let max = 0;
-  const r = await startWebhookReceiver({
-    handler: async () => {
-      current += 1;
-      max = Math.max(max, current);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      current -= 1;
-      return { status: 200 };
-    },
-  });
-  return Object.assign(r, { maxConcurrent: () => max });
-}
+import { slowReceiver, startDispatchHarness, type DispatchHarness } from './harness';
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -8,7 +8,7 @@ import { DbModule, newId, PrismaService } from '@herald/db';
 import { DeliveryWakeups } from '@herald/deliveries';
 import { DispatchModule, EndpointHealthService, LaneScheduler, LaneSweepService } from '../src';
 import { createRedis, REDIS, RedisModule, type RedisClient } from '@herald/queue';
-import { createTestDatabase, dropTestDatabase, testConfig, type Services } from '@herald/testing';
+import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, startWebhookReceiver, testConfig, type Services, type WebhookReceiver } from '@herald/testing';
 
 export interface DispatchHarness {
   app: INestApplicationContext;
@@ -36,6 +36,22 @@ export interface DispatchHarness {
   wipeRedis(): Promise<number>;
   waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs?: number, what?: string): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A receiver that answers after `delayMs` and records how many requests it held at once. */
+export async function slowReceiver(delayMs: number): Promise<WebhookReceiver & { maxConcurrent: () => number }> {
+  let current = 0;
+  let max = 0;
+  const r = await startWebhookReceiver({
+    handler: async () => {
+      current += 1;
+      max = Math.max(max, current);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      current -= 1;
+      return { status: 200 };
+    },
+  });
+  return Object.assign(r, { maxConcurrent: () => max });
 }
 
 /**
@@ -124,16 +140,7 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
       if (options.wake !== false) wakeups.notify(endpointIds.map((endpointId) => ({ tenantId: scope.tenantId, endpointId })));
       return { messageId, deliveryIds };
     },
-    async wipeRedis() {
-      let cursor = '0';
-      let deleted = 0;
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (found.length > 0) deleted += await redis.del(...found);
-      } while (cursor !== '0');
-      return deleted;
-    },
+    wipeRedis: () => deleteRedisPrefix(redis, prefix),
     async waitFor(probe, timeoutMs = 15_000, what = 'condition') {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -147,12 +154,7 @@ export async function startDispatchHarness(env: Record<string, string> = {}): Pr
       await app.close();
       const r = createRedis(config.redis.connection);
       try {
-        let cursor = '0';
-        do {
-          const [next, found] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-          cursor = next;
-          if (found.length > 0) await r.del(...found);
-        } while (cursor !== '0');
+        await deleteRedisPrefix(r, prefix);
       } finally {
         await r.quit();
       }

@@ -1,23 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryLaneRepository, type ClaimResult } from '@herald/deliveries';
-import { createApplication, createEndpoint, createTenant, startWebhookReceiver, type WebhookReceiver } from '@herald/testing';
-import { startDispatchHarness, type DispatchHarness } from './harness';
-
-/** A receiver that answers after `delayMs` and records how many requests it held at once. */
-async function slowReceiver(delayMs: number): Promise<WebhookReceiver & { maxConcurrent: () => number }> {
-  let current = 0;
-  let max = 0;
-  const r = await startWebhookReceiver({
-    handler: async () => {
-      current += 1;
-      max = Math.max(max, current);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      current -= 1;
-      return { status: 200 };
-    },
-  });
-  return Object.assign(r, { maxConcurrent: () => max });
-}
+import { createApplication, createEndpoint, createTenant, type WebhookReceiver } from '@herald/testing';
+import { slowReceiver, startDispatchHarness, type DispatchHarness } from './harness';
 
 describe('dispatcher: lane buffers', () => {
   let h: DispatchHarness;

@@ -8,3 +8,4 @@ export * from './private-services';
 export * from './private-redis-ha';
 export * from './herald-fleet';
 export * from './otlp-receiver';
+export * from './redis-prefix';

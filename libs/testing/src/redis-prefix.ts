@@ -1,0 +1,13 @@
+import type { RedisClient } from '@herald/queue';
+
+/** Deletes every key under `${prefix}:` (a test's own queue prefix) and returns how many. */
+export async function deleteRedisPrefix(redis: RedisClient, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
