@@ -46,6 +46,8 @@ export function createDnsResolver(options: DnsResolverOptions): HostResolver {
     if (answers.length === 0) {
       const reason = v4.status === 'rejected' ? v4.reason : v6.status === 'rejected' ? v6.reason : undefined;
       const code = reason instanceof Error && 'code' in reason ? String(reason.code) : 'ENODATA';
+      // c-ares' own retries (2 × half the deadline) can run out just before our deadline fires.
+      if (code === 'ETIMEOUT') throw timedOut(hostname, options.timeoutMs);
       throw new DnsLookupError(hostname, `${hostname} did not resolve (${code})`);
     }
     const ttlMs = Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, Math.min(...answers.map((a) => a.ttl)) * 1000));
@@ -70,10 +72,14 @@ export function createDnsResolver(options: DnsResolverOptions): HostResolver {
   };
 }
 
+function timedOut(hostname: string, ms: number): DnsLookupError {
+  return new DnsLookupError(hostname, `${hostname} did not resolve within ${ms} ms`);
+}
+
 function withDeadline<T>(work: Promise<T>, ms: number, hostname: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DnsLookupError(hostname, `${hostname} did not resolve within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(timedOut(hostname, ms)), ms);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
