@@ -24,11 +24,14 @@ import { webhookHeaders } from '@herald/signing';
 import { DispatchMetrics } from './dispatch.metrics';
 import type { EndpointContext } from './endpoint-context.repository';
 import { EndpointHealthService } from './endpoint-health.service';
+import { OpenedPayloads } from './opened-payloads';
 
 /** Svix sends `message.attempt.failing` on the fourth failed try. */
 const FAILING_NOTICE_AT = 4;
 /** How long one decryption of a payload serves the other deliveries of its message. */
 const OPENED_REUSE_MS = 1_000;
+/** Plaintext kept for that reuse, at most (sealed bytes). */
+const OPENED_MAX_BYTES = 32 << 20;
 
 type Outcome = { kind: 'success' } | RetryDecision;
 
@@ -62,8 +65,7 @@ export interface AttemptReport {
 @Injectable()
 export class DispatchService {
   private readonly logger = new Logger('Dispatch');
-  /** Decryptions by ciphertext buffer; entries go with the claimed deliveries that hold it. */
-  private readonly opened = new WeakMap<Uint8Array, { at: number; body: Promise<Buffer> }>();
+  private readonly opened = new OpenedPayloads(OPENED_REUSE_MS, OPENED_MAX_BYTES);
 
   constructor(
     private readonly lanes: DeliveryLaneRepository,
@@ -119,7 +121,8 @@ export class DispatchService {
       result = failure('the endpoint has no active signing secret');
     } else {
       // Serialised once at ingest (or the producer's raw bytes); these exact bytes are signed and sent.
-      const body = await this.open(scope, delivery.payloadEnc);
+      const sealed = delivery.payloadEnc;
+      const body = await this.opened.get(scope.tenantId, delivery.messageId, sealed.byteLength, now, () => this.keys.decrypt(scope, sealed));
       const headers = { ...endpoint.headers, ...webhookHeaders({ msgId: delivery.messageId, timestamp: Math.floor(now / 1000), body, keys, svixHeaders: endpoint.sendSvixHeaders }) };
       result = await this.client.send({ url: endpoint.url, headers, body, contentType: delivery.rawContentType ?? undefined });
     }
@@ -131,21 +134,6 @@ export class DispatchService {
     span.setAttribute('http.response.status_code', result.status);
     if (!result.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error?.kind ?? `status ${result.status}` });
     return { delivery, endpoint, result, outcome, at: new Date(), span };
-  }
-
-  /**
-   * A payload's plaintext. The deliveries of one message claimed together share one ciphertext
-   * buffer (a fan-out to ten endpoints): it is decrypted once for all of them, and the result is
-   * reused for at most a second, well inside the tenant data key's own time in memory.
-   */
-  private open(scope: TenantScope, sealed: Uint8Array): Promise<Buffer> {
-    const now = Date.now();
-    const hit = this.opened.get(sealed);
-    if (hit && now - hit.at < OPENED_REUSE_MS) return hit.body;
-    const body = this.keys.decrypt(scope, sealed);
-    this.opened.set(sealed, { at: now, body });
-    body.catch(() => this.opened.delete(sealed));
-    return body;
   }
 
   /**

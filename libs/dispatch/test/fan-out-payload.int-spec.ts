@@ -6,8 +6,9 @@ import { DispatchService } from '../src';
 import { EndpointContextRepository } from '../src/endpoint-context.repository';
 import { startIdleDispatchHarness, type DispatchHarness } from './harness';
 
-// A message fanned out to several endpoints and claimed in one go is fetched with one payload
-// buffer and decrypted once for all its deliveries; each endpoint still gets the exact bytes.
+// A message fanned out to several endpoints is decrypted once for all its deliveries, whether
+// they are claimed in one go (one payload buffer) or lane by lane in separate claims; each
+// endpoint still gets the exact bytes.
 describe('fan-out payloads', () => {
   let h: DispatchHarness;
   let receiver: WebhookReceiver;
@@ -53,5 +54,38 @@ describe('fan-out payloads', () => {
     for (const s of sent) s.span.end();
     const bodies = receiver.requests.map((r) => JSON.parse(r.body) as { n: number });
     expect(bodies.map((b) => b.n).sort()).toEqual([1, 1, 1, 2, 2, 2]);
+  });
+
+  it('opens a message once when its deliveries come in separate claims, one lane at a time', async () => {
+    const { scope } = await createTenant(h.services);
+    const app = await createApplication(h.services, scope);
+    const endpoints = await Promise.all([0, 1, 2].map((i) => createEndpoint(h.services, scope, app.id, { url: `${receiver.url}/lane${i}` })));
+    const message = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 3 }, { wake: false });
+    const lanes = h.app.get(DeliveryLaneRepository, { strict: false });
+    const claims = [];
+    for (const e of endpoints) claims.push((await lanes.claim(30_000, 1 << 20, [{ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 }])).claimed);
+    expect(claims.map((c) => c.length)).toEqual([1, 1, 1]);
+    // Three claims, three buffers: the buffer cannot be what ties them together.
+    expect(new Set(claims.map((c) => c[0]!.payloadEnc)).size).toBe(3);
+
+    const contexts = h.app.get(EndpointContextRepository, { strict: false });
+    const context = new Map(await Promise.all(endpoints.map(async (e) => [e.id, (await contexts.get(scope, e.id))!] as const)));
+    const keys = h.app.get(TenantKeysService, { strict: false });
+    const decrypt = keys.decrypt.bind(keys);
+    let decrypted = 0;
+    keys.decrypt = (s, sealed) => {
+      decrypted += 1;
+      return decrypt(s, sealed);
+    };
+    const dispatch = h.app.get(DispatchService, { strict: false });
+    const sent = [];
+    for (const [d] of claims) sent.push(await dispatch.send(d!, context.get(d!.endpointId)!));
+    keys.decrypt = decrypt;
+    for (const s of sent) s.span.end();
+    expect(sent.every((s) => s.result.ok)).toBe(true);
+    expect(decrypted).toBe(1);
+    expect(sent.map((s) => s.delivery.messageId)).toEqual([message.messageId, message.messageId, message.messageId]);
+    const bodies = receiver.requests.filter((r) => r.path.startsWith('/lane')).map((r) => JSON.parse(r.body) as { n: number });
+    expect(bodies.map((b) => b.n)).toEqual([3, 3, 3]);
   });
 });
