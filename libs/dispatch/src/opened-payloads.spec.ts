@@ -56,4 +56,15 @@ describe('OpenedPayloads', () => {
     expect(cache.size).toBe(0);
     expect((await cache.get('t1', 'msg_a', 10, 1, () => Promise.resolve(Buffer.from('a')))).toString()).toBe('a');
   });
+
+  it('stays bounded by age over a long stream of messages and still finds the young ones', async () => {
+    const cache = new OpenedPayloads(1_000, 1 << 20);
+    const o = opener();
+    // 5,000 messages, one every 0.4 ms of clock: past the queue's compaction point several times.
+    for (let i = 0; i < 5_000; i++) await cache.get('t1', `msg_${i}`, 10, i * 0.4, o.open(String(i)));
+    expect(cache.size).toBe(2_500);
+    expect((await cache.get('t1', 'msg_4999', 10, 2_000, o.open('again'))).toString()).toBe('4999');
+    expect((await cache.get('t1', 'msg_2400', 10, 2_000, o.open('again'))).toString()).toBe('again');
+    expect(o.calls()).toBe(5_001);
+  });
 });

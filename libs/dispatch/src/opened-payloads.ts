@@ -9,7 +9,14 @@
  * from here.
  */
 export class OpenedPayloads {
-  private readonly entries = new Map<string, { at: number; bytes: number; body: Promise<Buffer> }>();
+  private readonly entries = new Map<string, Entry>();
+  /**
+   * Entries in insertion (age) order, oldest at `head`. A queue rather than iterating the Map
+   * from its front: V8 leaves deleted Map entries as holes until it rehashes, so iterating
+   * from the front after many deletions walks them all, every time.
+   */
+  private order: Entry[] = [];
+  private head = 0;
   private bytes = 0;
 
   constructor(
@@ -25,9 +32,11 @@ export class OpenedPayloads {
     if (hit) return hit.body;
     const body = open();
     if (sealedBytes > this.maxBytes) return body;
-    this.entries.set(key, { at: now, bytes: sealedBytes, body });
+    const entry: Entry = { key, at: now, bytes: sealedBytes, body };
+    this.entries.set(key, entry);
+    this.order.push(entry);
     this.bytes += sealedBytes;
-    body.catch(() => this.forget(key));
+    body.catch(() => this.forget(entry));
     this.evict(now);
     return body;
   }
@@ -37,17 +46,29 @@ export class OpenedPayloads {
   }
 
   private evict(now: number): void {
-    // Insertion order is age order: the front is the oldest entry.
-    for (const [key, entry] of this.entries) {
-      if (now - entry.at < this.maxAgeMs && this.bytes <= this.maxBytes) break;
-      this.forget(key);
+    while (this.head < this.order.length) {
+      const oldest = this.order[this.head]!;
+      if (this.entries.get(oldest.key) === oldest && now - oldest.at < this.maxAgeMs && this.bytes <= this.maxBytes) break;
+      this.forget(oldest);
+      this.head += 1;
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
   }
 
-  private forget(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
+  /** Drops the entry if it is still the one kept for its key (a failed opening may have been replaced). */
+  private forget(entry: Entry): void {
+    if (this.entries.get(entry.key) !== entry) return;
+    this.entries.delete(entry.key);
     this.bytes -= entry.bytes;
   }
+}
+
+interface Entry {
+  key: string;
+  at: number;
+  bytes: number;
+  body: Promise<Buffer>;
 }
