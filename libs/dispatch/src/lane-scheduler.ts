@@ -20,11 +20,11 @@ const FLEET_CAP_RETRY_MS = 100;
 export const LEASE_MARGIN_MS = 5_000;
 /**
  * Slot-fulls a lane may hold claimed ahead of its requests while the process's hold budget has
- * room for that depth in every active lane: a lone busy endpoint then claims ~2 slot-fulls per
+ * room for that depth in every active lane: a lone busy endpoint then claims ~3 slot-fulls per
  * statement instead of ~1 (each claim is planned by PostgreSQL on every call). With many
  * active lanes it falls to one slot-full, so no lane's buffer crowds another out of claims.
  */
-const MAX_BUFFER_DEPTH = 3;
+const MAX_BUFFER_DEPTH = 6;
 /** After this many failed sends in a row, a lane claims nothing more until the circuit state is recorded. */
 const LOCAL_FAILURE_PAUSE_MS = 1_000;
 
