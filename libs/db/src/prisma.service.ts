@@ -6,6 +6,13 @@ import { PrismaClient, type Prisma } from './generated/client';
 import { hotStatementName, type HotStatement } from './hot-sql';
 
 /**
+ * The process clients themselves, as opposed to the transaction clients Prisma hands to
+ * `$transaction` callbacks. `instanceof PrismaService` cannot tell them apart: Prisma's
+ * constructor returns another object than the one `new` made, so no client passes it.
+ */
+const processClients = new WeakSet<object>();
+
+/**
  * The one Prisma client of a process. Repositories receive it; services reach the database
  * through TenantUnitOfWork or OperatorDb (@herald/tenancy), never by injecting this
  * (tools/eslint/tenancy-rules.mjs).
@@ -21,6 +28,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     const pool = new Pool({ connectionString: config.db.url, max: 20, connectionTimeoutMillis: config.db.connectTimeoutMs });
     super({ adapter: new PrismaPg(pool, { statementNameGenerator: (query) => hotStatementName(query.sql) as string }) });
     this.pool = pool;
+    processClients.add(this);
     // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; without a
     // listener the 'error' event would end the process before Prisma's adapter attaches its own.
     const logger = new Logger('Db');
@@ -74,6 +82,6 @@ export class PostgresQueryError extends Error {
  * the process's client, through the transaction's connection otherwise (same text, same name).
  */
 export function queryHot<R>(db: PrismaService | Prisma.TransactionClient, statement: HotStatement<R>): Promise<R[]> {
-  if (db instanceof PrismaService) return db.hot(statement);
+  if (processClients.has(db)) return (db as PrismaService).hot(statement);
   return db.$queryRawUnsafe<R[]>(statement.text, ...statement.values);
 }
