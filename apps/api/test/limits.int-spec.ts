@@ -109,6 +109,29 @@ describe('request body limits (on POST /api/v1/api-keys)', () => {
     expect((await send('{"name":"after-413"}', 'application/json')).status).toBe(201);
   });
 
+  it('reads no more than a declared length within the limit, whatever follows it on the socket', async () => {
+    // Such a body is not watched byte by byte (Node's parser takes exactly the declared bytes),
+    // so a client cannot slip a larger body in under a small Content-Length.
+    await expectNothingStored(async () => {
+      const address = api.app.getHttpServer().address() as { port: number };
+      const socket = connect(address.port, '127.0.0.1');
+      const received: Buffer[] = [];
+      socket.on('data', (d: Buffer) => received.push(d));
+      socket.on('error', () => undefined);
+      const closed = once(socket, 'close');
+      await once(socket, 'connect');
+      const body = JSON.stringify({ name: 'smuggled', pad: 'x'.repeat(2 * MAX_BYTES) });
+      socket.write(`POST /api/v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${tenant.apiKey}\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n${body}`);
+      const timeout = setTimeout(() => socket.destroy(), 5_000);
+      await closed;
+      clearTimeout(timeout);
+      const text = Buffer.concat(received).toString('utf8');
+      // The first 20 bytes are not a JSON document: 400. The rest is not a request: 400, closed.
+      expect(text).toMatch(/^HTTP\/1\.1 400 /);
+      expect(text).not.toMatch(/HTTP\/1\.1 2\d\d /);
+    });
+  });
+
   it('lets a client that is still sending a chunked 8 MiB body read the 413', async () => {
     await expectNothingStored(async () => {
       const res = await sendSlowly({ chunked: true });
