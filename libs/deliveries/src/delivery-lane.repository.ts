@@ -226,8 +226,8 @@ export class DeliveryLaneRepository {
     const nextDue = new Map<string, Date | null>();
     const available = new Map<string, number>();
     const capped = new Set<string>();
-    // A message's deliveries in one claim (a fan-out) share one payload buffer, so the
-    // dispatcher opens it once (DispatchService keys its decryptions by that buffer).
+    // A message's deliveries in one claim (a fan-out) share one payload buffer: one copy in
+    // memory however many endpoints it goes to (the dispatcher opens it once per message).
     const payloads = new Map<string, Uint8Array | null>();
     for (const r of rows) {
       if (r.kind === 'l') {
