@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { GroupCommit } from '@herald/db';
 import { RateLimitedError } from '@herald/tenancy';
 import { ApiMetrics } from './api-metrics';
 import type { Principal } from './principal';
@@ -9,14 +8,6 @@ import { RateLimitRepository, type BucketVerdict } from './rate-limit.repository
 /** How long a rate-limit check may wait for Redis before the request goes through unchecked. */
 export const RATE_LIMIT_REDIS_TIMEOUT_MS = 250;
 const WARN_EVERY_MS = 10_000;
-
-/** One request's answer from its batch: allowed, refused (with the wait), or not checked. */
-type Check = { allowed: true } | { allowed: false; waitMs: number } | { failed: unknown };
-/** A request waiting for its check; past `deadline` it goes through unchecked. */
-interface PendingCheck {
-  bucket: string;
-  deadline: number;
-}
 
 /**
  * Per-key API rate limit: `HERALD_API_RATE_LIMIT` requests/s with a burst of twice that, one
@@ -30,11 +21,6 @@ export class RateLimiter {
   private readonly rate: number;
   private readonly burst: number;
   private lastWarnAt = 0;
-  /**
-   * Checks of concurrent requests go to Redis together: one script call per key for each batch
-   * (not one per request), the next batch gathering while one is out.
-   */
-  private readonly checks = new GroupCommit<PendingCheck, Check>((items) => this.checkMany(items), { maxSize: 1_024, maxInFlight: 1 });
 
   constructor(
     private readonly buckets: RateLimitRepository,
@@ -48,53 +34,27 @@ export class RateLimiter {
   /** Takes one token for the principal; throws RateLimitedError (429) when there is none. */
   async consume(principal: Principal): Promise<void> {
     const bucket = principal.kind === 'operator' ? 'operator' : principal.keyId;
-    // A disconnected client would queue the command behind its reconnect: don't wait for it.
-    const check: Check = this.buckets.isReady()
-      ? await this.checks.submit({ bucket, deadline: Date.now() + RATE_LIMIT_REDIS_TIMEOUT_MS })
-      : { failed: new Error('Redis connection is not ready') };
-    if ('failed' in check) {
-      this.failOpen(check.failed);
+    let verdict: BucketVerdict;
+    try {
+      verdict = await this.take(bucket);
+    } catch (err) {
+      this.failOpen(err);
       return;
     }
-    if (!check.allowed) {
+    if (!verdict.allowed) {
       this.metrics.rateLimited.inc({ principal: principal.kind });
-      throw new RateLimitedError(Math.max(1, Math.ceil(check.waitMs / 1000)));
+      throw new RateLimitedError(Math.max(1, Math.ceil(verdict.waitMs / 1000)));
     }
   }
 
-  /**
-   * Each bucket's requests in the batch, in order: the first ones its tokens cover are allowed.
-   * The batch waits for Redis no longer than its earliest request may (each may wait
-   * RATE_LIMIT_REDIS_TIMEOUT_MS in all, queueing included); one already past that goes unchecked.
-   */
-  private async checkMany(items: PendingCheck[]): Promise<Check[]> {
-    const now = Date.now();
-    const late = { failed: new Error(`Redis did not answer within ${RATE_LIMIT_REDIS_TIMEOUT_MS} ms`) };
-    const wanted = new Map<string, number>();
-    let deadline = Infinity;
-    for (const item of items) {
-      if (item.deadline <= now) continue;
-      wanted.set(item.bucket, (wanted.get(item.bucket) ?? 0) + 1);
-      deadline = Math.min(deadline, item.deadline);
-    }
-    const verdicts = new Map<string, BucketVerdict | { failed: unknown }>();
-    await Promise.all([...wanted].map(async ([bucket, n]) => verdicts.set(bucket, await this.take(bucket, n, deadline - now).catch((failed: unknown) => ({ failed })))));
-    const served = new Map<string, number>();
-    return items.map((item): Check => {
-      const verdict = item.deadline <= now ? late : (verdicts.get(item.bucket) as BucketVerdict | { failed: unknown });
-      if ('failed' in verdict) return verdict;
-      const nth = served.get(item.bucket) ?? 0;
-      served.set(item.bucket, nth + 1);
-      return nth < verdict.granted ? { allowed: true } : { allowed: false, waitMs: verdict.waitMs };
-    });
-  }
-
-  private async take(bucket: string, wanted: number, timeoutMs: number): Promise<BucketVerdict> {
+  private async take(bucket: string): Promise<BucketVerdict> {
+    // A disconnected client would queue the command behind its reconnect: don't wait for it.
+    if (!this.buckets.isReady()) throw new Error('Redis connection is not ready');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${RATE_LIMIT_REDIS_TIMEOUT_MS} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${RATE_LIMIT_REDIS_TIMEOUT_MS} ms`)), RATE_LIMIT_REDIS_TIMEOUT_MS);
     });
-    const pending = this.buckets.take(bucket, this.rate, this.burst, wanted);
+    const pending = this.buckets.take(bucket, this.rate, this.burst);
     // If the timeout wins, the late failure is already accounted for as a fail-open.
     pending.catch((err: unknown) => this.logger.debug(`late rate-limit failure: ${errorMessage(err)}`));
     try {
