@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeliveryLaneRepository } from '@herald/deliveries';
-import { TenantKeysService } from '@herald/tenancy';
+import { DeliveryLaneRepository, type ClaimedDelivery } from '@herald/deliveries';
+import { TenantKeysService, type TenantScope } from '@herald/tenancy';
 import { createApplication, createEndpoint, createTenant, startWebhookReceiver, type WebhookReceiver } from '@herald/testing';
-import { DispatchService } from '../src';
+import { DispatchService, type SentAttempt } from '../src';
 import { EndpointContextRepository } from '../src/endpoint-context.repository';
 import { startIdleDispatchHarness, type DispatchHarness } from './harness';
 
@@ -22,6 +22,35 @@ describe('fan-out payloads', () => {
     await h?.close();
   });
 
+  /**
+   * Sends claimed deliveries through the real DispatchService (`sendAll` decides in what order)
+   * and counts the payload decryptions they cause; the attempts' spans are ended.
+   */
+  async function sendCountingDecryptions(
+    scope: TenantScope,
+    endpoints: { id: string }[],
+    sendAll: (send: (d: ClaimedDelivery) => Promise<SentAttempt>) => Promise<SentAttempt[]>,
+  ): Promise<{ sent: SentAttempt[]; decrypted: number }> {
+    const contexts = h.app.get(EndpointContextRepository, { strict: false });
+    // Loaded first: reading an endpoint decrypts its signing secret, which is not what is counted.
+    const context = new Map(await Promise.all(endpoints.map(async (e) => [e.id, (await contexts.get(scope, e.id))!] as const)));
+    const keys = h.app.get(TenantKeysService, { strict: false });
+    const decrypt = keys.decrypt.bind(keys);
+    let decrypted = 0;
+    keys.decrypt = (s, sealed) => {
+      decrypted += 1;
+      return decrypt(s, sealed);
+    };
+    const dispatch = h.app.get(DispatchService, { strict: false });
+    try {
+      const sent = await sendAll((d) => dispatch.send(d, context.get(d.endpointId)!));
+      for (const s of sent) s.span.end();
+      return { sent, decrypted };
+    } finally {
+      keys.decrypt = decrypt;
+    }
+  }
+
   it('shares one ciphertext per message in a claim and opens it once', async () => {
     const { scope } = await createTenant(h.services);
     const app = await createApplication(h.services, scope);
@@ -36,22 +65,9 @@ describe('fan-out payloads', () => {
     expect(new Set(byMessage(second.messageId).map((d) => d.payloadEnc)).size).toBe(1);
     expect(byMessage(first.messageId)[0]!.payloadEnc).not.toBe(byMessage(second.messageId)[0]!.payloadEnc);
 
-    const contexts = h.app.get(EndpointContextRepository, { strict: false });
-    // Loaded first: reading an endpoint decrypts its signing secret, which is not what is counted.
-    const context = new Map(await Promise.all(endpoints.map(async (e) => [e.id, (await contexts.get(scope, e.id))!] as const)));
-    const keys = h.app.get(TenantKeysService, { strict: false });
-    const decrypt = keys.decrypt.bind(keys);
-    let decrypted = 0;
-    keys.decrypt = (s, sealed) => {
-      decrypted += 1;
-      return decrypt(s, sealed);
-    };
-    const dispatch = h.app.get(DispatchService, { strict: false });
-    const sent = await Promise.all(claimed.map((d) => dispatch.send(d, context.get(d.endpointId)!)));
-    keys.decrypt = decrypt;
+    const { sent, decrypted } = await sendCountingDecryptions(scope, endpoints, (send) => Promise.all(claimed.map(send)));
     expect(sent.every((s) => s.result.ok)).toBe(true);
     expect(decrypted).toBe(2);
-    for (const s of sent) s.span.end();
     const bodies = receiver.requests.map((r) => JSON.parse(r.body) as { n: number });
     expect(bodies.map((b) => b.n).sort()).toEqual([1, 1, 1, 2, 2, 2]);
   });
@@ -62,26 +78,17 @@ describe('fan-out payloads', () => {
     const endpoints = await Promise.all([0, 1, 2].map((i) => createEndpoint(h.services, scope, app.id, { url: `${receiver.url}/lane${i}` })));
     const message = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 3 }, { wake: false });
     const lanes = h.app.get(DeliveryLaneRepository, { strict: false });
-    const claims = [];
+    const claims: ClaimedDelivery[][] = [];
     for (const e of endpoints) claims.push((await lanes.claim(30_000, 1 << 20, [{ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 }])).claimed);
     expect(claims.map((c) => c.length)).toEqual([1, 1, 1]);
     // Three claims, three buffers: the buffer cannot be what ties them together.
     expect(new Set(claims.map((c) => c[0]!.payloadEnc)).size).toBe(3);
 
-    const contexts = h.app.get(EndpointContextRepository, { strict: false });
-    const context = new Map(await Promise.all(endpoints.map(async (e) => [e.id, (await contexts.get(scope, e.id))!] as const)));
-    const keys = h.app.get(TenantKeysService, { strict: false });
-    const decrypt = keys.decrypt.bind(keys);
-    let decrypted = 0;
-    keys.decrypt = (s, sealed) => {
-      decrypted += 1;
-      return decrypt(s, sealed);
-    };
-    const dispatch = h.app.get(DispatchService, { strict: false });
-    const sent = [];
-    for (const [d] of claims) sent.push(await dispatch.send(d!, context.get(d!.endpointId)!));
-    keys.decrypt = decrypt;
-    for (const s of sent) s.span.end();
+    const { sent, decrypted } = await sendCountingDecryptions(scope, endpoints, async (send) => {
+      const each: SentAttempt[] = [];
+      for (const [d] of claims) each.push(await send(d!));
+      return each;
+    });
     expect(sent.every((s) => s.result.ok)).toBe(true);
     expect(decrypted).toBe(1);
     expect(sent.map((s) => s.delivery.messageId)).toEqual([message.messageId, message.messageId, message.messageId]);
