@@ -1,5 +1,5 @@
 import { Svix } from 'svix';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { TenantKeysService, TenantProvisioningService, tenantScope, type TenantScope } from '@herald/tenancy';
 import { newId, PrismaService } from '@herald/db';
 import { BackgroundTaskRunner } from '@herald/tasks';
@@ -90,6 +90,50 @@ describe('message API', () => {
     expect(plain.status).toBe(202);
     const plainDeliveries = await s.prisma.delivery.findMany({ where: { messageId: plain.body.id } });
     expect(new Set(plainDeliveries.map((d) => d.endpointId))).toEqual(new Set([all.id, typeMatch.id, disabled.id]));
+  });
+
+  it('routes concurrent sends each by its own app and event type, one context lookup per distinct app and type', async () => {
+    const app = await createApplication(s, tenant.scope, { uid: 'burst-app' });
+    const url = 'https://receiver.example.com/hook';
+    const created = await createEndpoint(s, tenant.scope, app.id, { url, filterTypes: ['user.created'] });
+    const deleted = await createEndpoint(s, tenant.scope, app.id, { url, filterTypes: ['user.deleted'] });
+    // The other tenant has an app of the same uid: its sends must not share this tenant's lookup.
+    const otherScope = tenantScope(other.tenantId);
+    const otherApp = await createApplication(s, otherScope, { uid: 'burst-app' });
+    const otherEndpoint = await createEndpoint(s, otherScope, otherApp.id, { url });
+
+    // Each context lookup statement's keys, as "tenant app eventType".
+    const batches: string[][] = [];
+    const hot = s.prisma.hot.bind(s.prisma);
+    const spy = vi.spyOn(s.prisma, 'hot').mockImplementation((statement) => {
+      if (statement.label === 'ingest_context') {
+        const [tenants, apps, types] = statement.values as string[][];
+        batches.push((tenants ?? []).map((t, i) => `${t} ${apps?.[i]} ${types?.[i]}`));
+      }
+      return hot(statement);
+    });
+    const sends = [
+      ...Array.from({ length: 20 }, (_, i) => ({ app: i % 2 ? 'burst-app' : app.id, eventType: 'user.created', token: tenant.apiKey, expect: created.id })),
+      ...Array.from({ length: 10 }, () => ({ app: 'burst-app', eventType: 'user.deleted', token: tenant.apiKey, expect: deleted.id })),
+      ...Array.from({ length: 10 }, () => ({ app: 'burst-app', eventType: 'user.created', token: other.apiKey, expect: otherEndpoint.id })),
+    ];
+    let responses;
+    try {
+      responses = await Promise.all(sends.map((m) => post(m.app, { eventType: m.eventType, payload: {} }, m.token)));
+    } finally {
+      spy.mockRestore();
+    }
+
+    for (const [i, res] of responses.entries()) {
+      expect(res.status).toBe(202);
+      const deliveries = await s.prisma.delivery.findMany({ where: { messageId: res.body.id } });
+      expect(deliveries.map((d) => d.endpointId)).toEqual([sends[i]?.expect]);
+    }
+    // Requests that shared a statement with the same key shared its lookup.
+    for (const keys of batches) expect(new Set(keys).size).toBe(keys.length);
+    const lookups = batches.reduce((n, keys) => n + keys.length, 0);
+    expect(lookups).toBeGreaterThanOrEqual(4);
+    expect(lookups).toBeLessThan(sends.length);
   });
 
   it('stores the payload encrypted and reads it back by id or eventId; with_content=false leaves it out', async () => {

@@ -148,9 +148,22 @@ export class MessageRepository {
 
   /**
    * The same read as loadIngestContext for a batch of concurrent requests (each with its own
-   * tenant), in one query: each input row is looked up by the same per-tenant lateral query.
+   * tenant), in one query: each distinct input row is looked up by the same per-tenant lateral
+   * query. A busy producer sends many messages to one app at once: its requests share one lookup
+   * (one snapshot, so they get what separate lookups in this statement would have).
    */
-  private async loadContexts(keys: ContextKey[]): Promise<(IngestContext | null)[]> {
+  private async loadContexts(batch: ContextKey[]): Promise<(IngestContext | null)[]> {
+    const slotOf = new Map<string, number>();
+    const keys: ContextKey[] = [];
+    const slots = batch.map((k) => {
+      const id = `${k.tenantId}\0${k.appIdOrUid}\0${k.eventType}`;
+      let slot = slotOf.get(id);
+      if (slot === undefined) {
+        slot = keys.push(k) - 1;
+        slotOf.set(id, slot);
+      }
+      return slot;
+    });
     const rows = await this.prisma.hot(hotSql<IngestRow & { idx: string }>`/* hot:ingest_context */
       SELECT q.idx, c.*
       FROM unnest(${keys.map((k) => k.tenantId)}::text[], ${keys.map((k) => k.appIdOrUid)}::text[], ${keys.map((k) => k.eventType)}::text[])
@@ -172,7 +185,8 @@ export class MessageRepository {
         LIMIT 1
       ) c`);
     const byIndex = new Map(rows.map((r) => [Number(r.idx), r]));
-    return keys.map((_, i) => toIngestContext(byIndex.get(i + 1)));
+    const contexts = keys.map((_, i) => toIngestContext(byIndex.get(i + 1)));
+    return slots.map((slot) => contexts[slot] ?? null);
   }
 
   /** The tenant's payload retention setting (null: the operator default). */
