@@ -92,7 +92,7 @@ describe('message API', () => {
     expect(new Set(plainDeliveries.map((d) => d.endpointId))).toEqual(new Set([all.id, typeMatch.id, disabled.id]));
   });
 
-  it('routes concurrent sends each by its own app and event type, one context lookup per distinct app and type', async () => {
+  it('stores and routes concurrent sends each with its own payload, app and event type, one context lookup per distinct app and type', async () => {
     const app = await createApplication(s, tenant.scope, { uid: 'burst-app' });
     const url = 'https://receiver.example.com/hook';
     const created = await createEndpoint(s, tenant.scope, app.id, { url, filterTypes: ['user.created'] });
@@ -119,7 +119,8 @@ describe('message API', () => {
     ];
     let responses;
     try {
-      responses = await Promise.all(sends.map((m) => post(m.app, { eventType: m.eventType, payload: {} }, m.token)));
+      // Payloads of different sizes: each message must keep its own bytes of the batch.
+      responses = await Promise.all(sends.map((m, i) => post(m.app, { eventType: m.eventType, payload: { i, fill: 'x'.repeat(i * 37) } }, m.token)));
     } finally {
       spy.mockRestore();
     }
@@ -128,6 +129,8 @@ describe('message API', () => {
       expect(res.status).toBe(202);
       const deliveries = await s.prisma.delivery.findMany({ where: { messageId: res.body.id } });
       expect(deliveries.map((d) => d.endpointId)).toEqual([sends[i]?.expect]);
+      const stored = await api.call<MessageOut>('GET', `/api/v1/app/${deliveries[0]?.appId}/msg/${res.body.id}`, { token: sends[i]?.token });
+      expect(stored.body.payload).toEqual({ i, fill: 'x'.repeat(i * 37) });
     }
     // Requests that shared a statement with the same key shared its lookup.
     for (const keys of batches) expect(new Set(keys).size).toBe(keys.length);

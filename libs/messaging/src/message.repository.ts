@@ -223,32 +223,43 @@ export class MessageRepository {
    * key), each message is retried alone so only the culprit sees the error.
    */
   private async insertBatch(items: IngestItem[]): Promise<IngestResult[]> {
-    const rows = items.map(({ scope, message: m, deliveries }) => ({
-      id: m.id,
-      tenant_id: scope.tenantId,
-      app_id: m.appId,
-      event_type: m.eventType,
-      event_id: m.eventId,
-      channels: m.channels,
-      tags: m.tags,
-      payload: m.payloadEnc.toString('base64'),
-      payload_size: m.payloadSize,
-      payload_expires_at: m.payloadExpiresAt.toISOString(),
-      raw_content_type: m.rawContentType,
-      created_at: m.createdAt.toISOString(),
-      trace_parent: m.traceParent,
-      deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpointId, status: d.status, next_attempt_at: d.nextAttemptAt?.toISOString() ?? null })),
-    }));
+    // The sealed payloads go as one binary parameter, each row naming its slice: base64 inside
+    // the JSON cost PostgreSQL a JSON parse and a decode of every payload byte (a third of the
+    // statement's time with 1 KiB payloads), and the API an encoding and a copy.
+    let nextByte = 1; // substring() counts from 1
+    const rows = items.map(({ scope, message: m, deliveries }) => {
+      const payloadAt = nextByte;
+      nextByte += m.payloadEnc.length;
+      return {
+        id: m.id,
+        tenant_id: scope.tenantId,
+        app_id: m.appId,
+        event_type: m.eventType,
+        event_id: m.eventId,
+        channels: m.channels,
+        tags: m.tags,
+        payload_at: payloadAt,
+        payload_len: m.payloadEnc.length,
+        payload_size: m.payloadSize,
+        payload_expires_at: m.payloadExpiresAt.toISOString(),
+        raw_content_type: m.rawContentType,
+        created_at: m.createdAt.toISOString(),
+        trace_parent: m.traceParent,
+        deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpointId, status: d.status, next_attempt_at: d.nextAttemptAt?.toISOString() ?? null })),
+      };
+    });
+    const payloads = Buffer.concat(items.map((i) => i.message.payloadEnc));
     let inserted: { id: string }[];
     try {
       inserted = await this.prisma.hot(hotSql<{ id: string }>`/* hot:ingest */
         WITH input AS (
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
             id text, tenant_id text, app_id text, event_type text, event_id text, channels text[], tags text[],
-            payload text, payload_size int, payload_expires_at timestamptz, raw_content_type text, created_at timestamptz, trace_parent text, deliveries jsonb)
+            payload_at int, payload_len int, payload_size int, payload_expires_at timestamptz, raw_content_type text, created_at timestamptz, trace_parent text, deliveries jsonb)
         ), msg AS (
           INSERT INTO messages (id, tenant_id, app_id, event_type, event_id, channels, tags, payload_enc, payload_size, payload_expires_at, raw_content_type, created_at, trace_parent)
-          SELECT id, tenant_id, app_id, event_type, event_id, channels, tags, decode(payload, 'base64'), payload_size, payload_expires_at, raw_content_type, created_at, trace_parent
+          SELECT id, tenant_id, app_id, event_type, event_id, channels, tags, substring(${payloads}::bytea FROM payload_at FOR payload_len),
+                 payload_size, payload_expires_at, raw_content_type, created_at, trace_parent
           FROM input
           ON CONFLICT (app_id, event_id) DO NOTHING
           RETURNING id
