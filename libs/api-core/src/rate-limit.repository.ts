@@ -4,11 +4,13 @@ import { defineRedisScript, REDIS, type RedisClient } from '@herald/queue';
 
 /**
  * Token bucket in one Redis hash per API key, refilled continuously at `rate` tokens/s up to
- * `burst`. One script call per request: read, refill, take, write — atomic, and shared by every
- * API process. The clock is Redis's own (TIME), so API hosts with skewed clocks agree.
+ * `burst`. One script call per lease of tokens (see RateLimiter): read, refill, take, write —
+ * atomic, and shared by every API process. The clock is Redis's own (TIME), so API hosts with
+ * skewed clocks agree.
  *
- * KEYS[1] bucket; ARGV[1] rate (tokens/s), ARGV[2] burst (capacity).
- * Returns {allowed (1|0), ms until one token is available}.
+ * KEYS[1] bucket; ARGV[1] rate (tokens/s), ARGV[2] burst (capacity), ARGV[3] tokens wanted.
+ * Returns {tokens granted (0..wanted, as many whole tokens as the bucket holds), ms until one
+ * token is available (when none was granted)}.
  */
 const TOKEN_BUCKET = `
 local t = redis.call('TIME')
@@ -25,30 +27,31 @@ end
 if now > ts then
   tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
 end
-local allowed = 0
+local granted = math.min(tonumber(ARGV[3]), math.floor(tokens))
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
+if granted >= 1 then
+  tokens = tokens - granted
 else
+  granted = 0
   wait = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', now)
 -- A full bucket is the same as no bucket: let idle keys expire.
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return {allowed, wait}
+return {granted, wait}
 `;
 
-export interface BucketVerdict {
-  allowed: boolean;
-  /** Milliseconds until the next request would be allowed (0 when allowed). */
+export interface BucketGrant {
+  /** Tokens taken from the bucket (0 when it is empty). */
+  granted: number;
+  /** Milliseconds until one token is back (0 when some were granted). */
   waitMs: number;
 }
 
 @Injectable()
 export class RateLimitRepository {
   private readonly prefix: string;
-  private readonly tokenBucket: (key: string, rate: number, burst: number) => Promise<[number, number]>;
+  private readonly tokenBucket: (key: string, rate: number, burst: number, wanted: number) => Promise<[number, number]>;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -63,9 +66,10 @@ export class RateLimitRepository {
     return this.redis.status === 'ready';
   }
 
-  async take(bucket: string, ratePerSecond: number, burst: number): Promise<BucketVerdict> {
+  /** Takes up to `wanted` tokens from the key's shared bucket. */
+  async take(bucket: string, ratePerSecond: number, burst: number, wanted: number): Promise<BucketGrant> {
     const key = `${this.prefix}:${bucket}`;
-    const [allowed, wait] = await this.tokenBucket(key, ratePerSecond, burst);
-    return { allowed: Number(allowed) === 1, waitMs: Number(wait) };
+    const [granted, wait] = await this.tokenBucket(key, ratePerSecond, burst, wanted);
+    return { granted: Number(granted), waitMs: Number(wait) };
   }
 }
