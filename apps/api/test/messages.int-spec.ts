@@ -107,8 +107,8 @@ describe('message API', () => {
     const hot = s.prisma.hot.bind(s.prisma);
     const spy = vi.spyOn(s.prisma, 'hot').mockImplementation((statement) => {
       if (statement.label === 'ingest_context') {
-        const [tenants, apps, types] = statement.values as string[][];
-        batches.push((tenants ?? []).map((t, i) => `${t} ${apps?.[i]} ${types?.[i]}`));
+        const keys = JSON.parse(statement.values[0] as string) as { tenant_id: string; app: string; event_type: string }[];
+        batches.push(keys.map((k) => `${k.tenant_id} ${k.app} ${k.event_type}`));
       }
       return hot(statement);
     });

@@ -151,6 +151,10 @@ export class MessageRepository {
    * tenant), in one query: each distinct input row is looked up by the same per-tenant lateral
    * query. A busy producer sends many messages to one app at once: its requests share one lookup
    * (one snapshot, so they get what separate lookups in this statement would have).
+   * The keys go as JSON, not arrays: PostgreSQL counts an array's elements when it plans with
+   * the values, which made every call's own plan look cheaper than the prepared generic one, so
+   * it planned each call again (0.45 ms, four times the lookup); JSON rows are estimated alike
+   * either way, so the generic plan (the same shape) is kept.
    */
   private async loadContexts(batch: ContextKey[]): Promise<(IngestContext | null)[]> {
     const slotOf = new Map<string, number>();
@@ -164,10 +168,10 @@ export class MessageRepository {
       }
       return slot;
     });
-    const rows = await this.prisma.hot(hotSql<IngestRow & { idx: string }>`/* hot:ingest_context */
+    const rows = await this.prisma.hot(hotSql<IngestRow & { idx: number }>`/* hot:ingest_context */
       SELECT q.idx, c.*
-      FROM unnest(${keys.map((k) => k.tenantId)}::text[], ${keys.map((k) => k.appIdOrUid)}::text[], ${keys.map((k) => k.eventType)}::text[])
-        WITH ORDINALITY AS q(tenant_id, app, event_type, idx)
+      FROM jsonb_to_recordset(${JSON.stringify(keys.map((k, i) => ({ idx: i + 1, tenant_id: k.tenantId, app: k.appIdOrUid, event_type: k.eventType })))}::jsonb)
+        AS q(idx int, tenant_id text, app text, event_type text)
       CROSS JOIN LATERAL (
         SELECT a.id AS app_id,
                s.payload_retention_days,
@@ -184,7 +188,7 @@ export class MessageRepository {
         ORDER BY (a.id = q.app) DESC
         LIMIT 1
       ) c`);
-    const byIndex = new Map(rows.map((r) => [Number(r.idx), r]));
+    const byIndex = new Map(rows.map((r) => [r.idx, r]));
     const contexts = keys.map((_, i) => toIngestContext(byIndex.get(i + 1)));
     return slots.map((slot) => contexts[slot] ?? null);
   }
