@@ -23,8 +23,9 @@ interface Lease {
   /** Tokens spent since the last ask: with the requests waiting, the size of the next ask. */
   spent: number;
   waiting: number;
+  /** The last ask's grant: a lease of more than one token is renewed before it runs out. */
   lastGrant: number;
-  /** The ask in flight (one per key at a time); undefined when Redis failed or was slow. */
+  /** The ask in flight (one per key at a time); it resolves undefined when Redis failed or was slow. */
   asking: Promise<BucketGrant | undefined> | undefined;
 }
 
@@ -105,6 +106,8 @@ export class RateLimiter {
    */
   private ask(bucket: string, lease: Lease): Promise<BucketGrant | undefined> {
     const sized = Promise.resolve().then(() => {
+      // Spending before a lull says nothing about the demand now: a quiet key asks for what waits.
+      if (lease.expiresAt + RATE_LIMIT_LEASE_MS < Date.now()) lease.spent = 0;
       const wanted = Math.min(this.maxLease, Math.max(1, lease.spent + lease.waiting));
       lease.spent = 0;
       return this.take(bucket, wanted);
