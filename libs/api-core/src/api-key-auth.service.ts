@@ -14,9 +14,10 @@ const KNOWN_CAPABILITIES = new Set<string>(PORTAL_CAPABILITIES);
 
 /**
  * Key lookups of concurrent requests share one query (no cache: each request reads the key's
- * row after it arrived, so a revocation or an expiry set in the database applies at once).
+ * row after it arrived, so a revocation or an expiry set in the database applies at once);
+ * requests with the same key share its lookup.
  */
-const LOOKUP_BATCH = { maxSize: 256, maxInFlight: 1 };
+const LOOKUP_BATCH = { maxSize: 256, maxInFlight: 1, keyOf: (hash: Buffer) => hash.toString('hex') };
 
 /** Resolves a bearer token to a principal: the operator token, or a tenant's API key. */
 @Injectable()

@@ -26,7 +26,7 @@ export class ApiKeyLookupRepository {
 
   /** The keys (with their tenant's deletion mark) for a batch of hashes, in the order asked. */
   async findMany(hashes: Buffer[]): Promise<(KeyRow | undefined)[]> {
-    const hex = [...new Set(hashes.map((h) => h.toString('hex')))];
+    const hex = hashes.map((h) => h.toString('hex'));
     const rows = await this.prisma.hot(hotSql<KeyRow>`/* hot:api_keys */
       SELECT k.key_hash, k.id, k.tenant_id, k.scopes, k.app_id, a.uid AS app_uid, k.capabilities, k.feature_flags, k.expires_at, k.revoked_at, k.allowed_cidrs,
              t.deleted_at AS tenant_deleted_at

@@ -21,6 +21,23 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([[1], [2, 3, 4], [5]]);
   });
 
+  it('with keyOf, runs items of one batch with the same key once and gives each caller the shared result', async () => {
+    const batches: string[][] = [];
+    const group = new GroupCommit<string, string>(
+      async (items) => {
+        batches.push(items);
+        await tick(20);
+        return items.map((i) => i.toUpperCase());
+      },
+      { maxSize: 10, maxInFlight: 1, keyOf: (item) => item },
+    );
+    const first = group.submit('a');
+    await tick(5);
+    const rest = ['b', 'a', 'b', 'c'].map((i) => group.submit(i));
+    expect(await Promise.all([first, ...rest])).toEqual(['A', 'B', 'A', 'B', 'C']);
+    expect(batches).toEqual([['a'], ['b', 'a', 'c']]);
+  });
+
   it('with a linger, a batch that ends does not cut short the linger of items that arrived meanwhile', async () => {
     const batches: number[][] = [];
     const group = new GroupCommit<number, number>(

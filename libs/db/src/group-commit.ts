@@ -11,7 +11,8 @@ interface Waiting<I, O> {
  * company, which a batch ending meanwhile does not cut short (callers that do not wait on the result,
  * like the dispatcher's records, trade a few milliseconds for far fewer statements); under
  * load, items wait for a free slot and go together, up to `maxSize` per batch. Each caller's promise settles with its own result only
- * after its batch committed.
+ * after its batch committed. With `keyOf`, items of one batch with the same key run once and
+ * share the result (reads: a busy caller's concurrent requests often ask the same thing).
  */
 export class GroupCommit<I, O> {
   private waiting: Waiting<I, O>[] = [];
@@ -21,7 +22,7 @@ export class GroupCommit<I, O> {
 
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
-    private readonly options: { maxSize: number; maxInFlight: number; lingerMs?: number },
+    private readonly options: { maxSize: number; maxInFlight: number; lingerMs?: number; keyOf?: (item: I) => string },
   ) {}
 
   submit(item: I): Promise<O> {
@@ -70,10 +71,29 @@ export class GroupCommit<I, O> {
 
   private async execute(batch: Waiting<I, O>[]): Promise<void> {
     try {
-      const results = await this.run(batch.map((w) => w.item));
-      batch.forEach((w, i) => w.resolve(results[i] as O));
+      const { items, slots } = this.distinct(batch);
+      const results = await this.run(items);
+      batch.forEach((w, i) => w.resolve(results[slots ? (slots[i] as number) : i] as O));
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
+  }
+
+  /** The batch's items, once per key with `keyOf`; `slots` maps each caller to its item's result. */
+  private distinct(batch: Waiting<I, O>[]): { items: I[]; slots?: number[] } {
+    const keyOf = this.options.keyOf;
+    if (!keyOf) return { items: batch.map((w) => w.item) };
+    const slotOf = new Map<string, number>();
+    const items: I[] = [];
+    const slots = batch.map((w) => {
+      const key = keyOf(w.item);
+      let slot = slotOf.get(key);
+      if (slot === undefined) {
+        slot = items.push(w.item) - 1;
+        slotOf.set(key, slot);
+      }
+      return slot;
+    });
+    return { items, slots };
   }
 }
