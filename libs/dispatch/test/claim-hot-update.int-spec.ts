@@ -22,11 +22,9 @@ describe('claiming fresh deliveries', () => {
     // Enough rows to fill several pages, as a burst of ingest does.
     const count = 120;
     for (let i = 0; i < count; i += 1) await h.insertMessage(scope, app.id, [endpoint.id], { i }, { wake: false });
+    // Each row's page: the first half of its ctid (page, item).
     const pages = async (): Promise<Map<string, string>> => {
-      const rows = await h.prisma.$queryRawUnsafe<{ id: string; page: string }[]>(
-        `SELECT id, (ctid::text::point)[0]::bigint::text AS page FROM deliveries WHERE endpoint_id = $1`,
-        endpoint.id,
-      );
+      const rows = await h.prisma.$queryRaw<{ id: string; page: string }[]>`SELECT id, (ctid::text::point)[0]::bigint::text AS page FROM deliveries WHERE endpoint_id = ${endpoint.id}`;
       return new Map(rows.map((r) => [r.id, r.page]));
     };
     const before = await pages();
