@@ -57,6 +57,16 @@ describe('npm run bench -- --smoke', () => {
       expect(fairness['noisy_deliveries']).toBeGreaterThan(0);
       expect(fairness['noisy_delivered_or_parked']).toBe(fairness['noisy_deliveries']);
       expect(fairness['noisy_requests_received']).toBeGreaterThan(0);
+      // CPU per delivery of each process, per phase, from /proc: the processes that do a phase's
+      // work show up in it, and the total is the sum of the parts.
+      const cpu = result['cpu_us_per_delivery'] as Record<string, Record<string, number>>;
+      expect(Object.keys(cpu).sort()).toEqual(['drain', 'fanout', 'sustained']);
+      for (const name of ['api', 'dispatcher', 'postgresql', 'load_generator']) expect(cpu['sustained']![name], `sustained ${name}`).toBeGreaterThan(0);
+      expect(cpu['drain']!['dispatcher']).toBeGreaterThan(0);
+      for (const [phase, us] of Object.entries(cpu)) {
+        const { total, ...parts } = us;
+        expect(total, phase).toBe(Object.values(parts).reduce((a, b) => a + b, 0));
+      }
       const rss = result['rss_mb'] as Record<string, number>;
       for (const name of ['api', 'dispatcher', 'receiver']) expect(rss[name], `rss_mb.${name}`).toBeGreaterThan(0);
     },

@@ -1,5 +1,5 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -114,6 +114,89 @@ export class ProcessGroup {
     const rss: Record<string, number> = {};
     for (const p of this.procs) rss[p.name] = Math.max(rss[p.name] ?? 0, p.peakRssMb);
     return rss;
+  }
+}
+
+// ---- CPU per process ----------------------------------------------------------------------
+/** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on Linux x86). */
+const CLOCK_TICKS = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, every thread) of a process, in ms; undefined once it is gone. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Processes of this machine whose command name is one of `names`, by pid. */
+function processesNamed(names: Map<string, string>): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const group = names.get(readFileSync(`/proc/${entry}/comm`, 'utf8').trim());
+      if (group) found.set(Number(entry), group);
+    } catch {
+      // exited while listed
+    }
+  }
+  return found;
+}
+
+/** CPU ms per process at one moment, each process with its group's name. */
+export type CpuReading = Map<number, { group: string; ms: number }>;
+
+/**
+ * CPU time per process group between two readings, from /proc: Herald's processes by name (a
+ * restarted dispatcher counts as the dispatcher), PostgreSQL (every process of this machine's
+ * server: backends, WAL writer, checkpointer), Redis, the load generator (this process) and the
+ * receiver. Divided by a phase's deliveries it gives CPU per delivery, which on a shared
+ * machine moves far less than rates do. A process that exits between the readings loses its
+ * share of the window (the bench keeps its processes up through each phase).
+ */
+export class CpuMeter {
+  private static readonly SERVERS = new Map([
+    ['postgres', 'postgresql'],
+    ['redis-server', 'redis'],
+  ]);
+
+  constructor(private readonly group: ProcessGroup) {}
+
+  read(): CpuReading {
+    const reading: CpuReading = new Map();
+    const add = (pid: number | undefined, group: string): void => {
+      const ms = pid === undefined ? undefined : cpuMs(pid);
+      if (pid !== undefined && ms !== undefined) reading.set(pid, { group, ms });
+    };
+    for (const [pid, group] of processesNamed(CpuMeter.SERVERS)) add(pid, group);
+    for (const p of this.group.procs) add(p.child.pid, p.name.replace(/-drain$/, '').replace(/-\d+$/, ''));
+    add(process.pid, 'load_generator');
+    return reading;
+  }
+
+  /** CPU µs per delivery of each group (and their total) between `start` and now. */
+  perDelivery(start: CpuReading, deliveries: number): Record<string, number> {
+    const ms: Record<string, number> = {};
+    for (const [pid, { group, ms: now }] of this.read()) ms[group] = (ms[group] ?? 0) + now - (start.get(pid)?.ms ?? 0);
+    const us: Record<string, number> = {};
+    let total = 0;
+    for (const [group, spent] of Object.entries(ms).sort(([a], [b]) => a.localeCompare(b))) {
+      us[group] = Math.round((spent * 1000) / Math.max(1, deliveries));
+      total += us[group];
+    }
+    us['total'] = total;
+    return us;
   }
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { Api, appEntry, createDatabase, dropDatabase, freePort, log, paced, percentile, ProcessGroup, Receiver, ROOT, sendMessage, serviceEnv, sleep, waitForHealth, type ReceiverStats } from './harness';
+import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, freePort, log, paced, percentile, ProcessGroup, Receiver, ROOT, sendMessage, serviceEnv, sleep, waitForHealth, type ReceiverStats } from './harness';
 
 /**
  * `npm run bench`: starts the real API, dispatcher and retention worker against local
@@ -114,7 +114,10 @@ async function main(): Promise<void> {
   const rssSampler = setInterval(() => group.sampleRss(), 250);
 
   const api = new Api(`http://127.0.0.1:${apiPort}`, '', API_CONNECTIONS);
+  const cpu = new CpuMeter(group);
   const results: Record<string, unknown> = {};
+  // CPU µs per delivery of each process, per phase: steadier than the rates on a shared machine.
+  const cpuPerDelivery: Record<string, Record<string, number>> = {};
   try {
     await waitForHealth(api, logDir);
 
@@ -143,9 +146,11 @@ async function main(): Promise<void> {
     if (PHASES.has('sustained')) {
       await receiver.reset();
       const sustainedStart = Date.now();
+      const cpuStart = cpu.read();
       const blasted = await blast(api, single.id, PLAN.producers, PLAN.sustainedSeconds);
       const sent = blasted.sent;
       const sustained = await receiver.waitFor(sent, 120_000);
+      cpuPerDelivery['sustained'] = cpu.perDelivery(cpuStart, sustained.unique);
       results['sustained'] = {
         sent,
         delivered_unique: sustained.unique,
@@ -182,6 +187,7 @@ async function main(): Promise<void> {
     if (PHASES.has('fanout')) {
       await receiver.reset();
       const fanStart = Date.now();
+      const cpuStart = cpu.read();
       let fanSent = 0;
       await Promise.all(
         Array.from({ length: PLAN.producers }, async () => {
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
         }),
       );
       const fanDone = await receiver.waitFor(fanSent * 10, 120_000);
+      cpuPerDelivery['fanout'] = cpu.perDelivery(cpuStart, fanDone.unique);
       results['fanout'] = { messages: fanSent, deliveries: fanSent * 10, delivered_unique: fanDone.unique, duplicates: fanDone.count - fanDone.unique, seconds: (fanDone.lastAt - fanStart) / 1000 };
       results['fanout_deliveries_per_s'] = rate(fanDone, fanStart);
       log(`fan-out: ${results['fanout_deliveries_per_s']} deliveries/s`);
@@ -214,7 +221,11 @@ async function main(): Promise<void> {
       log(`drain: ${queued * 10} deliveries queued`);
       const drainBoot = Date.now();
       dispatchers = startDispatchers('dispatcher-drain');
+      // From the first arrival, as the rate: the dispatcher's boot is not draining.
+      const first = await receiver.waitFor(1, 30_000);
+      const cpuStart = cpu.read();
       const drained = await receiver.waitFor(queued * 10, SMOKE ? 30_000 : 180_000);
+      cpuPerDelivery['drain'] = cpu.perDelivery(cpuStart, drained.unique - first.unique);
       // The rate runs from the first arrival (the dispatcher's boot is not draining).
       results['drain'] = {
         deliveries: queued * 10,
@@ -231,6 +242,7 @@ async function main(): Promise<void> {
     const ratio = (figure: unknown): number => Number(((figure as number) / (results['raw_http_per_s'] as number)).toFixed(3));
     results['ratio_deliveries_to_raw'] = ratio(results['deliveries_per_s']);
     results['ratio_drain_to_raw'] = ratio(results['drain_deliveries_per_s']);
+    results['cpu_us_per_delivery'] = cpuPerDelivery;
   } finally {
     clearInterval(rssSampler);
     await group.stopAll();
@@ -375,6 +387,9 @@ function printTable(r: Record<string, unknown>): void {
     rows.push(['fairness: quiet tenant p50/p99 alone', `${f['quiet_idle_p50_ms']} / ${f['quiet_idle_p99_ms']} ms`]);
     rows.push(['fairness: quiet tenant p50/p99 under noise', `${f['quiet_p50_ms']} / ${f['quiet_p99_ms']} ms (${f['quiet_arrived']}/${f['quiet_sent']} arrived)`]);
     rows.push(['fairness: noisy delivered or parked / total', `${f['noisy_delivered_or_parked']} / ${f['noisy_deliveries']} (failed ${f['noisy_failed']}, circuits open ${f['noisy_circuits_open']})`]);
+  }
+  for (const [phase, us] of Object.entries((r['cpu_us_per_delivery'] as Record<string, Record<string, number>> | undefined) ?? {})) {
+    rows.push([`CPU per delivery, ${phase} (µs)`, Object.entries(us).map(([name, n]) => `${name} ${n}`).join(', ')]);
   }
   for (const [name, mb] of Object.entries(r['rss_mb'] as Record<string, number>)) rows.push([`peak RSS ${name}`, `${mb} MB`]);
   const width = Math.max(...rows.map(([k]) => k.length));
