@@ -57,16 +57,21 @@ describe('npm run bench -- --smoke', () => {
       expect(fairness['noisy_deliveries']).toBeGreaterThan(0);
       expect(fairness['noisy_delivered_or_parked']).toBe(fairness['noisy_deliveries']);
       expect(fairness['noisy_requests_received']).toBeGreaterThan(0);
-      // CPU per delivery of each process, per phase, from /proc: the processes that do a phase's
-      // work show up in it, and the total is the sum of the parts.
+      // CPU per delivery of each process, per phase, from /proc (per request for the ceiling,
+      // whose client reports its own): the processes that do a phase's work show up in it, the
+      // total is the sum of the parts, and the CPU ratios are the ceiling's mean over the phase's.
       const cpu = result['cpu_us_per_delivery'] as Record<string, Record<string, number>>;
-      expect(Object.keys(cpu).sort()).toEqual(['drain', 'fanout', 'sustained']);
+      expect(Object.keys(cpu).sort()).toEqual(['drain', 'fanout', 'raw_end', 'raw_start', 'sustained']);
       for (const name of ['api', 'dispatcher', 'postgresql', 'load_generator']) expect(cpu['sustained']![name], `sustained ${name}`).toBeGreaterThan(0);
       expect(cpu['drain']!['dispatcher']).toBeGreaterThan(0);
+      for (const raw of ['raw_start', 'raw_end']) for (const name of ['load_generator', 'receiver']) expect(cpu[raw]![name], `${raw} ${name}`).toBeGreaterThan(0);
       for (const [phase, us] of Object.entries(cpu)) {
         const { total, ...parts } = us;
-        expect(total, phase).toBe(Object.values(parts).reduce((a, b) => a + b, 0));
+        expect(total, phase).toBeCloseTo(Object.values(parts).reduce((a, b) => a + b, 0), 1);
       }
+      const rawCpu = (cpu['raw_start']!['total']! + cpu['raw_end']!['total']!) / 2;
+      expect(result['cpu_ratio_deliveries_to_raw']).toBeCloseTo(rawCpu / cpu['sustained']!['total']!, 3);
+      expect(result['cpu_ratio_drain_to_raw']).toBeCloseTo(rawCpu / cpu['drain']!['total']!, 3);
       const rss = result['rss_mb'] as Record<string, number>;
       for (const name of ['api', 'dispatcher', 'receiver']) expect(rss[name], `rss_mb.${name}`).toBeGreaterThan(0);
     },

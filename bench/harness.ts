@@ -185,17 +185,21 @@ export class CpuMeter {
     return reading;
   }
 
-  /** CPU µs per delivery of each group (and their total) between `start` and now. */
-  perDelivery(start: CpuReading, deliveries: number): Record<string, number> {
-    const ms: Record<string, number> = {};
+  /**
+   * CPU µs per delivery (to 0.1 µs) of each group and their total, between `start` and now;
+   * `extraMs` adds CPU that processes outside the group reported themselves.
+   */
+  perDelivery(start: CpuReading, deliveries: number, extraMs: Record<string, number> = {}): Record<string, number> {
+    const ms: Record<string, number> = { ...extraMs };
     for (const [pid, { group, ms: now }] of this.read()) ms[group] = (ms[group] ?? 0) + now - (start.get(pid)?.ms ?? 0);
+    const tenths = (n: number): number => Math.round(n * 10) / 10;
     const us: Record<string, number> = {};
     let total = 0;
     for (const [group, spent] of Object.entries(ms).sort(([a], [b]) => a.localeCompare(b))) {
-      us[group] = Math.round((spent * 1000) / Math.max(1, deliveries));
+      us[group] = tenths((spent * 1000) / Math.max(1, deliveries));
       total += us[group];
     }
-    us['total'] = total;
+    us['total'] = tenths(total);
     return us;
   }
 }

@@ -2,7 +2,8 @@ import { Pool } from 'undici';
 
 /**
  * The raw ceiling: undici keep-alive POSTs of the same 1 KiB body straight to the receiver,
- * at the dispatcher's concurrency, for a fixed time. Prints `{requestsPerSecond}` as JSON.
+ * at the dispatcher's concurrency, for a fixed time. Prints `{requestsPerSecond, requests, cpuMs}`
+ * as JSON: `cpuMs` is this process's CPU (every thread) over the requests, start-up excluded.
  */
 async function main(): Promise<void> {
   const [url, concurrencyArg, secondsArg] = process.argv.slice(2);
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   let done = 0;
   const started = Date.now();
+  const cpuStart = process.cpuUsage();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < deadline) {
@@ -25,8 +27,9 @@ async function main(): Promise<void> {
     }),
   );
   const elapsed = (Date.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   await pool.close();
-  process.stdout.write(`${JSON.stringify({ requestsPerSecond: done / elapsed })}\n`);
+  process.stdout.write(`${JSON.stringify({ requestsPerSecond: done / elapsed, requests: done, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -127,7 +127,11 @@ async function main(): Promise<void> {
     const rawSamples: number[] = [];
     const measureRaw = async (): Promise<void> => {
       if (!PHASES.has('raw')) return;
-      rawSamples.push(Math.round(await rawCeiling(receiver.port)));
+      const cpuStart = cpu.read();
+      const raw = await rawCeiling(receiver.port);
+      rawSamples.push(Math.round(raw.requestsPerSecond));
+      // Per request of the ceiling: its client is a process of its own, which reports its CPU.
+      cpuPerDelivery[rawSamples.length === 1 ? 'raw_start' : 'raw_end'] = cpu.perDelivery(cpuStart, raw.requests, { load_generator: raw.cpuMs });
       results['raw_http_samples'] = rawSamples;
       results['raw_http_per_s'] = Math.round(rawSamples.reduce((a, b) => a + b, 0) / rawSamples.length);
       log(`raw ceiling: ${rawSamples.at(-1)} req/s`);
@@ -243,6 +247,16 @@ async function main(): Promise<void> {
     results['ratio_deliveries_to_raw'] = ratio(results['deliveries_per_s']);
     results['ratio_drain_to_raw'] = ratio(results['drain_deliveries_per_s']);
     results['cpu_us_per_delivery'] = cpuPerDelivery;
+    // The same ratios by CPU: a raw request's CPU over a delivery's. The machine's speed drifts
+    // between the phases (the two ceiling samples differ by up to half); CPU per unit of work
+    // drifts far less, so these say what the rates would if every phase ran on the same machine.
+    const rawCpu = [cpuPerDelivery['raw_start'], cpuPerDelivery['raw_end']].filter((c) => c !== undefined).map((c) => c['total'] as number);
+    const cpuRatio = (phase: string): number | null => {
+      const spent = cpuPerDelivery[phase]?.['total'];
+      return rawCpu.length > 0 && spent ? Number((rawCpu.reduce((a, b) => a + b, 0) / rawCpu.length / spent).toFixed(3)) : null;
+    };
+    results['cpu_ratio_deliveries_to_raw'] = cpuRatio('sustained');
+    results['cpu_ratio_drain_to_raw'] = cpuRatio('drain');
   } finally {
     clearInterval(rssSampler);
     await group.stopAll();
@@ -255,12 +269,12 @@ async function main(): Promise<void> {
 }
 
 /** undici keep-alive POSTs straight to the receiver, in a process of its own (bench/raw-http.ts). */
-function rawCeiling(receiverPort: number): Promise<number> {
+function rawCeiling(receiverPort: number): Promise<{ requestsPerSecond: number; requests: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, 'raw-http.js'), [`http://127.0.0.1:${receiverPort}/`, String(CONCURRENCY), String(PLAN.rawSeconds)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { requestsPerSecond: number }).requestsPerSecond) : reject(new Error(`raw-http exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { requestsPerSecond: number; requests: number; cpuMs: number }) : reject(new Error(`raw-http exited ${code}`))));
   });
 }
 
@@ -375,6 +389,7 @@ function printTable(r: Record<string, unknown>): void {
     ['fan-out 1→10', `${r['fanout_deliveries_per_s']} deliveries/s`],
     ['backlog drain', `${r['drain_deliveries_per_s']} deliveries/s`],
     ['ratio drain / raw', `${r['ratio_drain_to_raw']}`],
+    ['by CPU: raw request / delivery, end-to-end and drain', `${r['cpu_ratio_deliveries_to_raw']} and ${r['cpu_ratio_drain_to_raw']}`],
   ];
   const persisted = r['persisted'] as { deliveries: number; succeeded: number; attempts: number } | undefined;
   if (persisted) rows.push(['persisted deliveries / succeeded / attempts', `${persisted.deliveries} / ${persisted.succeeded} / ${persisted.attempts}`]);
