@@ -180,7 +180,7 @@ export class CpuMeter {
       if (pid !== undefined && ms !== undefined) reading.set(pid, { group, ms });
     };
     for (const [pid, group] of processesNamed(CpuMeter.SERVERS)) add(pid, group);
-    for (const p of this.group.procs) add(p.child.pid, p.name.replace(/-drain$/, '').replace(/-\d+$/, ''));
+    for (const p of this.group.procs) add(p.child.pid, p.name.replace(/-\d+$/, '').replace(/-drain$/, ''));
     add(process.pid, 'load_generator');
     return reading;
   }
