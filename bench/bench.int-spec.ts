@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -13,12 +14,12 @@ describe('npm run bench -- --smoke', () => {
   it(
     'runs end to end and prints a JSON line with positive figures',
     async () => {
-      const stdout = await new Promise<string>((resolve, reject) => {
+      const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
         // The bench makes its own throwaway database on the test run's PostgreSQL server.
         const server = new URL(inject('databaseUrl'));
         server.pathname = '';
         execFile(process.execPath, [path.join(ROOT, 'dist/bench/run.js'), '--smoke', '--server', server.toString().replace(/\/$/, '')], { cwd: ROOT, timeout: SMOKE_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 }, (err, out, stderr) =>
-          err ? reject(new Error(`bench failed: ${err.message}\n${stderr}`)) : resolve(out),
+          err ? reject(new Error(`bench failed: ${err.message}\n${stderr}`)) : resolve({ stdout: out, stderr }),
         );
       });
       const lines = stdout.trim().split('\n');
@@ -74,6 +75,16 @@ describe('npm run bench -- --smoke', () => {
       expect(result['cpu_ratio_drain_to_raw']).toBeCloseTo(rawCpu / cpu['drain']!['total']!, 3);
       const rss = result['rss_mb'] as Record<string, number>;
       for (const name of ['api', 'dispatcher', 'receiver']) expect(rss[name], `rss_mb.${name}`).toBeGreaterThan(0);
+      // The run's Redis keys went with its database (the retention worker's schedule stayed before).
+      const runId = /logs in bench-results\/(bench_[a-z0-9]+)/.exec(stderr)?.[1];
+      expect(runId).toBeDefined();
+      const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+      try {
+        const [, left] = await redis.scan('0', 'MATCH', `herald-${runId}:*`, 'COUNT', 100_000);
+        expect(left).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
     },
     SMOKE_TIMEOUT_MS + 5_000,
   );

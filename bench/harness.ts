@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
+import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { ensureDatabase, runMigrations } from '@herald/db';
 
@@ -363,6 +364,28 @@ export async function dropDatabase(server: string, name: string): Promise<void> 
   }
 }
 
+/** A bench run's Redis key prefix (HERALD_QUEUE_PREFIX of its processes). */
+export const queuePrefix = (runId: string): string => `herald-${runId}`;
+
+/**
+ * Deletes a run's Redis keys. The retention worker's repeatable job stays scheduled under the
+ * run's prefix after its processes stop (nine keys a run); nothing reads them again.
+ */
+export async function dropRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** The environment of the api/dispatcher/retention processes (and the CLI) in a bench run. */
 export function serviceEnv(opts: {
   databaseUrl: string;
@@ -380,7 +403,7 @@ export function serviceEnv(opts: {
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: opts.redisUrl,
     PORT: String(opts.apiPort),
-    HERALD_QUEUE_PREFIX: `herald-${opts.runId}`,
+    HERALD_QUEUE_PREFIX: queuePrefix(opts.runId),
     HERALD_ADMIN_TOKEN: opts.adminToken,
     HERALD_MASTER_KEYS: `bench:${opts.masterKey}`,
     HERALD_ENDPOINT_HTTPS_ONLY: 'false',

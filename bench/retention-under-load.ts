@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { Api, appEntry, createDatabase, dropDatabase, freePort, log, paced, percentile, ProcessGroup, Receiver, ROOT, serviceEnv, sleep, waitForHealth } from './harness';
+import { Api, appEntry, createDatabase, dropDatabase, dropRedisPrefix, freePort, log, paced, percentile, ProcessGroup, queuePrefix, Receiver, ROOT, serviceEnv, sleep, waitForHealth } from './harness';
 
 /**
  * `npm run bench:retention`: does purging a large backlog of expired rows hurt live deliveries?
@@ -241,7 +241,10 @@ async function main(): Promise<void> {
     await group.stopAll();
     await sql.end();
     await api.pool.close();
-    if (!args['keep-db']) await dropDatabase(args.server, dbName);
+    if (!args['keep-db']) {
+      await dropDatabase(args.server, dbName);
+      await dropRedisPrefix(args.redis, queuePrefix(runId));
+    }
   }
   results['rss_mb'] = group.rssByName();
   printTable(results);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, freePort, log, paced, percentile, ProcessGroup, Receiver, ROOT, sendMessage, serviceEnv, sleep, waitForHealth, type ReceiverStats } from './harness';
+import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, dropRedisPrefix, freePort, log, paced, percentile, ProcessGroup, queuePrefix, Receiver, ROOT, sendMessage, serviceEnv, sleep, waitForHealth, type ReceiverStats } from './harness';
 
 /**
  * `npm run bench`: starts the real API, dispatcher and retention worker against local
@@ -261,7 +261,10 @@ async function main(): Promise<void> {
     clearInterval(rssSampler);
     await group.stopAll();
     await api.pool.close();
-    if (!args['keep-db']) await dropDatabase(args.server, dbName);
+    if (!args['keep-db']) {
+      await dropDatabase(args.server, dbName);
+      await dropRedisPrefix(args.redis, queuePrefix(runId));
+    }
   }
   results['rss_mb'] = group.rssByName();
   printTable(results);
