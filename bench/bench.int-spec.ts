@@ -80,7 +80,13 @@ describe('npm run bench -- --smoke', () => {
       expect(runId).toBeDefined();
       const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
       try {
-        const [, left] = await redis.scan('0', 'MATCH', `herald-${runId}:*`, 'COUNT', 100_000);
+        const left: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `herald-${runId}:*`, 'COUNT', 1000);
+          cursor = next;
+          left.push(...keys);
+        } while (cursor !== '0');
         expect(left).toEqual([]);
       } finally {
         redis.disconnect();

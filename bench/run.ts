@@ -407,7 +407,7 @@ function printTable(r: Record<string, unknown>): void {
     rows.push(['fairness: noisy delivered or parked / total', `${f['noisy_delivered_or_parked']} / ${f['noisy_deliveries']} (failed ${f['noisy_failed']}, circuits open ${f['noisy_circuits_open']})`]);
   }
   for (const [phase, us] of Object.entries((r['cpu_us_per_delivery'] as Record<string, Record<string, number>> | undefined) ?? {})) {
-    rows.push([`CPU per delivery, ${phase} (µs)`, Object.entries(us).map(([name, n]) => `${name} ${n}`).join(', ')]);
+    rows.push([`CPU per ${phase.startsWith('raw') ? 'request' : 'delivery'}, ${phase} (µs)`, Object.entries(us).map(([name, n]) => `${name} ${n}`).join(', ')]);
   }
   for (const [name, mb] of Object.entries(r['rss_mb'] as Record<string, number>)) rows.push([`peak RSS ${name}`, `${mb} MB`]);
   const width = Math.max(...rows.map(([k]) => k.length));
