@@ -19,10 +19,11 @@ const FLEET_CAP_RETRY_MS = 100;
 /** A lease outlasts the delivery timeout by this much: time to record the attempt. */
 export const LEASE_MARGIN_MS = 5_000;
 /**
- * Slot-fulls a lane may hold claimed ahead of its requests while the process's hold budget has
- * room for that depth in every active lane: a lone busy endpoint then claims ~3 slot-fulls per
- * statement instead of ~1 (each claim is planned by PostgreSQL on every call). With many
- * active lanes it falls to one slot-full, so no lane's buffer crowds another out of claims.
+ * Slot-fulls a lane may hold claimed ahead of its requests while the hold budgets (the
+ * process's and its tenant's) have room for that depth in every active lane: a lone busy
+ * endpoint then claims ~6 slot-fulls per statement instead of ~1 (each claim is planned by
+ * PostgreSQL on every call). With many active lanes it falls to one slot-full, so no lane's
+ * buffer crowds another out of claims.
  */
 const MAX_BUFFER_DEPTH = 6;
 /** After this many failed sends in a row, a lane claims nothing more until the circuit state is recorded. */
@@ -70,6 +71,8 @@ interface TenantQueue {
   inFlight: number;
   /** Buffered and reserved deliveries of its lanes. */
   held: number;
+  /** Slot-fulls each of its lanes may buffer ahead (1..MAX_BUFFER_DEPTH), set every claim round. */
+  depth: number;
 }
 
 /**
@@ -100,8 +103,6 @@ export class LaneScheduler {
   /** Byte budgets handed to claims not yet answered. */
   private bytesReserved = 0;
   private claimsInFlight = 0;
-  /** Slot-fulls each lane may buffer ahead (1..MAX_BUFFER_DEPTH), set every claim round. */
-  private bufferDepth = 1;
   private pumpScheduled = false;
   private claimRetryMs = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -209,7 +210,7 @@ export class LaneScheduler {
     if (lane) return lane;
     let tenant = this.tenants.get(ref.tenantId);
     if (!tenant) {
-      tenant = { tenantId: ref.tenantId, lanes: [], cursor: 0, inFlight: 0, held: 0 };
+      tenant = { tenantId: ref.tenantId, lanes: [], cursor: 0, inFlight: 0, held: 0, depth: 1 };
       this.tenants.set(ref.tenantId, tenant);
     }
     lane = {
@@ -330,7 +331,7 @@ export class LaneScheduler {
     const tenants = [...order.slice(start), ...order.slice(0, start)].filter((t) => t.lanes.some((l) => l.due));
     if (tenants.length === 0) return;
     this.tenantCursor = (start + 1) % order.length;
-    this.bufferDepth = this.depthFor(tenants);
+    this.setDepths(tenants);
 
     const requests = new Map<Lane, number>();
     const requested = new Map<TenantQueue, number>();
@@ -358,18 +359,29 @@ export class LaneScheduler {
   }
 
   /**
-   * How many slot-fulls each lane may buffer: as many as the hold budget (twice the slots)
-   * gives every lane that is due or busy, counting its slots too, up to MAX_BUFFER_DEPTH.
+   * How many slot-fulls each tenant's lanes may buffer: as many as the hold budgets give every
+   * lane that is due or busy, counting its slots too, up to MAX_BUFFER_DEPTH. Two budgets: the
+   * process's (twice the slots) over all such lanes, and the tenant's (twice its share of the
+   * slots) over its own. Without the tenant's, a busy tenant's first lanes in a round filled
+   * its whole budget with deep buffers while its other lanes stood empty: in the bench's drain
+   * (one tenant, ten endpoints) half the lanes had nothing to send at any moment, and 50 of the
+   * 100 requests the endpoints allowed were in flight.
    */
-  private depthFor(tenants: TenantQueue[]): number {
+  private setDepths(tenants: TenantQueue[]): void {
+    const depth = (budget: number, slotsWanted: number): number => Math.max(1, Math.min(MAX_BUFFER_DEPTH, Math.floor(budget / Math.max(1, slotsWanted)) - 1));
+    const wanted = new Map<TenantQueue, number>();
     let slotsWanted = 0;
     for (const tenant of tenants) {
+      let own = 0;
       for (const lane of tenant.lanes) {
-        if (lane.due || lane.inFlight > 0 || lane.buffer.length > 0) slotsWanted += lane.context?.maxInFlight ?? 1;
+        // A lane whose endpoint is still loading counts the operator's default cap, not one slot.
+        if (lane.due || lane.inFlight > 0 || lane.buffer.length > 0) own += lane.context?.maxInFlight ?? this.config.delivery.endpointMaxInFlight;
       }
+      wanted.set(tenant, own);
+      slotsWanted += own;
     }
-    const depth = Math.floor((2 * this.slots) / Math.max(1, slotsWanted)) - 1;
-    return Math.max(1, Math.min(MAX_BUFFER_DEPTH, depth));
+    const processDepth = depth(2 * this.slots, slotsWanted);
+    for (const tenant of tenants) tenant.depth = Math.min(processDepth, depth(2 * this.tenantSlots, wanted.get(tenant) ?? 0));
   }
 
   /** The tenant's next lane (in turn) that can take a delivery now; starts what a lane needs first. */
@@ -419,7 +431,7 @@ export class LaneScheduler {
   }
 
   /**
-   * How many more deliveries the lane may take: its slots free, plus `bufferDepth` slot-fulls
+   * How many more deliveries the lane may take: its slots free, plus its tenant's `depth` slot-fulls
    * of buffer. A lane with more than half its buffer waiting claims nothing yet: refilling in
    * bulk keeps claims to one statement per many deliveries, and the buffer covers the claim's
    * round trip.
@@ -427,7 +439,7 @@ export class LaneScheduler {
   private laneRoom(lane: Lane, now: number): number {
     const context = lane.context;
     if (!context) return 0;
-    const ahead = this.bufferDepth * context.maxInFlight;
+    const ahead = lane.tenant.depth * context.maxInFlight;
     if (lane.buffer.length + lane.reserved > ahead / 2) return 0;
     let room = context.maxInFlight + ahead - lane.inFlight - lane.buffer.length - lane.reserved;
     // A rate-limited lane claims only what it may send now (no buffer beyond the grant).

@@ -58,6 +58,32 @@ describe('dispatcher: lane buffers', () => {
     expect(slow.requests).toHaveLength(120);
   });
 
+  it("spreads a busy tenant's hold over all its lanes: each claims at most one slot-full ahead when the tenant's budget covers no more", async () => {
+    // One tenant, four lanes of cap 5; 50 slots, half of them the tenant's share, so the tenant
+    // may hold 50 (in flight and buffered). The process's budget (100) would give each lane four
+    // slot-fulls of buffer (25 claimed at once), so the first two lanes took the tenant's 50 and
+    // the other two waited; the tenant's own budget gives each one slot-full (10 at once).
+    const slow = await slowReceiver(20);
+    receivers.push(slow);
+    const { scope } = await createTenant(h.services);
+    const app = await createApplication(h.services, scope);
+    const endpointIds: string[] = [];
+    for (let i = 0; i < 4; i++) endpointIds.push((await createEndpoint(h.services, scope, app.id, { url: `${slow.url}/lane${i}` })).id);
+    for (let i = 0; i < 23; i++) await h.insertMessage(scope, app.id, endpointIds, { i }, { wake: false });
+    claims = [];
+    await h.insertMessage(scope, app.id, endpointIds, { i: 23 });
+    await slow.waitFor((reqs) => reqs.length >= 96, 20_000);
+
+    const perLane = claims.flatMap((c) => {
+      const counts = new Map<string, number>();
+      for (const d of c.claimed) counts.set(d.endpointId, (counts.get(d.endpointId) ?? 0) + 1);
+      return [...counts.values()];
+    });
+    expect(perLane.length).toBeGreaterThan(0);
+    expect(Math.max(...perLane)).toBeLessThanOrEqual(10);
+    expect(new Set(slow.requests.map((r) => `${r.headers['webhook-id']} ${r.path}`)).size).toBe(96);
+  });
+
   it('hands a buffered delivery back unsent when its lease would end before its attempt, and claims it again', async () => {
     // Cap 1, 400 ms a request, 1 s timeout: of a claim of 4 (1 + 3 buffered), the fourth would
     // start ~1.2 s after the claim, past the one timeout a buffered delivery may wait.
