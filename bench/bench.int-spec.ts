@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
+import { deleteRedisPrefix } from '@herald/testing';
 
 const ROOT = path.resolve(__dirname, '..');
 const SMOKE_TIMEOUT_MS = 75_000;
@@ -80,14 +81,7 @@ describe('npm run bench -- --smoke', () => {
       expect(runId).toBeDefined();
       const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
       try {
-        const left: string[] = [];
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `herald-${runId}:*`, 'COUNT', 1000);
-          cursor = next;
-          left.push(...keys);
-        } while (cursor !== '0');
-        expect(left).toEqual([]);
+        expect(await deleteRedisPrefix(redis, `herald-${runId}`)).toBe(0);
       } finally {
         redis.disconnect();
       }

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { ensureDatabase, runMigrations } from '@herald/db';
+import { deleteRedisPrefix } from '@herald/queue';
 
 /**
  * What the benchmarks share: the built processes started with their logs and peak RSS, the
@@ -375,12 +376,7 @@ export async function dropRedisPrefix(redisUrl: string, prefix: string): Promise
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteRedisPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

@@ -4,3 +4,4 @@ export * from './redis.module';
 export * from './bull';
 export * from './leader-lock';
 export * from './redis-script';
+export * from './redis-prefix';

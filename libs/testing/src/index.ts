@@ -8,4 +8,5 @@ export * from './private-services';
 export * from './private-redis-ha';
 export * from './herald-fleet';
 export * from './otlp-receiver';
-export * from './redis-prefix';
+// Tests import it from here, as before; it lives with the Redis client (the bench uses it too).
+export { deleteRedisPrefix } from '@herald/queue';

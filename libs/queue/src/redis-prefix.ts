@@ -1,6 +1,6 @@
-import type { RedisClient } from '@herald/queue';
+import type { RedisClient } from './redis';
 
-/** Deletes every key under `${prefix}:` (a test's own queue prefix) and returns how many. */
+/** Deletes every key under `${prefix}:` (a test's or a bench run's own queue prefix) and returns how many. */
 export async function deleteRedisPrefix(redis: RedisClient, prefix: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
