@@ -28,11 +28,16 @@ describe('npm run bench -- --smoke', () => {
       for (const field of ['deliveries_per_s', 'raw_http_per_s', 'ingest_per_s', 'fanout_deliveries_per_s', 'drain_deliveries_per_s']) {
         expect(result[field], field).toBeGreaterThan(0);
       }
-      // The ceiling is measured twice (start and end) and the ratios use their mean.
+      // The ceiling is measured right before and after each rated phase, and each ratio uses the
+      // mean of the two samples around its phase.
       const samples = result['raw_http_samples'] as number[];
-      expect(samples).toHaveLength(2);
-      expect(result['raw_http_per_s']).toBe(Math.round((samples[0]! + samples[1]!) / 2));
-      expect(result['ratio_drain_to_raw']).toBeCloseTo((result['drain_deliveries_per_s'] as number) / (result['raw_http_per_s'] as number), 3);
+      expect(samples).toHaveLength(4);
+      const [beforeSustained, afterSustained, beforeDrain, afterDrain] = samples as [number, number, number, number];
+      expect(result['raw_http_per_s']).toBe(Math.round((beforeSustained + afterSustained + beforeDrain + afterDrain) / 4));
+      expect(result['raw_http_sustained_per_s']).toBe(Math.round((beforeSustained + afterSustained) / 2));
+      expect(result['raw_http_drain_per_s']).toBe(Math.round((beforeDrain + afterDrain) / 2));
+      expect(result['ratio_deliveries_to_raw']).toBeCloseTo((result['deliveries_per_s'] as number) / (result['raw_http_sustained_per_s'] as number), 3);
+      expect(result['ratio_drain_to_raw']).toBeCloseTo((result['drain_deliveries_per_s'] as number) / (result['raw_http_drain_per_s'] as number), 3);
       const paced = Object.entries(result).filter(([k]) => k.startsWith('paced_'));
       expect(paced.length).toBeGreaterThan(0);
       for (const [, p] of paced) {
@@ -63,17 +68,18 @@ describe('npm run bench -- --smoke', () => {
       // whose client reports its own): the processes that do a phase's work show up in it, the
       // total is the sum of the parts, and the CPU ratios are the ceiling's mean over the phase's.
       const cpu = result['cpu_us_per_delivery'] as Record<string, Record<string, number>>;
-      expect(Object.keys(cpu).sort()).toEqual(['drain', 'fanout', 'raw_end', 'raw_start', 'sustained']);
+      const rawPhases = ['raw_before_sustained', 'raw_after_sustained', 'raw_before_drain', 'raw_after_drain'];
+      expect(Object.keys(cpu).sort()).toEqual(['drain', 'fanout', ...rawPhases, 'sustained'].sort());
       for (const name of ['api', 'dispatcher', 'postgresql', 'load_generator']) expect(cpu['sustained']![name], `sustained ${name}`).toBeGreaterThan(0);
       expect(cpu['drain']!['dispatcher']).toBeGreaterThan(0);
-      for (const raw of ['raw_start', 'raw_end']) for (const name of ['load_generator', 'receiver']) expect(cpu[raw]![name], `${raw} ${name}`).toBeGreaterThan(0);
+      for (const raw of rawPhases) for (const name of ['load_generator', 'receiver']) expect(cpu[raw]![name], `${raw} ${name}`).toBeGreaterThan(0);
       for (const [phase, us] of Object.entries(cpu)) {
         const { total, ...parts } = us;
         expect(total, phase).toBeCloseTo(Object.values(parts).reduce((a, b) => a + b, 0), 1);
       }
-      const rawCpu = (cpu['raw_start']!['total']! + cpu['raw_end']!['total']!) / 2;
-      expect(result['cpu_ratio_deliveries_to_raw']).toBeCloseTo(rawCpu / cpu['sustained']!['total']!, 3);
-      expect(result['cpu_ratio_drain_to_raw']).toBeCloseTo(rawCpu / cpu['drain']!['total']!, 3);
+      const rawCpu = (phase: string): number => (cpu[`raw_before_${phase}`]!['total']! + cpu[`raw_after_${phase}`]!['total']!) / 2;
+      expect(result['cpu_ratio_deliveries_to_raw']).toBeCloseTo(rawCpu('sustained') / cpu['sustained']!['total']!, 3);
+      expect(result['cpu_ratio_drain_to_raw']).toBeCloseTo(rawCpu('drain') / cpu['drain']!['total']!, 3);
       const rss = result['rss_mb'] as Record<string, number>;
       for (const name of ['api', 'dispatcher', 'receiver']) expect(rss[name], `rss_mb.${name}`).toBeGreaterThan(0);
       // The run's Redis keys went with its database (the retention worker's schedule stayed before).

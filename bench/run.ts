@@ -73,6 +73,11 @@ async function blast(api: Api, appId: string, producers: number, seconds: number
   return { sent, seconds: (Date.now() - started) / 1000 };
 }
 
+/** The phases whose rates the issue's targets divide by the raw ceiling. */
+type RatedPhase = 'sustained' | 'drain';
+
+const mean = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
+
 /** Unique arrivals per second over [start, last unique arrival]. */
 function rate(stats: ReceiverStats, start: number): number {
   return Math.round(stats.unique / Math.max(0.001, (stats.lastAt - start) / 1000));
@@ -121,22 +126,26 @@ async function main(): Promise<void> {
   try {
     await waitForHealth(api, logDir);
 
-    // Raw ceiling, in its own process like the dispatcher's sender. Measured at the start and
-    // again after the drain: this machine's speed drifts by tens of percent over minutes, so
-    // the ratios use the mean of both, and both are printed.
+    // Raw ceiling, in its own process like the dispatcher's sender, measured right before and
+    // right after each rated phase (sustained, drain): this machine's speed drifts by up to half
+    // within one run, so each phase's ratio uses the mean of the two samples around it. Every
+    // sample is printed.
     const rawSamples: number[] = [];
-    const measureRaw = async (): Promise<void> => {
+    const brackets: Record<RatedPhase, number[]> = { sustained: [], drain: [] };
+    const measureRaw = async (phase: RatedPhase, when: 'before' | 'after'): Promise<void> => {
       if (!PHASES.has('raw')) return;
       const cpuStart = cpu.read();
       const raw = await rawCeiling(receiver.port);
-      rawSamples.push(Math.round(raw.requestsPerSecond));
+      const perS = Math.round(raw.requestsPerSecond);
+      rawSamples.push(perS);
+      brackets[phase].push(perS);
       // Per request of the ceiling: its client is a process of its own, which reports its CPU.
-      cpuPerDelivery[rawSamples.length === 1 ? 'raw_start' : 'raw_end'] = cpu.perDelivery(cpuStart, raw.requests, { load_generator: raw.cpuMs });
+      cpuPerDelivery[`raw_${when}_${phase}`] = cpu.perDelivery(cpuStart, raw.requests, { load_generator: raw.cpuMs });
       results['raw_http_samples'] = rawSamples;
-      results['raw_http_per_s'] = Math.round(rawSamples.reduce((a, b) => a + b, 0) / rawSamples.length);
-      log(`raw ceiling: ${rawSamples.at(-1)} req/s`);
+      results['raw_http_per_s'] = mean(rawSamples);
+      results[`raw_http_${phase}_per_s`] = mean(brackets[phase]);
+      log(`raw ceiling ${when} ${phase}: ${perS} req/s`);
     };
-    await measureRaw();
 
     // Tenant, apps and endpoints through the real API.
     const created = await api.must<{ apiKey: { key: string } }>('POST', '/api/v1/admin/tenants', { name: 'bench' }, ADMIN_TOKEN);
@@ -148,6 +157,7 @@ async function main(): Promise<void> {
 
     // Sustained: closed-loop producers through the HTTP API; rate = delivered / (first send → last arrival).
     if (PHASES.has('sustained')) {
+      await measureRaw('sustained', 'before');
       await receiver.reset();
       const sustainedStart = Date.now();
       const cpuStart = cpu.read();
@@ -164,6 +174,7 @@ async function main(): Promise<void> {
       results['ingest_per_s'] = Math.round(sent / blasted.seconds);
       results['deliveries_per_s'] = rate(sustained, sustainedStart);
       log(`sustained: ${sent} sent, ${results['deliveries_per_s']} deliveries/s`);
+      await measureRaw('sustained', 'after');
     }
 
     // Paced steps: latency from the producer's send to the receiver's arrival.
@@ -223,6 +234,7 @@ async function main(): Promise<void> {
         }),
       );
       log(`drain: ${queued * 10} deliveries queued`);
+      await measureRaw('drain', 'before');
       const drainBoot = Date.now();
       dispatchers = startDispatchers('dispatcher-drain');
       // From the first arrival, as the rate: the dispatcher's boot is not draining.
@@ -239,19 +251,22 @@ async function main(): Promise<void> {
         seconds: (drained.lastAt - drained.firstAt) / 1000,
       };
       results['drain_deliveries_per_s'] = rate(drained, drained.firstAt);
+      await measureRaw('drain', 'after');
     }
-    await measureRaw();
     results['persisted'] = await persistedCounts(databaseUrl);
     if (PHASES.has('fairness')) results['fairness'] = await fairness(api, receiver, databaseUrl);
-    const ratio = (figure: unknown): number => Number(((figure as number) / (results['raw_http_per_s'] as number)).toFixed(3));
-    results['ratio_deliveries_to_raw'] = ratio(results['deliveries_per_s']);
-    results['ratio_drain_to_raw'] = ratio(results['drain_deliveries_per_s']);
+    const ratio = (figure: unknown, phase: RatedPhase): number | null => {
+      const ceiling = results[`raw_http_${phase}_per_s`] as number | undefined;
+      return typeof figure === 'number' && ceiling ? Number((figure / ceiling).toFixed(3)) : null;
+    };
+    results['ratio_deliveries_to_raw'] = ratio(results['deliveries_per_s'], 'sustained');
+    results['ratio_drain_to_raw'] = ratio(results['drain_deliveries_per_s'], 'drain');
     results['cpu_us_per_delivery'] = cpuPerDelivery;
-    // The same ratios by CPU: a raw request's CPU over a delivery's. The machine's speed drifts
-    // between the phases (the two ceiling samples differ by up to half); CPU per unit of work
-    // drifts far less, so these say what the rates would if every phase ran on the same machine.
-    const rawCpu = [cpuPerDelivery['raw_start'], cpuPerDelivery['raw_end']].filter((c) => c !== undefined).map((c) => c['total'] as number);
-    const cpuRatio = (phase: string): number | null => {
+    // The same ratios by CPU: a raw request's CPU (the two samples around the phase) over a
+    // delivery's. CPU per unit of work drifts less than rates do, so these say what the rates
+    // would if the phase and its ceiling ran on the same machine.
+    const cpuRatio = (phase: RatedPhase): number | null => {
+      const rawCpu = (['before', 'after'] as const).flatMap((when) => cpuPerDelivery[`raw_${when}_${phase}`]?.['total'] ?? []);
       const spent = cpuPerDelivery[phase]?.['total'];
       return rawCpu.length > 0 && spent ? Number((rawCpu.reduce((a, b) => a + b, 0) / rawCpu.length / spent).toFixed(3)) : null;
     };
@@ -385,11 +400,13 @@ async function persistedCounts(databaseUrl: string): Promise<{ deliveries: numbe
 
 function printTable(r: Record<string, unknown>): void {
   const rows: [string, string][] = [
-    ['raw HTTP ceiling (undici → receiver), mean', `${r['raw_http_per_s']} req/s (start, end: ${((r['raw_http_samples'] as number[] | undefined) ?? []).join(', ')})`],
+    ['raw HTTP ceiling (undici → receiver), all samples', `${((r['raw_http_samples'] as number[] | undefined) ?? []).join(', ')} req/s (mean ${r['raw_http_per_s']})`],
+    ['raw HTTP ceiling around sustained, mean', `${r['raw_http_sustained_per_s']} req/s`],
     ['ingest through the API (closed loop)', `${r['ingest_per_s']} msg/s`],
     ['sustained end-to-end', `${r['deliveries_per_s']} deliveries/s`],
     ['ratio end-to-end / raw', `${r['ratio_deliveries_to_raw']}`],
     ['fan-out 1→10', `${r['fanout_deliveries_per_s']} deliveries/s`],
+    ['raw HTTP ceiling around drain, mean', `${r['raw_http_drain_per_s']} req/s`],
     ['backlog drain', `${r['drain_deliveries_per_s']} deliveries/s`],
     ['ratio drain / raw', `${r['ratio_drain_to_raw']}`],
     ['by CPU: raw request / delivery, end-to-end and drain', `${r['cpu_ratio_deliveries_to_raw']} and ${r['cpu_ratio_drain_to_raw']}`],
