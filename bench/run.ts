@@ -222,7 +222,6 @@ async function main(): Promise<void> {
     // Backlog drain: dispatcher stopped, queue a backlog, start it, time first → last arrival.
     if (PHASES.has('drain')) {
       await Promise.all(dispatchers.map((d) => group.stop(d)));
-      await receiver.reset();
       const drainMessages = Math.ceil(PLAN.drainDeliveries / 10);
       let queued = 0;
       await Promise.all(
@@ -235,6 +234,8 @@ async function main(): Promise<void> {
       );
       log(`drain: ${queued * 10} deliveries queued`);
       await measureRaw('drain', 'before');
+      // After the ceiling's requests, which the receiver counts too.
+      await receiver.reset();
       const drainBoot = Date.now();
       dispatchers = startDispatchers('dispatcher-drain');
       // From the first arrival, as the rate: the dispatcher's boot is not draining.
