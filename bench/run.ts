@@ -18,6 +18,7 @@ const { values: args } = parseArgs({
     // Writes V8 CPU profiles of the API and the dispatcher to bench-results/<run>/profiles.
     profile: { type: 'boolean', default: false },
     // For quick experiments: a subset of phases (raw,sustained,paced,fanout,drain,fairness) and paced rates.
+    // `raw` samples the ceiling around the sustained phase and the drain, so it needs one of them.
     only: { type: 'string', default: 'raw,sustained,paced,fanout,drain,fairness' },
     rates: { type: 'string' },
     // Extra Node flags for the dispatcher (e.g. heap limits), space-separated.
