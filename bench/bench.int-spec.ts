@@ -54,7 +54,7 @@ describe('npm run bench -- --smoke', () => {
       const drain = result['drain'] as { deliveries: number; delivered_unique: number; duplicates: number };
       expect(drain.delivered_unique).toBe(drain.deliveries);
       // At-least-once allows a few; the ceiling's own requests to the receiver must not count.
-      for (const phase of [sustained, fanout, drain] as { delivered_unique: number; duplicates: number }[]) {
+      for (const phase of [sustained, fanout, drain]) {
         expect(phase.duplicates).toBeLessThanOrEqual(Math.ceil(phase.delivered_unique * 0.05));
       }
       const persisted = result['persisted'] as { deliveries: number; succeeded: number; attempts: number };

@@ -273,13 +273,11 @@ export class Api {
   ) {
     this.pool = new Pool(url, { connections });
   }
+  headers(token = this.token): Record<string, string> {
+    return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  }
   async call<T>(method: 'GET' | 'POST', p: string, body?: unknown, token = this.token): Promise<{ status: number; body: T }> {
-    const res = await this.pool.request({
-      method,
-      path: p,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const res = await this.pool.request({ method, path: p, headers: this.headers(token), body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.body.text();
     return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
   }
@@ -318,7 +316,7 @@ export async function sendMessage(api: Api, appId: string): Promise<void> {
   const res = await api.pool.request({
     method: 'POST',
     path: `/api/v1/app/${appId}/msg?with_content=false`,
-    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    headers: api.headers(),
     body: messageBody(Date.now()),
   });
   if (res.statusCode !== 202) throw new Error(`message create → ${res.statusCode} ${await res.body.text()}`);
