@@ -32,6 +32,14 @@ describe('hotSql', () => {
     expect(statement('a', 'b').label).toBe('find_it');
   });
 
+  it('names a plan=fixed statement for its own pool, but leaves it unnamed for Prisma (in a transaction)', () => {
+    const s = hotSql`/* hot:claim plan=fixed */ UPDATE t SET x = ${1}`;
+    expect(s.plan).toBe('fixed');
+    expect(s.name).toMatch(/^hot_claim_[0-9a-f]{10}$/);
+    expect(hotStatementName(s.text)).toBeUndefined();
+    expect(statement('a', 'b').plan).toBe('cached');
+  });
+
   it('refuses a statement without a marker', () => {
     expect(() => hotSql`SELECT ${1}`).toThrow(/hot:name/);
     expect(hotStatementName('SELECT 1')).toBeUndefined();

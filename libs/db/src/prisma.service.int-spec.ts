@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import type { HeraldConfig } from '@herald/config';
-import { hotSql } from './hot-sql';
+import { FIXED_PLAN_SETTINGS, hotSql } from './hot-sql';
 import { newId } from './ids';
 import { PrismaService, queryHot } from './prisma.service';
 
@@ -43,5 +43,40 @@ describe('queryHot', () => {
     expect(hot).not.toHaveBeenCalled();
     hot.mockRestore();
     expect(await count(ids.b)).toBe(0);
+  });
+});
+
+/**
+ * `plan=fixed` statements run on connections of their own, with the settings that make
+ * PostgreSQL keep one key-lookup plan (FIXED_PLAN_SETTINGS); every other statement keeps the
+ * server's settings, and in a transaction a fixed statement is planned per call like any other.
+ */
+describe('fixed-plan statements', () => {
+  const prisma = new PrismaService({ db: { url: inject('databaseUrl'), connectTimeoutMs: 5_000 } } as HeraldConfig);
+  type Settings = { mode: string; seqscan: string; hashjoin: string; jit: string };
+  const probe = {
+    fixed: () => hotSql<Settings>`/* hot:probe_fixed plan=fixed */ SELECT current_setting('plan_cache_mode') AS mode, current_setting('enable_seqscan') AS seqscan,
+      current_setting('enable_hashjoin') AS hashjoin, current_setting('jit') AS jit WHERE ${1}::int = 1`,
+    cached: () => hotSql<Settings>`/* hot:probe_cached */ SELECT current_setting('plan_cache_mode') AS mode, current_setting('enable_seqscan') AS seqscan,
+      current_setting('enable_hashjoin') AS hashjoin, current_setting('jit') AS jit WHERE ${1}::int = 1`,
+  };
+
+  afterAll(async () => {
+    await prisma.onApplicationShutdown();
+  });
+
+  it('run with the fixed-plan settings, on every connection of their pool', async () => {
+    // Eight at once: the pool opens all four of its connections.
+    const results = await Promise.all(Array.from({ length: 8 }, () => prisma.hot(probe.fixed())));
+    for (const rows of results) {
+      expect(rows).toEqual([{ mode: FIXED_PLAN_SETTINGS['plan_cache_mode'], seqscan: 'off', hashjoin: 'off', jit: 'off' }]);
+    }
+  });
+
+  it('leave the other statements, and transactions, with the server settings', async () => {
+    const [cached] = await prisma.hot(probe.cached());
+    expect(cached).toMatchObject({ mode: 'auto', seqscan: 'on', hashjoin: 'on' });
+    const [inTx] = await prisma.$transaction((tx) => queryHot(tx, probe.fixed()));
+    expect(inTx).toMatchObject({ mode: 'auto', seqscan: 'on', hashjoin: 'on' });
   });
 });

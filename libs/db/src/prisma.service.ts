@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Pool, type ClientBase, type PoolConfig } from 'pg';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { PrismaClient, type Prisma } from './generated/client';
-import { hotStatementName, type HotStatement } from './hot-sql';
+import { FIXED_PLAN_SETTINGS, hotStatementName, type HotStatement } from './hot-sql';
 
 /**
  * The process clients themselves, as opposed to the transaction clients Prisma hands to
@@ -21,6 +21,9 @@ const processClients = new WeakSet<object>();
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   /** The connection pool Prisma's adapter uses; hot statements run on it directly. */
   private readonly pool: Pool;
+  /** Connections for `plan=fixed` statements (FIXED_PLAN_SETTINGS); made when one first runs. */
+  private fixedPlanPool: Pool | undefined;
+  private readonly config: HeraldConfig;
 
   constructor(@Inject(HERALD_CONFIG) config: HeraldConfig) {
     // A connection that cannot be had in time (a host that drops packets, a pool exhausted for
@@ -28,6 +31,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     const pool = new Pool({ connectionString: config.db.url, max: 20, connectionTimeoutMillis: config.db.connectTimeoutMs });
     super({ adapter: new PrismaPg(pool, { statementNameGenerator: (query) => hotStatementName(query.sql) as string }) });
     this.pool = pool;
+    this.config = config;
     processClients.add(this);
     // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; without a
     // listener the 'error' event would end the process before Prisma's adapter attaches its own.
@@ -37,12 +41,37 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
 
   /** Runs a hot statement (see hotSql) on the pool: a named prepared statement, rows as pg parses them. */
   async hot<R>(statement: HotStatement<R>): Promise<R[]> {
+    const pool = statement.plan === 'fixed' ? (this.fixedPlanPool ??= this.openFixedPlanPool()) : this.pool;
     try {
-      const result = await this.pool.query({ name: statement.name, text: statement.text, values: statement.values });
+      const result = await pool.query({ name: statement.name, text: statement.text, values: statement.values });
       return result.rows as R[];
     } catch (err) {
       throw new PostgresQueryError(statement.label, err);
     }
+  }
+
+  /**
+   * A few connections whose session settings make PostgreSQL keep one key-lookup plan per
+   * statement (see FIXED_PLAN_SETTINGS). Set with `set_config` on connect rather than through the
+   * startup `options`, which a database URL's own `options` would replace.
+   */
+  private openFixedPlanPool(): Pool {
+    const settings = Object.entries(FIXED_PLAN_SETTINGS);
+    const text = `SELECT ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, false)`).join(', ')}`;
+    const values = settings.flat();
+    const options: AsyncConnectPoolConfig = {
+      connectionString: this.config.db.url,
+      max: 4,
+      connectionTimeoutMillis: this.config.db.connectTimeoutMs,
+      // pg-pool awaits this before it hands the connection out; if it fails, the connection is
+      // closed and the statement fails, so none runs with the ordinary settings.
+      onConnect: async (client) => {
+        await client.query(text, values);
+      },
+    };
+    const pool = new Pool(options);
+    pool.on('error', (err) => new Logger('Db').warn(`idle PostgreSQL connection lost: ${err.message}`));
+    return pool;
   }
 
   /** Fails loudly at boot when PostgreSQL is unreachable (STYLE 12). */
@@ -58,8 +87,12 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
     await this.pool.end();
+    await this.fixedPlanPool?.end();
   }
 }
+
+/** pg-pool awaits `onConnect`; @types/pg declares it as returning nothing. */
+type AsyncConnectPoolConfig = Omit<PoolConfig, 'onConnect'> & { onConnect: (client: ClientBase) => Promise<void> };
 
 /**
  * A hot statement that failed. It says the error came from PostgreSQL (a refused connection is

@@ -134,7 +134,7 @@ interface ClaimRow {
  * Writes of concurrent attempts share one statement (group commit; two batches at most in
  * flight). Nobody waits on a record to send the next delivery, so a batch lingers 15 ms for
  * company: at ~2,000 attempts/s that is one statement for ~40 attempts instead of ~10 with
- * 5 ms (each record is planned on every call; see `plan=each` below).
+ * 5 ms (each statement has a cost of its own besides its rows: the round trip, the commit's flush).
  */
 const WRITE_BATCH = { maxSize: 500, maxInFlight: 2, lingerMs: 15 };
 
@@ -146,6 +146,12 @@ const WRITE_BATCH = { maxSize: 500, maxInFlight: 2, lingerMs: 15 };
  *
  * Cross-tenant by design (the dispatcher works for the whole installation): every row carries
  * its tenant id, and every statement matches on it.
+ *
+ * The claim and the record run with one plan per connection (`plan=fixed`, ADR 0017). So that a
+ * plan made on an empty database is still right on a large one, each table is reached through
+ * its key alone (`id`, or the row's `ctid` within the claim that locked it): the tenant and app
+ * matches are written `IS NOT DISTINCT FROM`, the same test on these NOT NULL columns, but one no
+ * index serves, so no index led by `tenant_id` competes with the key.
  */
 @Injectable()
 export class DeliveryLaneRepository {
@@ -173,7 +179,7 @@ export class DeliveryLaneRepository {
   async claim(leaseMs: number, maxBytes: number, requests: ClaimRequest[]): Promise<ClaimResult> {
     const owner = this.owner;
     if (requests.length === 0) return { claimed: [], nextDue: new Map(), available: new Map(), capped: new Set() };
-    const rows = await this.db.hot(hotSql<ClaimRow>`/* hot:claim */
+    const rows = await this.db.hot(hotSql<ClaimRow>`/* hot:claim plan=fixed */
       WITH req AS (
         SELECT r.tenant_id, r.endpoint_id, r.ord, r.n AS want,
                -- Other dispatchers' live leases count against the cap. They are the lane's oldest due
@@ -190,30 +196,30 @@ export class DeliveryLaneRepository {
                     ${requests.map((r) => r.count)}::int[], ${requests.map((r) => r.cap)}::int[])
           WITH ORDINALITY AS r(tenant_id, endpoint_id, n, cap, ord)
       ), picked AS (
-        SELECT c.id, c.tenant_id, c.message_id, c.next_attempt_at, r.ord
+        SELECT c.row_at, c.id, c.tenant_id, c.app_id, c.message_id, c.next_attempt_at, r.ord
         FROM req r CROSS JOIN LATERAL (
-          SELECT d.id, d.tenant_id, d.message_id, d.next_attempt_at
+          SELECT d.ctid AS row_at, d.id, d.tenant_id, d.app_id, d.message_id, d.next_attempt_at
           FROM deliveries d
-          WHERE d.endpoint_id = r.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= now() AND d.tenant_id = r.tenant_id
+          WHERE d.endpoint_id = r.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= now() AND d.tenant_id IS NOT DISTINCT FROM r.tenant_id
             AND (d.lease_until IS NULL OR d.lease_until <= now())
           ORDER BY d.next_attempt_at
           LIMIT r.n
           FOR UPDATE OF d SKIP LOCKED
         ) c
       ), sized AS (
-        SELECT p.id, p.tenant_id, m.payload_size, sum(m.payload_size) OVER (ORDER BY p.ord, p.next_attempt_at, p.id) AS upto
-        FROM picked p JOIN messages m ON m.id = p.message_id AND m.tenant_id = p.tenant_id
+        SELECT p.row_at, p.id, p.tenant_id, m.payload_size, sum(m.payload_size) OVER (ORDER BY p.ord, p.next_attempt_at, p.id) AS upto
+        FROM picked p JOIN messages m ON m.id = p.message_id AND m.tenant_id IS NOT DISTINCT FROM p.tenant_id AND m.app_id IS NOT DISTINCT FROM p.app_id
       ), claimed AS (
         UPDATE deliveries d
         SET lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
         FROM sized s
-        WHERE d.id = s.id AND d.tenant_id = s.tenant_id AND (s.upto - s.payload_size < ${maxBytes} OR s.upto = s.payload_size)
+        WHERE d.ctid = s.row_at AND d.id = s.id AND d.tenant_id IS NOT DISTINCT FROM s.tenant_id AND (s.upto - s.payload_size < ${maxBytes} OR s.upto = s.payload_size)
         RETURNING d.id, d.tenant_id, d.app_id, d.message_id, d.endpoint_id, d.attempt_count, d.trigger_type
       )
       SELECT 'd' AS kind, c.id, c.tenant_id, c.app_id, c.message_id, c.endpoint_id, c.attempt_count, c.trigger_type,
              m.payload_enc, m.payload_size, m.raw_content_type, m.event_id, m.event_type, m.created_at AS message_created_at, m.trace_parent, NULL::timestamptz AS next_due_at,
              NULL::int AS available, NULL::boolean AS capped
-      FROM claimed c JOIN messages m ON m.id = c.message_id AND m.tenant_id = c.tenant_id
+      FROM claimed c JOIN messages m ON m.id = c.message_id AND m.tenant_id IS NOT DISTINCT FROM c.tenant_id AND m.app_id IS NOT DISTINCT FROM c.app_id
       UNION ALL
       SELECT 'l', NULL, r.tenant_id, NULL, NULL, r.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
              (SELECT x.next_attempt_at FROM deliveries x
@@ -386,7 +392,7 @@ export class DeliveryLaneRepository {
     // One statement, one round trip, atomic. A delivery already 'success' stays so (a late
     // duplicate's failure must not reopen it); a delivery another dispatcher claimed meanwhile
     // (its lease expired under us) keeps that claim.
-    const rows = await queryHot(db, hotSql<{ id: string; tenant_id: string; app_id: string; from_state: CircuitState; to_state: CircuitState; failures: number; probe_at: Date | null }>`/* hot:record plan=each */
+    const rows = await queryHot(db, hotSql<{ id: string; tenant_id: string; app_id: string; from_state: CircuitState; to_state: CircuitState; failures: number; probe_at: Date | null }>`/* hot:record plan=fixed */
       WITH new_attempts AS (
         INSERT INTO attempts (id, tenant_id, app_id, message_id, endpoint_id, delivery_id, url, status, response_status,
                               response_enc, duration_ms, trigger_type, error, created_at)
@@ -412,7 +418,7 @@ export class DeliveryLaneRepository {
         FROM unnest(${d.map((c) => c.id)}::text[], ${d.map((c) => c.tenantId)}::text[], ${d.map((c) => c.status)}::text[],
                     ${d.map((c) => c.attemptIncrement)}::int[], ${d.map((c) => iso(c.nextAttemptAt))}::timestamptz[], ${d.map((c) => iso(c.lastAttemptAt))}::timestamptz[])
           AS u(id, tenant_id, status, inc, next_at, last_at)
-        WHERE d.id = u.id AND d.tenant_id = u.tenant_id AND (d.lease_owner IS NULL OR d.lease_owner = ${this.owner})
+        WHERE d.id = u.id AND d.tenant_id IS NOT DISTINCT FROM u.tenant_id AND (d.lease_owner IS NULL OR d.lease_owner = ${this.owner})
         RETURNING 1
       ), streaks AS (
         SELECT s.*, e.circuit_state AS from_state, e.failing_since AS old_failing_since,
@@ -420,7 +426,7 @@ export class DeliveryLaneRepository {
         FROM unnest(${e.map((s) => s.endpointId)}::text[], ${e.map((s) => s.tenantId)}::text[], ${e.map((s) => s.succeeded)}::boolean[],
                     ${e.map((s) => s.failsAfter)}::int[], ${e.map((s) => iso(s.firstFailAfter))}::timestamptz[])
           AS s(id, tenant_id, succeeded, fails_after, first_fail)
-        JOIN endpoints e ON e.id = s.id AND e.tenant_id = s.tenant_id
+        JOIN endpoints e ON e.id = s.id AND e.tenant_id IS NOT DISTINCT FROM s.tenant_id
         -- Successes on a healthy endpoint change nothing: its row is neither locked nor written
         -- (a batch racing a concurrent one that fails reads as if it came first).
         WHERE NOT (s.fails_after = 0 AND e.consecutive_failures = 0 AND e.circuit_state = 'closed' AND e.failing_since IS NULL)
@@ -451,7 +457,7 @@ export class DeliveryLaneRepository {
                                     ${probeMaxSeconds}::float8))
                                   ELSE e.circuit_probe_at END
         FROM next n
-        WHERE e.id = n.id AND e.tenant_id = n.tenant_id
+        WHERE e.id = n.id AND e.tenant_id IS NOT DISTINCT FROM n.tenant_id
           AND (e.consecutive_failures <> n.failures OR e.circuit_state <> n.to_state OR e.failing_since IS DISTINCT FROM n.failing_since)
         RETURNING e.id, e.tenant_id, e.app_id, n.from_state, e.circuit_state AS to_state, e.consecutive_failures AS failures, e.circuit_probe_at AS probe_at
       )
