@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { messageInRaw, Svix, Webhook } from 'svix';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PrismaService } from '@herald/db';
 import { createTestDatabase, dropTestDatabase, startTestDispatcher, startWebhookReceiver, type HeraldProcess, type ReceivedRequest, type WebhookReceiver } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
@@ -30,7 +30,7 @@ describe('raw payloads and operational endpoints, delivered', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    api = await startTestApi({ DATABASE_URL: database.url, HERALD_QUEUE_PREFIX: `${database.name}-q`, HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
+    api = await startTestApi({ DATABASE_URL: database.url, HERALD_QUEUE_PREFIX: `${inject('queuePrefix')}-${database.name}`, HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
     prisma = api.app.get(PrismaService);
     tenant = await api.createTenant('raw payloads');
     svix = new Svix(tenant.apiKey, { serverUrl: api.url });

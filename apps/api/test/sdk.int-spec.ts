@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the published SDK is exercised against the real API here
 import type * as Sdk from '@herald/sdk' with { 'resolution-mode': 'import' };
 import { PrismaService } from '@herald/db';
@@ -70,7 +70,7 @@ describe('@herald/sdk against the real API', () => {
     // eslint-disable-next-line @nx/enforce-module-boundaries -- see the type import above
     sdk = await import('@herald/sdk');
     database = await createTestDatabase();
-    api = await startTestApi({ DATABASE_URL: database.url, HERALD_QUEUE_PREFIX: `${database.name}-q`, HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
+    api = await startTestApi({ DATABASE_URL: database.url, HERALD_QUEUE_PREFIX: `${inject('queuePrefix')}-${database.name}`, HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
     ({ apiKey } = await api.createTenant('sdk tenant'));
     receiver = await startWebhookReceiver();
   });

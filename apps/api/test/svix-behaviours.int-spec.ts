@@ -1,5 +1,5 @@
 import { Svix, Webhook } from 'svix';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PrismaService } from '@herald/db';
 import { createTestDatabase, dropTestDatabase, startTestDispatcher, startWebhookReceiver, type HeraldProcess, type WebhookReceiver } from '@herald/testing';
 import { startTestApi, type TestApi } from './harness';
@@ -26,7 +26,7 @@ describe('Svix behaviours', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    api = await startTestApi({ DATABASE_URL: database.url, HERALD_QUEUE_PREFIX: `${database.name}-q`, HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
+    api = await startTestApi({ DATABASE_URL: database.url, HERALD_QUEUE_PREFIX: `${inject('queuePrefix')}-${database.name}`, HERALD_DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8' });
     tenant = await api.createTenant('svix behaviours');
     svix = new Svix(tenant.apiKey, { serverUrl: api.url });
     receiver = await startWebhookReceiver();
