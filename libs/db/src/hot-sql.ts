@@ -29,6 +29,13 @@ export const FIXED_PLAN_SETTINGS: Readonly<Record<string, string>> = {
   jit: 'off',
 };
 
+/**
+ * A statement of the hot path (ingest, authentication, the dispatcher's claims and records):
+ * run on the pg pool itself (`PrismaService.hot`), not through Prisma's raw-query layer, whose
+ * argument mapping and row conversion cost more than the statement's own round trip at these
+ * rates. `R` is the row as pg returns it (int4 → number, timestamptz → Date, bytea → Buffer,
+ * json → parsed; int8 would be a string, so cast counts to int).
+ */
 export interface HotStatement<R> {
   /** The marker's name, for errors and logs. */
   readonly label: string;
