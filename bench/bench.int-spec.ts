@@ -86,6 +86,13 @@ describe('npm run bench -- --smoke', () => {
       expect(result['cpu_ratio_drain_to_raw']).toBeCloseTo(rawCpu('drain') / cpu['drain']!['total']!, 3);
       const rss = result['rss_mb'] as Record<string, number>;
       for (const name of ['api', 'dispatcher', 'receiver']) expect(rss[name], `rss_mb.${name}`).toBeGreaterThan(0);
+      // Peaks so far, phase by phase: they only rise, and the last one is the run's peak.
+      const after = result['rss_mb_after'] as Record<string, Record<string, number>>;
+      expect(Object.keys(after)).toEqual(['startup', 'sustained', 'paced_100', 'fanout', 'drain', 'fairness']);
+      const apiPeaks = Object.values(after).map((phase) => phase['api'] ?? 0);
+      expect(apiPeaks[0]).toBeGreaterThan(0);
+      expect(apiPeaks).toEqual([...apiPeaks].sort((x, y) => x - y));
+      expect(apiPeaks.at(-1)).toBeLessThanOrEqual(rss['api'] ?? 0);
       // The run's Redis keys went with its database (the retention worker's schedule stayed before).
       const runId = /logs in bench-results\/(bench_[a-z0-9]+)/.exec(stderr)?.[1];
       expect(runId).toBeDefined();

@@ -124,8 +124,15 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   // CPU µs per delivery of each process, per phase: steadier than the rates on a shared machine.
   const cpuPerDelivery: Record<string, Record<string, number>> = {};
+  // Each process's peak RSS so far at the end of each phase: the phase where it rises set the peak.
+  const rssAfter: Record<string, Record<string, number>> = {};
+  const markRss = (phase: string): void => {
+    group.sampleRss();
+    rssAfter[phase] = group.rssByName();
+  };
   try {
     await waitForHealth(api, logDir);
+    markRss('startup');
 
     // Raw ceiling, in its own process like the dispatcher's sender, measured right before and
     // right after each rated phase (sustained, drain): this machine's speed drifts by up to half
@@ -175,6 +182,7 @@ async function main(): Promise<void> {
       results['ingest_per_s'] = Math.round(sent / blasted.seconds);
       results['deliveries_per_s'] = rate(sustained, sustainedStart);
       log(`sustained: ${sent} sent, ${results['deliveries_per_s']} deliveries/s`);
+      markRss('sustained');
       await measureRaw('sustained', 'after');
     }
 
@@ -197,6 +205,7 @@ async function main(): Promise<void> {
         api_p99_ms: Number(percentile(apiMs, 99).toFixed(1)),
       };
       log(`paced ${rate}/s: ${JSON.stringify(results[`paced_${rate}`])}`);
+      markRss(`paced_${rate}`);
     }
 
     // Fan-out 1 → 10.
@@ -218,6 +227,7 @@ async function main(): Promise<void> {
       results['fanout'] = { messages: fanSent, deliveries: fanSent * 10, delivered_unique: fanDone.unique, duplicates: fanDone.count - fanDone.unique, seconds: (fanDone.lastAt - fanStart) / 1000 };
       results['fanout_deliveries_per_s'] = rate(fanDone, fanStart);
       log(`fan-out: ${results['fanout_deliveries_per_s']} deliveries/s`);
+      markRss('fanout');
     }
 
     // Backlog drain: dispatcher stopped, queue a backlog, start it, time first → last arrival.
@@ -253,10 +263,14 @@ async function main(): Promise<void> {
         seconds: (drained.lastAt - drained.firstAt) / 1000,
       };
       results['drain_deliveries_per_s'] = rate(drained, drained.firstAt);
+      markRss('drain');
       await measureRaw('drain', 'after');
     }
     results['persisted'] = await persistedCounts(databaseUrl);
-    if (PHASES.has('fairness')) results['fairness'] = await fairness(api, receiver, databaseUrl);
+    if (PHASES.has('fairness')) {
+      results['fairness'] = await fairness(api, receiver, databaseUrl);
+      markRss('fairness');
+    }
     const ratio = (figure: unknown, phase: RatedPhase): number | null => {
       const ceiling = results[`raw_http_${phase}_per_s`] as number | undefined;
       return typeof figure === 'number' && ceiling ? Number((figure / ceiling).toFixed(3)) : null;
@@ -284,6 +298,7 @@ async function main(): Promise<void> {
     }
   }
   results['rss_mb'] = group.rssByName();
+  results['rss_mb_after'] = rssAfter;
   printTable(results);
   process.stdout.write(`${JSON.stringify(results)}\n`);
 }
