@@ -24,6 +24,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   /** Connections for `plan=fixed` statements (FIXED_PLAN_SETTINGS); made when one first runs. */
   private fixedPlanPool: Pool | undefined;
   private readonly config: HeraldConfig;
+  private readonly logger = new Logger('Db');
 
   constructor(@Inject(HERALD_CONFIG) config: HeraldConfig) {
     // A connection that cannot be had in time (a host that drops packets, a pool exhausted for
@@ -35,8 +36,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     processClients.add(this);
     // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; without a
     // listener the 'error' event would end the process before Prisma's adapter attaches its own.
-    const logger = new Logger('Db');
-    pool.on('error', (err) => logger.warn(`idle PostgreSQL connection lost: ${err.message}`));
+    pool.on('error', (err) => this.logger.warn(`idle PostgreSQL connection lost: ${err.message}`));
   }
 
   /** Runs a hot statement (see hotSql) on the pool: a named prepared statement, rows as pg parses them. */
@@ -70,7 +70,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       },
     };
     const pool = new Pool(options);
-    pool.on('error', (err) => new Logger('Db').warn(`idle PostgreSQL connection lost: ${err.message}`));
+    pool.on('error', (err) => this.logger.warn(`idle PostgreSQL connection lost: ${err.message}`));
     return pool;
   }
 

@@ -1,11 +1,16 @@
 import type { RedisClient } from './redis';
 
 /** Deletes every key under `${prefix}:` (a test's or a bench run's own queue prefix) and returns how many. */
-export async function deleteRedisPrefix(redis: RedisClient, prefix: string): Promise<number> {
+export function deleteRedisPrefix(redis: RedisClient, prefix: string): Promise<number> {
+  return deleteRedisKeys(redis, `${prefix}:*`);
+}
+
+/** Deletes every key that matches the SCAN `pattern` and returns how many. */
+export async function deleteRedisKeys(redis: RedisClient, pattern: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
     if (keys.length > 0) deleted += await redis.del(...keys);
   } while (cursor !== '0');

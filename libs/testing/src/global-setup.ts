@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '@herald/queue';
 import { createTestDatabase, dropTestDatabase } from './test-database';
 
 // eslint-disable-next-line no-restricted-properties -- test harness, not application config
@@ -28,12 +29,7 @@ async function deleteKeysStartingWith(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteRedisKeys(redis, `${prefix}*`);
   } finally {
     redis.disconnect();
   }
