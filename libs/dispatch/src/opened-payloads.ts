@@ -46,8 +46,7 @@ export class OpenedPayloads {
   }
 
   private evict(now: number): void {
-    while (this.head < this.order.length) {
-      const oldest = this.order[this.head]!;
+    for (let oldest = this.order[this.head]; oldest !== undefined; oldest = this.order[this.head]) {
       if (this.entries.get(oldest.key) === oldest && now - oldest.at < this.maxAgeMs && this.bytes <= this.maxBytes) break;
       this.forget(oldest);
       this.head += 1;
