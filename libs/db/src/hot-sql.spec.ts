@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hotSql, hotStatementName } from './hot-sql';
+import { hotSql, hotSqlFragment, hotStatementName } from './hot-sql';
 
 describe('hotSql', () => {
   const statement = (id: string, tenant: string) => hotSql<{ id: string }>`/* hot:find_it */ SELECT id FROM t WHERE id = ${id} AND tenant_id = ${tenant}`;
@@ -43,5 +43,28 @@ describe('hotSql', () => {
   it('refuses a statement without a marker', () => {
     expect(() => hotSql`SELECT ${1}`).toThrow(/hot:name/);
     expect(hotStatementName('SELECT 1')).toBeUndefined();
+  });
+
+  describe('shared fragments', () => {
+    const ofTenant = hotSqlFragment('SELECT name FROM tenants x WHERE x.id = q.tenant_id');
+    const alone = (tenant: string) => hotSql`/* hot:tenant_name */ SELECT c.* FROM (SELECT ${tenant}::text AS tenant_id) q CROSS JOIN LATERAL (${ofTenant}) c`;
+    const inside = (id: string, tenant: string) =>
+      hotSql`/* hot:tenant_name_of */ SELECT t.id, c.* FROM t JOIN LATERAL (SELECT t.tenant_id) q ON true CROSS JOIN LATERAL (${ofTenant}) c WHERE t.id = ${id} AND t.tenant_id = ${tenant}`;
+
+    it('splices the fragment text in and numbers only the parameters around it', () => {
+      expect(alone('ten_1').text).toBe('/* hot:tenant_name */ SELECT c.* FROM (SELECT $1::text AS tenant_id) q CROSS JOIN LATERAL (SELECT name FROM tenants x WHERE x.id = q.tenant_id) c');
+      expect(alone('ten_1').values).toEqual(['ten_1']);
+      const s = inside('a', 'ten_2');
+      expect(s.text).toBe('/* hot:tenant_name_of */ SELECT t.id, c.* FROM t JOIN LATERAL (SELECT t.tenant_id) q ON true CROSS JOIN LATERAL (SELECT name FROM tenants x WHERE x.id = q.tenant_id) c WHERE t.id = $1 AND t.tenant_id = $2');
+      expect(s.values).toEqual(['a', 'ten_2']);
+      expect(inside('b', 'ten_3').name).toBe(s.name);
+    });
+
+    it('refuses another fragment at a call site whose text was compiled with the first', () => {
+      const site = (fragment: unknown) => hotSql`/* hot:varying */ SELECT (${fragment}) AS x`;
+      expect(site(ofTenant).text).toBe('/* hot:varying */ SELECT (SELECT name FROM tenants x WHERE x.id = q.tenant_id) AS x');
+      expect(() => site(hotSqlFragment('SELECT 2'))).toThrow(/same SQL fragment/);
+      expect(() => site('a value')).toThrow(/same SQL fragment/);
+    });
   });
 });

@@ -48,24 +48,69 @@ export interface HotStatement<R> {
   readonly row?: R;
 }
 
-const compiled = new WeakMap<TemplateStringsArray, { label: string; name: string | undefined; plan: HotPlan; text: string }>();
+/**
+ * A constant piece of SQL text (no parameters) that several hot statements share, spliced into
+ * their text where it is interpolated: one written query for one concern (say, what ingest reads
+ * about an app) whether it runs alone or inside a larger statement. Make it once, at module level.
+ */
+export class HotSqlFragment {
+  constructor(readonly text: string) {}
+}
+export const hotSqlFragment = (text: string): HotSqlFragment => new HotSqlFragment(text);
+
+interface CompiledSite {
+  label: string;
+  name: string | undefined;
+  plan: HotPlan;
+  text: string;
+  /** The interpolations that are fragments (by position), checked to stay the same objects. */
+  fragments: (HotSqlFragment | undefined)[];
+}
+const compiled = new WeakMap<TemplateStringsArray, CompiledSite>();
 
 /**
  * Tagged template for hot statements: `hotSql<Row>`/* hot:claim *\/ SELECT … ${value} …``.
- * Each interpolation becomes a parameter ($1, $2, …); the text and its name are computed once
- * per call site. The `/* hot:name *\/` marker is required: it names the prepared statement.
+ * Each interpolation becomes a parameter ($1, $2, …), except a {@link HotSqlFragment}, whose
+ * text is spliced in; the text and its name are computed once per call site. The
+ * `/* hot:name *\/` marker is required: it names the prepared statement.
  */
 export function hotSql<R>(strings: TemplateStringsArray, ...values: unknown[]): HotStatement<R> {
   let site = compiled.get(strings);
   if (!site) {
-    const text = strings.reduce((sql, part, i) => (i === 0 ? part : `${sql}$${i}${part}`), '');
-    const match = HOT_MARKER.exec(text);
-    if (!match) throw new Error('a hot statement starts with a /* hot:name */ marker');
-    const plan = (match[2] ?? 'cached') as HotPlan;
-    site = { label: match[1] as string, name: plan === 'each' ? undefined : statementName(match[1] as string, text), plan, text };
+    site = compileSite(strings, values);
     compiled.set(strings, site);
   }
-  return { label: site.label, name: site.name, plan: site.plan, text: site.text, values };
+  if (site.fragments.length === 0) return { label: site.label, name: site.name, plan: site.plan, text: site.text, values };
+  const params: unknown[] = [];
+  values.forEach((value, i) => {
+    const fragment = site.fragments[i];
+    if (fragment === undefined) params.push(value);
+    // The text was compiled once for this call site: a fragment must not change between calls.
+    else if (value !== fragment) throw new Error(`hot statement ${site.label}: interpolation ${i + 1} must always be the same SQL fragment`);
+  });
+  return { label: site.label, name: site.name, plan: site.plan, text: site.text, values: params };
+}
+
+function compileSite(strings: TemplateStringsArray, values: unknown[]): CompiledSite {
+  const fragments = values.map((v) => (v instanceof HotSqlFragment ? v : undefined));
+  let param = 0;
+  const text = strings.reduce((sql, part, i) => {
+    if (i === 0) return part;
+    const fragment = fragments[i - 1];
+    if (fragment) return `${sql}${fragment.text}${part}`;
+    param += 1;
+    return `${sql}$${param}${part}`;
+  }, '');
+  const match = HOT_MARKER.exec(text);
+  if (!match) throw new Error('a hot statement starts with a /* hot:name */ marker');
+  const plan = (match[2] ?? 'cached') as HotPlan;
+  return {
+    label: match[1] as string,
+    name: plan === 'each' ? undefined : statementName(match[1] as string, text),
+    plan,
+    text,
+    fragments: fragments.some((f) => f !== undefined) ? fragments : [],
+  };
 }
 
 /**
