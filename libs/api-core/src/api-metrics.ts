@@ -10,6 +10,7 @@ export class ApiMetrics {
   readonly rateLimitFailOpen: Counter;
   readonly messagesIngested: Counter;
   readonly deliveriesCreated: Counter<'status'>;
+  readonly ingestContexts: Counter<'source'>;
 
   constructor(@Inject(API_METRICS_REGISTRY) registry: Registry) {
     this.rateLimited = new Counter({
@@ -32,6 +33,12 @@ export class ApiMetrics {
       name: 'herald_deliveries_created_total',
       help: 'Deliveries created at ingest, by initial status (pending = enqueued for the dispatcher, skipped = endpoint disabled).',
       labelNames: ['status'],
+      registers: [registry],
+    });
+    this.ingestContexts = new Counter({
+      name: 'herald_ingest_contexts_total',
+      help: "How messages were routed: with a context kept from an earlier message (kept) or read for this one (read); stale counts the inserts that found it changed and routed again.",
+      labelNames: ['source'],
       registers: [registry],
     });
   }

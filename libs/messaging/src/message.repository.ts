@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { keyRange, type PagePlan } from '@herald/api-core';
 import type { TenantScope, TenantTx } from '@herald/tenancy';
-import { GroupCommit, hotSql, Prisma, PrismaService } from '@herald/db';
+import { GroupCommit, hotSql, hotSqlFragment, Prisma, PrismaService } from '@herald/db';
 import type { RoutableEndpoint } from './endpoint-routing';
 import type { DeliveryStatus } from './message-status';
 
@@ -15,7 +15,22 @@ export interface IngestContext {
   payloadRetentionDays: number | null;
   eventType: { id: string; updatedAt: Date } | null;
   endpoints: RoutableEndpoint[];
+  /**
+   * How the insert checks that this context is still the database's: the app as the request named
+   * it and a digest of everything above (null: not checked, e.g. a test message to one endpoint).
+   */
+  check: IngestContextCheck | null;
+  /** Read earlier by this process (not for this request): a refusal based on it is read again. */
+  cached: boolean;
 }
+
+export interface IngestContextCheck {
+  app: string;
+  stamp: string;
+}
+
+/** What the insert of a message found: stored, a duplicate `eventId`, or a context out of date. */
+export type IngestOutcome = 'inserted' | 'duplicate' | 'stale';
 
 export interface NewMessage {
   id: string;
@@ -78,6 +93,7 @@ interface IngestRow {
   et_id: string | null;
   et_updated_at: Date | null;
   endpoints: RoutableEndpoint[];
+  stamp?: string;
 }
 
 interface ContextKey {
@@ -86,23 +102,95 @@ interface ContextKey {
   eventType: string;
 }
 
-function toIngestContext(row: IngestRow | undefined): IngestContext | null {
+function toIngestContext(row: IngestRow | undefined, app: string | null): IngestContext | null {
   if (!row) return null;
   return {
     appId: row.app_id,
     payloadRetentionDays: row.payload_retention_days,
     eventType: row.et_id && row.et_updated_at ? { id: row.et_id, updatedAt: row.et_updated_at } : null,
     endpoints: row.endpoints,
+    check: app !== null && row.stamp ? { app, stamp: row.stamp } : null,
+    cached: false,
   };
 }
+
+/**
+ * What ingest reads about one app and event type, for a row `q` (tenant_id, app: its id or uid,
+ * event_type): the app, the tenant's payload retention, the event type's version and the app's
+ * endpoints, with `stamp`, a digest of all of it. The context read and the insert that checks it
+ * both use this text, so the two digests agree exactly when the data does.
+ */
+const INGEST_CONTEXT_OF = hotSqlFragment(`
+        SELECT x.*, md5(x::text) AS stamp FROM (
+          SELECT a.id AS app_id,
+                 s.payload_retention_days,
+                 et.id AS et_id, et.updated_at AS et_updated_at,
+                 COALESCE((
+                   SELECT json_agg(json_build_object('id', e.id, 'disabled', e.disabled, 'filterTypes', e.filter_types, 'channels', e.channels) ORDER BY e.id)
+                   FROM endpoints e
+                   WHERE e.tenant_id = a.tenant_id AND e.app_id = a.id
+                 ), '[]'::json) AS endpoints
+          FROM applications a
+          LEFT JOIN tenant_settings s ON s.tenant_id = a.tenant_id
+          LEFT JOIN event_types et ON et.tenant_id = a.tenant_id AND et.name = q.event_type
+          WHERE a.tenant_id = q.tenant_id AND a.kind = 'customer' AND (a.id = q.app OR a.uid = q.app)
+          ORDER BY (a.id = q.app) DESC
+          LIMIT 1
+        ) x`);
+
+/**
+ * The ingest contexts this process read lately, by tenant, app (id or uid, as requests name it)
+ * and event type. Nothing here is trusted: the insert that uses an entry checks its digest
+ * against the database (INGEST_CONTEXT_OF) and reports the message stale when they differ, so an
+ * endpoint changed by another process, or directly in the database, counts from its next message.
+ * Bounded by entries and by the endpoints they hold; the oldest entries go first.
+ */
+class IngestContextCache {
+  private readonly entries = new Map<string, IngestContext>();
+  private endpoints = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxEndpoints: number,
+  ) {}
+
+  get(key: string): IngestContext | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, context: IngestContext): void {
+    this.delete(key);
+    if (context.endpoints.length > this.maxEndpoints) return;
+    this.entries.set(key, { ...context, cached: true });
+    this.endpoints += context.endpoints.length;
+    for (const [oldest, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.endpoints <= this.maxEndpoints) break;
+      this.entries.delete(oldest);
+      this.endpoints -= entry.endpoints.length;
+    }
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.endpoints -= entry.endpoints.length;
+  }
+}
+const CONTEXT_CACHE_ENTRIES = 2_000;
+const CONTEXT_CACHE_ENDPOINTS = 20_000;
+
+const contextKey = (tenantId: string, appIdOrUid: string, eventType: string): string => `${tenantId}\0${appIdOrUid}\0${eventType}`;
 
 interface IngestItem {
   /** The caller's scope, kept so a message retried alone is written for the same tenant. */
   scope: TenantScope;
   message: NewMessage;
   deliveries: NewDelivery[];
+  /** The context the message was routed with, to check in the same statement (null: unchecked). */
+  check: IngestContextCheck | null;
 }
-type IngestResult = { inserted: boolean } | { error: unknown };
+type IngestResult = { outcome: IngestOutcome } | { error: unknown };
 
 /**
  * Group commit of ingest: at most this many insert statements run at once; requests arriving
@@ -114,13 +202,14 @@ const INGEST_BATCH = { maxSize: 256, maxInFlight: 2 };
  * Ingest-context reads of concurrent requests share one query the same way (reads take no
  * locks); requests for the same app and event type share one lookup.
  */
-const CONTEXT_BATCH = { maxSize: 256, maxInFlight: 1, keyOf: (k: ContextKey) => `${k.tenantId}\0${k.appIdOrUid}\0${k.eventType}` };
+const CONTEXT_BATCH = { maxSize: 256, maxInFlight: 1, keyOf: (k: ContextKey) => contextKey(k.tenantId, k.appIdOrUid, k.eventType) };
 
 /** Messages and their first deliveries. Every method is tenant-scoped. */
 @Injectable()
 export class MessageRepository {
   private readonly contextBatch = new GroupCommit<ContextKey, IngestContext | null>((keys) => this.loadContexts(keys), CONTEXT_BATCH);
   private readonly ingestBatch = new GroupCommit<IngestItem, IngestResult>((items) => this.insertBatch(items), INGEST_BATCH);
+  private readonly contexts = new IngestContextCache(CONTEXT_CACHE_ENTRIES, CONTEXT_CACHE_ENDPOINTS);
 
   constructor(private readonly prisma: PrismaService) {}
 
@@ -129,7 +218,11 @@ export class MessageRepository {
    * schemas are read only when no compiled validator is cached) and the app's endpoints.
    */
   async loadIngestContext(scope: TenantScope, appIdOrUid: string, eventType: string, onlyEndpointId?: string): Promise<IngestContext | null> {
-    if (!onlyEndpointId) return this.contextBatch.submit({ tenantId: scope.tenantId, appIdOrUid, eventType });
+    if (!onlyEndpointId) {
+      const context = await this.contextBatch.submit({ tenantId: scope.tenantId, appIdOrUid, eventType });
+      if (context) this.contexts.set(contextKey(scope.tenantId, appIdOrUid, eventType), context);
+      return context;
+    }
     const endpointFilter = onlyEndpointId ? Prisma.sql`AND e.id = ${onlyEndpointId}` : Prisma.empty;
     const rows = await this.prisma.$queryRaw<IngestRow[]>`
       SELECT a.id AS app_id,
@@ -146,7 +239,15 @@ export class MessageRepository {
       WHERE a.tenant_id = ${scope.tenantId} AND a.kind = 'customer' AND (a.id = ${appIdOrUid} OR a.uid = ${appIdOrUid})
       ORDER BY (a.id = ${appIdOrUid}) DESC
       LIMIT 1`;
-    return toIngestContext(rows[0]);
+    return toIngestContext(rows[0], null);
+  }
+
+  /**
+   * The context read earlier for this app and event type, if this process has one; the insert
+   * checks it (insertWithDeliveries reports 'stale' when it is out of date).
+   */
+  cachedIngestContext(scope: TenantScope, appIdOrUid: string, eventType: string): IngestContext | undefined {
+    return this.contexts.get(contextKey(scope.tenantId, appIdOrUid, eventType));
   }
 
   /**
@@ -164,24 +265,9 @@ export class MessageRepository {
       SELECT q.idx, c.*
       FROM jsonb_to_recordset(${JSON.stringify(keys.map((k, i) => ({ idx: i + 1, tenant_id: k.tenantId, app: k.appIdOrUid, event_type: k.eventType })))}::jsonb)
         AS q(idx int, tenant_id text, app text, event_type text)
-      CROSS JOIN LATERAL (
-        SELECT a.id AS app_id,
-               s.payload_retention_days,
-               et.id AS et_id, et.updated_at AS et_updated_at,
-               COALESCE((
-                 SELECT json_agg(json_build_object('id', e.id, 'disabled', e.disabled, 'filterTypes', e.filter_types, 'channels', e.channels))
-                 FROM endpoints e
-                 WHERE e.tenant_id = a.tenant_id AND e.app_id = a.id
-               ), '[]'::json) AS endpoints
-        FROM applications a
-        LEFT JOIN tenant_settings s ON s.tenant_id = a.tenant_id
-        LEFT JOIN event_types et ON et.tenant_id = a.tenant_id AND et.name = q.event_type
-        WHERE a.tenant_id = q.tenant_id AND a.kind = 'customer' AND (a.id = q.app OR a.uid = q.app)
-        ORDER BY (a.id = q.app) DESC
-        LIMIT 1
-      ) c`);
+      CROSS JOIN LATERAL (${INGEST_CONTEXT_OF}) c`);
     const byIndex = new Map(rows.map((r) => [r.idx, r]));
-    return keys.map((_, i) => toIngestContext(byIndex.get(i + 1)));
+    return keys.map((k, i) => toIngestContext(byIndex.get(i + 1), k.appIdOrUid));
   }
 
   /** The tenant's payload retention setting (null: the operator default). */
@@ -203,13 +289,16 @@ export class MessageRepository {
   /**
    * The message and its deliveries, committed together. Concurrent calls share one statement
    * (group commit: one round trip and one commit for many requests); the promise resolves
-   * once this message's batch committed. An `eventId` already used in the app inserts nothing
-   * and returns false.
+   * once this message's batch committed. With `check`, the same statement first reads the
+   * context again and stores nothing when it changed since the message was routed ('stale'; a
+   * cached context is then forgotten). An `eventId` already used in the app stores nothing
+   * ('duplicate').
    */
-  async insertWithDeliveries(scope: TenantScope, message: NewMessage, deliveries: NewDelivery[]): Promise<boolean> {
-    const result = await this.ingestBatch.submit({ scope, message, deliveries });
+  async insertWithDeliveries(scope: TenantScope, message: NewMessage, deliveries: NewDelivery[], check: IngestContextCheck | null): Promise<IngestOutcome> {
+    const result = await this.ingestBatch.submit({ scope, message, deliveries, check });
     if ('error' in result) throw result.error;
-    return result.inserted;
+    if (result.outcome === 'stale' && check) this.contexts.delete(contextKey(scope.tenantId, check.app, message.eventType));
+    return result.outcome;
   }
 
   /**
@@ -222,7 +311,7 @@ export class MessageRepository {
     // the JSON cost PostgreSQL a JSON parse and a decode of every payload byte (a third of the
     // statement's time with 1 KiB payloads), and the API an encoding and a copy.
     let nextByte = 1; // substring() counts from 1
-    const rows = items.map(({ scope, message: m, deliveries }) => {
+    const rows = items.map(({ scope, message: m, deliveries, check }) => {
       const payloadAt = nextByte;
       nextByte += m.payloadEnc.length;
       return {
@@ -241,75 +330,56 @@ export class MessageRepository {
         created_at: m.createdAt.toISOString(),
         trace_parent: m.traceParent,
         deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpointId, status: d.status, next_attempt_at: d.nextAttemptAt?.toISOString() ?? null })),
+        check_app: check?.app ?? null,
+        check_stamp: check?.stamp ?? null,
       };
     });
     const payloads = Buffer.concat(items.map((i) => i.message.payloadEnc));
-    let inserted: { id: string }[];
+    let results: { id: string; fresh: boolean; inserted: boolean }[];
     try {
-      inserted = await this.prisma.hot(hotSql<{ id: string }>`/* hot:ingest */
+      // `checked` reads each (tenant, app, event type) of the batch once, as loadContexts does;
+      // only the messages whose context is unchanged (`fresh`) are stored.
+      results = await this.prisma.hot(hotSql<{ id: string; fresh: boolean; inserted: boolean }>`/* hot:ingest */
         WITH input AS (
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
             id text, tenant_id text, app_id text, event_type text, event_id text, channels text[], tags text[],
-            payload_at int, payload_len int, payload_size int, payload_expires_at timestamptz, raw_content_type text, created_at timestamptz, trace_parent text, deliveries jsonb)
+            payload_at int, payload_len int, payload_size int, payload_expires_at timestamptz, raw_content_type text, created_at timestamptz, trace_parent text, deliveries jsonb,
+            check_app text, check_stamp text)
+        ), checked AS (
+          SELECT q.tenant_id, q.app, q.event_type, c.stamp
+          FROM (SELECT DISTINCT tenant_id, check_app AS app, event_type FROM input WHERE check_stamp IS NOT NULL) q
+          LEFT JOIN LATERAL (${INGEST_CONTEXT_OF}) c ON true
+        ), fresh AS (
+          SELECT i.* FROM input i
+          WHERE i.check_stamp IS NULL
+             OR EXISTS (SELECT 1 FROM checked k WHERE k.tenant_id = i.tenant_id AND k.app = i.check_app AND k.event_type = i.event_type AND k.stamp = i.check_stamp)
         ), msg AS (
           INSERT INTO messages (id, tenant_id, app_id, event_type, event_id, channels, tags, payload_enc, payload_size, payload_expires_at, raw_content_type, created_at, trace_parent)
           SELECT id, tenant_id, app_id, event_type, event_id, channels, tags, substring(${payloads}::bytea FROM payload_at FOR payload_len),
                  payload_size, payload_expires_at, raw_content_type, created_at, trace_parent
-          FROM input
+          FROM fresh
           ON CONFLICT (app_id, event_id) DO NOTHING
           RETURNING id
         ), dlv AS (
           INSERT INTO deliveries (id, tenant_id, app_id, message_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
           SELECT d.id, i.tenant_id, i.app_id, i.id, d.endpoint_id, d.status, d.next_attempt_at, i.created_at, i.created_at
-          FROM input i
+          FROM fresh i
           JOIN msg ON msg.id = i.id
           CROSS JOIN jsonb_to_recordset(i.deliveries) AS d(id text, endpoint_id text, status text, next_attempt_at timestamptz)
           RETURNING 1
         )
-        SELECT id FROM msg`);
+        SELECT i.id, EXISTS (SELECT 1 FROM fresh f WHERE f.id = i.id) AS fresh, EXISTS (SELECT 1 FROM msg WHERE msg.id = i.id) AS inserted
+        FROM input i`);
     } catch (error) {
       // A message alone reports its own error; in a batch each is retried alone, so only the culprit sees one.
       if (items.length === 1) return [{ error }];
-      return this.insertEach(items);
+      return Promise.all(items.map(async (item) => ((await this.insertBatch([item]))[0] as IngestResult)));
     }
-    const ok = new Set(inserted.map((r) => r.id));
-    return items.map((item) => ({ inserted: ok.has(item.message.id) }));
-  }
-
-  private insertEach(items: IngestItem[]): Promise<IngestResult[]> {
-    return Promise.all(
-      items.map((item) =>
-        this.insertOne(item.scope, item.message, item.deliveries).then(
-          (inserted): IngestResult => ({ inserted }),
-          (error: unknown): IngestResult => ({ error }),
-        ),
-      ),
-    );
-  }
-
-  /** The message and its deliveries in ONE statement (so one transaction and one round trip). */
-  private async insertOne(scope: TenantScope, message: NewMessage, deliveries: NewDelivery[]): Promise<boolean> {
-    const ids = deliveries.map((d) => d.id);
-    const endpointIds = deliveries.map((d) => d.endpointId);
-    const statuses = deliveries.map((d) => d.status);
-    const nextAttempts = deliveries.map((d) => (d.nextAttemptAt ? d.nextAttemptAt.toISOString() : null));
-    const rows = await this.prisma.$queryRaw<{ inserted: number }[]>`
-      WITH msg AS (
-        INSERT INTO messages (id, tenant_id, app_id, event_type, event_id, channels, tags, payload_enc, payload_size, payload_expires_at, raw_content_type, created_at, trace_parent)
-        VALUES (${message.id}, ${scope.tenantId}, ${message.appId}, ${message.eventType}, ${message.eventId},
-                ${message.channels}::text[], ${message.tags}::text[], ${new Uint8Array(message.payloadEnc)}, ${message.payloadSize},
-                ${message.payloadExpiresAt}, ${message.rawContentType}, ${message.createdAt}, ${message.traceParent})
-        ON CONFLICT (app_id, event_id) DO NOTHING
-        RETURNING id
-      ), dlv AS (
-        INSERT INTO deliveries (id, tenant_id, app_id, message_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-        SELECT d.id, ${scope.tenantId}, ${message.appId}, msg.id, d.endpoint_id, d.status, d.next_attempt_at::timestamptz, ${message.createdAt}, ${message.createdAt}
-        FROM msg CROSS JOIN unnest(${ids}::text[], ${endpointIds}::text[], ${statuses}::text[], ${nextAttempts}::text[])
-          AS d(id, endpoint_id, status, next_attempt_at)
-        RETURNING 1
-      )
-      SELECT (SELECT count(*) FROM msg)::int AS inserted, (SELECT count(*) FROM dlv)::int AS deliveries`;
-    return (rows[0]?.inserted ?? 0) > 0;
+    const byId = new Map(results.map((r) => [r.id, r]));
+    return items.map((item): IngestResult => {
+      const r = byId.get(item.message.id);
+      return { outcome: !r?.fresh ? 'stale' : r.inserted ? 'inserted' : 'duplicate' };
+    });
   }
 
   /** A page of the app's messages by id (creation time): `limit + 1` rows as the plan says. */

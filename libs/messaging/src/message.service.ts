@@ -42,7 +42,14 @@ interface IngestPlan {
   routes: Route[];
   /** When the request arrived: the message's time and id. */
   now: Date;
+  /** Whether the insert checks that the context is still current (else it stores regardless). */
+  checked: boolean;
 }
+
+/** What ingest returns when the message's context changed before its insert: nothing was stored. */
+const STALE = Symbol('stale ingest context');
+/** A stale context is read again this many times less one; the last try stores unchecked. */
+const MAX_INGEST_ATTEMPTS = 3;
 
 /**
  * Messages: ingest (one statement writes the message and its deliveries, then the jobs are
@@ -68,6 +75,50 @@ export class MessageService {
     const payloadText = raw ? this.checkedSize(raw.text) : this.serialize(input.payload);
     const now = new Date();
     const retentionMs = messageRetentionMs(input);
+    // The first try may route with a context this process read for an earlier message (no read
+    // of its own); the insert checks it is still the database's and stores nothing if not. Then
+    // the message is routed again from a fresh read; the last try is not checked, as before
+    // contexts were kept (endpoints that change on every message would otherwise never settle).
+    for (let attempt = 1; ; attempt += 1) {
+      const context = await this.ingestContext(ctx, appIdOrUid, input, now, retentionMs, raw !== null, attempt === 1);
+      const channels = input.channels ?? [];
+      const out = await this.ingest(ctx, {
+        context,
+        eventType: input.eventType,
+        payload: raw ? readPayloadText(raw.text) : input.payload,
+        payloadText,
+        rawContentType: raw?.contentType ?? null,
+        eventId: input.eventId ?? null,
+        channels,
+        tags: input.tags ?? [],
+        retentionMs,
+        deliverAt: input.deliverAt ?? null,
+        routes: routeMessage(context.endpoints, input.eventType, channels),
+        now,
+        checked: attempt < MAX_INGEST_ATTEMPTS,
+      });
+      if (out === STALE) continue;
+      return withContent ? out : { ...out, payload: {} };
+    }
+  }
+
+  /**
+   * The app, its endpoints and the event type for this message, checked against the request
+   * (app exists or is created from the body, `deliverAt`, the payload's schema). A kept context
+   * (`mayUseCached`) that refuses the message is read again first: the refusal must be the
+   * database's, not an old copy's.
+   */
+  private async ingestContext(ctx: RequestContext, appIdOrUid: string, input: MessageIn, now: Date, retentionMs: number, raw: boolean, mayUseCached: boolean): Promise<IngestContext> {
+    const cached = mayUseCached ? this.messages.cachedIngestContext(ctx.scope, appIdOrUid, input.eventType) : undefined;
+    if (cached) {
+      try {
+        await this.checkMessage(ctx, cached, input, now, retentionMs, raw);
+        this.metrics.ingestContexts.inc({ source: 'kept' });
+        return cached;
+      } catch {
+        // Read again below, and answer from that.
+      }
+    }
     let context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
     // Only a uid creates: a path shaped like an id names another tenant's app (or a deleted one).
     if (!context && input.application && !APP_ID_SHAPE.test(appIdOrUid)) {
@@ -78,6 +129,12 @@ export class MessageService {
       context = await this.messages.loadIngestContext(ctx.scope, appIdOrUid, input.eventType);
     }
     if (!context) throw new NotFoundError('Application');
+    await this.checkMessage(ctx, context, input, now, retentionMs, raw);
+    this.metrics.ingestContexts.inc({ source: 'read' });
+    return context;
+  }
+
+  private async checkMessage(ctx: RequestContext, context: IngestContext, input: MessageIn, now: Date, retentionMs: number, raw: boolean): Promise<void> {
     this.assertDeliverAt(input.deliverAt, now, retentionMs, context.payloadRetentionDays);
     // A raw payload is the producer's own bytes (maybe not JSON): the event type's schema is not applied.
     if (context.eventType && !raw) {
@@ -87,22 +144,6 @@ export class MessageService {
         input.payload,
       );
     }
-    const channels = input.channels ?? [];
-    const out = await this.ingest(ctx, {
-      context,
-      eventType: input.eventType,
-      payload: raw ? readPayloadText(raw.text) : input.payload,
-      payloadText,
-      rawContentType: raw?.contentType ?? null,
-      eventId: input.eventId ?? null,
-      channels,
-      tags: input.tags ?? [],
-      retentionMs,
-      deliverAt: input.deliverAt ?? null,
-      routes: routeMessage(context.endpoints, input.eventType, channels),
-      now,
-    });
-    return withContent ? out : { ...out, payload: {} };
   }
 
   /** A message of the event type's example payload, routed to this one endpoint only. */
@@ -130,6 +171,11 @@ export class MessageService {
       now: new Date(),
       // The example goes to the endpoint that asked for it, whatever its filters.
       routes: context.endpoints.map((e) => ({ endpointId: e.id, status: e.disabled ? 'skipped' : 'pending' })),
+      checked: false,
+    }).then((out) => {
+      // Unchecked inserts are never stale.
+      if (out === STALE) throw new Error('an unchecked ingest reported a stale context');
+      return out;
     });
   }
 
@@ -195,12 +241,12 @@ export class MessageService {
   }
 
   /** One span per ingest: its traceparent is stored with the message, so every attempt continues this trace. */
-  private ingest(ctx: RequestContext, plan: IngestPlan): Promise<MessageOut> {
+  private ingest(ctx: RequestContext, plan: IngestPlan): Promise<MessageOut | typeof STALE> {
     const attributes = { [SpanAttr.tenantId]: ctx.scope.tenantId, [SpanAttr.appId]: plan.context.appId, [SpanAttr.eventType]: plan.eventType };
     return inSpan('herald.ingest', attributes, (span) => this.ingestInSpan(ctx, plan, span));
   }
 
-  private async ingestInSpan(ctx: RequestContext, plan: IngestPlan, span: Span): Promise<MessageOut> {
+  private async ingestInSpan(ctx: RequestContext, plan: IngestPlan, span: Span): Promise<MessageOut | typeof STALE> {
     const { payloadText, now } = plan;
     const payloadSize = Buffer.byteLength(payloadText, 'utf8');
     const retentionMs = this.effectiveRetentionMs(plan.retentionMs, plan.context.payloadRetentionDays);
@@ -227,8 +273,13 @@ export class MessageService {
       traceParent: currentTraceparent(),
     };
     span.setAttributes({ [SpanAttr.messageId]: messageId, [SpanAttr.deliveries]: deliveries.length });
-    const inserted = await this.messages.insertWithDeliveries(ctx.scope, message, deliveries);
-    if (!inserted) throw new ConflictError(`A message with eventId "${plan.eventId ?? ''}" already exists in this application`);
+    const outcome = await this.messages.insertWithDeliveries(ctx.scope, message, deliveries, plan.checked ? plan.context.check : null);
+    if (outcome === 'stale') {
+      this.metrics.ingestContexts.inc({ source: 'stale' });
+      span.setAttributes({ [SpanAttr.ingestStale]: true });
+      return STALE;
+    }
+    if (outcome === 'duplicate') throw new ConflictError(`A message with eventId "${plan.eventId ?? ''}" already exists in this application`);
 
     const pending = deliveries.filter((d) => d.status === 'pending');
     this.metrics.messagesIngested.inc();

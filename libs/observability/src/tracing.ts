@@ -142,6 +142,8 @@ export const SpanAttr = {
   outcome: 'herald.attempt.outcome',
   eventType: 'herald.event_type',
   deliveries: 'herald.deliveries',
+  /** An ingest whose app, endpoints or event type changed after it was routed: routed again. */
+  ingestStale: 'herald.ingest.stale',
 } as const;
 
 /** Runs `fn` in a new active span, ended (and marked failed on a throw) when it settles. */
