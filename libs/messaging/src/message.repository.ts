@@ -20,8 +20,6 @@ export interface IngestContext {
    * it and a digest of everything above (null: not checked, e.g. a test message to one endpoint).
    */
   check: IngestContextCheck | null;
-  /** Read earlier by this process (not for this request): a refusal based on it is read again. */
-  cached: boolean;
 }
 
 export interface IngestContextCheck {
@@ -110,7 +108,6 @@ function toIngestContext(row: IngestRow | undefined, app: string | null): Ingest
     eventType: row.et_id && row.et_updated_at ? { id: row.et_id, updatedAt: row.et_updated_at } : null,
     endpoints: row.endpoints,
     check: app !== null && row.stamp ? { app, stamp: row.stamp } : null,
-    cached: false,
   };
 }
 
@@ -161,7 +158,7 @@ class IngestContextCache {
   set(key: string, context: IngestContext): void {
     this.delete(key);
     if (context.endpoints.length > this.maxEndpoints) return;
-    this.entries.set(key, { ...context, cached: true });
+    this.entries.set(key, context);
     this.endpoints += context.endpoints.length;
     for (const [oldest, entry] of this.entries) {
       if (this.entries.size <= this.maxEntries && this.endpoints <= this.maxEndpoints) break;
