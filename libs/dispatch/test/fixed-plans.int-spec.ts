@@ -11,8 +11,8 @@ import { startIdleDispatchHarness, type DispatchHarness } from './harness';
  * the first time each runs: on a fresh installation, while the tables are empty. That plan must
  * be the one a large table needs, every table reached through its key. On an empty database,
  * PostgreSQL rates every index alike, so a match on `tenant_id` alone once chose
- * `deliveries_tenant_created_idx` (all of the tenant's deliveries walked for each row) and a
- * sequential scan of `messages`.
+ * `deliveries_tenant_created_idx` (all of the tenant's deliveries walked for each row;
+ * dropped since) and a sequential scan of `messages`.
  */
 describe('the fixed plans of the claim and the record', () => {
   let h: DispatchHarness;
