@@ -214,29 +214,10 @@ export class MessageRepository {
    * The app (by id or uid), the tenant's retention, the event type's version stamp (its
    * schemas are read only when no compiled validator is cached) and the app's endpoints.
    */
-  async loadIngestContext(scope: TenantScope, appIdOrUid: string, eventType: string, onlyEndpointId?: string): Promise<IngestContext | null> {
-    if (!onlyEndpointId) {
-      const context = await this.contextBatch.submit({ tenantId: scope.tenantId, appIdOrUid, eventType });
-      if (context) this.contexts.set(contextKey(scope.tenantId, appIdOrUid, eventType), context);
-      return context;
-    }
-    const endpointFilter = onlyEndpointId ? Prisma.sql`AND e.id = ${onlyEndpointId}` : Prisma.empty;
-    const rows = await this.prisma.$queryRaw<IngestRow[]>`
-      SELECT a.id AS app_id,
-             s.payload_retention_days,
-             et.id AS et_id, et.updated_at AS et_updated_at,
-             COALESCE((
-               SELECT json_agg(json_build_object('id', e.id, 'disabled', e.disabled, 'filterTypes', e.filter_types, 'channels', e.channels))
-               FROM endpoints e
-               WHERE e.tenant_id = a.tenant_id AND e.app_id = a.id ${endpointFilter}
-             ), '[]'::json) AS endpoints
-      FROM applications a
-      LEFT JOIN tenant_settings s ON s.tenant_id = a.tenant_id
-      LEFT JOIN event_types et ON et.tenant_id = a.tenant_id AND et.name = ${eventType}
-      WHERE a.tenant_id = ${scope.tenantId} AND a.kind = 'customer' AND (a.id = ${appIdOrUid} OR a.uid = ${appIdOrUid})
-      ORDER BY (a.id = ${appIdOrUid}) DESC
-      LIMIT 1`;
-    return toIngestContext(rows[0], null);
+  async loadIngestContext(scope: TenantScope, appIdOrUid: string, eventType: string): Promise<IngestContext | null> {
+    const context = await this.contextBatch.submit({ tenantId: scope.tenantId, appIdOrUid, eventType });
+    if (context) this.contexts.set(contextKey(scope.tenantId, appIdOrUid, eventType), context);
+    return context;
   }
 
   /**

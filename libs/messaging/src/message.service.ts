@@ -150,8 +150,10 @@ export class MessageService {
   async sendExample(ctx: RequestContext, appIdOrUid: string, endpointIdOrUid: string, input: EventExampleIn): Promise<MessageOut> {
     const app = await this.lookup.app(ctx, appIdOrUid);
     const endpoint = await this.lookup.endpoint(ctx, app.id, endpointIdOrUid);
-    const context = await this.messages.loadIngestContext(ctx.scope, app.id, input.eventType, endpoint.id);
-    if (!context) throw new NotFoundError('Application');
+    const read = await this.messages.loadIngestContext(ctx.scope, app.id, input.eventType);
+    if (!read) throw new NotFoundError('Application');
+    // The app's context with this one endpoint; unchecked (below), so the filter cannot go stale.
+    const context: IngestContext = { ...read, endpoints: read.endpoints.filter((e) => e.id === endpoint.id), check: null };
     let payload: Record<string, unknown>;
     // Svix's ping needs no event type of the tenant's: its example is always {"success": true}.
     if (input.eventType === PING_EVENT_TYPE) payload = { ...PING_PAYLOAD };
