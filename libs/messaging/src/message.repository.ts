@@ -91,7 +91,7 @@ interface IngestRow {
   et_id: string | null;
   et_updated_at: Date | null;
   endpoints: RoutableEndpoint[];
-  stamp?: string;
+  stamp: string;
 }
 
 interface ContextKey {
@@ -100,14 +100,14 @@ interface ContextKey {
   eventType: string;
 }
 
-function toIngestContext(row: IngestRow | undefined, app: string | null): IngestContext | null {
+function toIngestContext(row: IngestRow | undefined, app: string): IngestContext | null {
   if (!row) return null;
   return {
     appId: row.app_id,
     payloadRetentionDays: row.payload_retention_days,
     eventType: row.et_id && row.et_updated_at ? { id: row.et_id, updatedAt: row.et_updated_at } : null,
     endpoints: row.endpoints,
-    check: app !== null && row.stamp ? { app, stamp: row.stamp } : null,
+    check: { app, stamp: row.stamp },
   };
 }
 
