@@ -42,8 +42,6 @@ interface IngestPlan {
   routes: Route[];
   /** When the request arrived: the message's time and id. */
   now: Date;
-  /** Whether the insert checks that the context is still current (else it stores regardless). */
-  checked: boolean;
 }
 
 /** What ingest returns when the message's context changed before its insert: nothing was stored. */
@@ -80,7 +78,8 @@ export class MessageService {
     // the message is routed again from a fresh read; the last try is not checked, as before
     // contexts were kept (endpoints that change on every message would otherwise never settle).
     for (let attempt = 1; ; attempt += 1) {
-      const context = await this.ingestContext(ctx, appIdOrUid, input, now, retentionMs, raw !== null, attempt === 1);
+      const read = await this.ingestContext(ctx, appIdOrUid, input, now, retentionMs, raw !== null, attempt === 1);
+      const context = attempt < MAX_INGEST_ATTEMPTS ? read : { ...read, check: null };
       const channels = input.channels ?? [];
       const out = await this.ingest(ctx, {
         context,
@@ -95,7 +94,6 @@ export class MessageService {
         deliverAt: input.deliverAt ?? null,
         routes: routeMessage(context.endpoints, input.eventType, channels),
         now,
-        checked: attempt < MAX_INGEST_ATTEMPTS,
       });
       if (out === STALE) continue;
       return withContent ? out : { ...out, payload: {} };
@@ -152,7 +150,7 @@ export class MessageService {
     const endpoint = await this.lookup.endpoint(ctx, app.id, endpointIdOrUid);
     const read = await this.messages.loadIngestContext(ctx.scope, app.id, input.eventType);
     if (!read) throw new NotFoundError('Application');
-    // The app's context with this one endpoint; unchecked (below), so the filter cannot go stale.
+    // The app's context with this one endpoint; examples are stored unchecked, as they always were.
     const context: IngestContext = { ...read, endpoints: read.endpoints.filter((e) => e.id === endpoint.id), check: null };
     let payload: Record<string, unknown>;
     // Svix's ping needs no event type of the tenant's: its example is always {"success": true}.
@@ -173,7 +171,6 @@ export class MessageService {
       now: new Date(),
       // The example goes to the endpoint that asked for it, whatever its filters.
       routes: context.endpoints.map((e) => ({ endpointId: e.id, status: e.disabled ? 'skipped' : 'pending' })),
-      checked: false,
     }).then((out) => {
       // Unchecked inserts are never stale.
       if (out === STALE) throw new Error('an unchecked ingest reported a stale context');
@@ -275,7 +272,7 @@ export class MessageService {
       traceParent: currentTraceparent(),
     };
     span.setAttributes({ [SpanAttr.messageId]: messageId, [SpanAttr.deliveries]: deliveries.length });
-    const outcome = await this.messages.insertWithDeliveries(ctx.scope, message, deliveries, plan.checked ? plan.context.check : null);
+    const outcome = await this.messages.insertWithDeliveries(ctx.scope, message, deliveries, plan.context.check);
     if (outcome === 'stale') {
       this.metrics.ingestContexts.inc({ source: 'stale' });
       span.setAttributes({ [SpanAttr.ingestStale]: true });
