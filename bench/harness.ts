@@ -1,4 +1,4 @@
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -361,6 +361,26 @@ export async function paced(api: Api, appId: string, rate: number, seconds: numb
 export async function createDatabase(databaseUrl: string): Promise<void> {
   await ensureDatabase(databaseUrl);
   await runMigrations(databaseUrl);
+}
+
+/**
+ * Puts what earlier phases wrote on disk before the next one is measured: a checkpoint, then
+ * `sync`. The kernel writes dirty pages back once they are ~30 s old, in bursts, and a commit's
+ * WAL flush waits behind them: without this, the saturated sustained phase's writes landed in
+ * the paced phase that follows it and set its tail (docs/performance.md, thirteenth pass).
+ * Returns the time it took (ms).
+ */
+export async function settle(databaseUrl: string): Promise<number> {
+  const started = Date.now();
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+  await new Promise<void>((resolve, reject) => execFile('sync', (err) => (err ? reject(err) : resolve())));
+  return Date.now() - started;
 }
 
 export async function dropDatabase(server: string, name: string): Promise<void> {

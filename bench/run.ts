@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, dropRedisPrefix, freePort, log, paced, percentile, ProcessGroup, queuePrefix, Receiver, ROOT, sendMessage, serviceEnv, sleep, waitForHealth, type ReceiverStats } from './harness';
+import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, dropRedisPrefix, freePort, log, paced, percentile, ProcessGroup, queuePrefix, Receiver, ROOT, sendMessage, serviceEnv, settle, sleep, waitForHealth, type ReceiverStats } from './harness';
 
 /**
  * `npm run bench`: starts the real API, dispatcher and retention worker against local
@@ -13,6 +13,7 @@ import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, dropRedisPrefix,
  * `--smoke` runs tiny counts (used by `npm test` so the bench never rots).
  */
 const { values: args } = parseArgs({
+  allowNegative: true,
   options: {
     smoke: { type: 'boolean', default: false },
     // Writes V8 CPU profiles of the API and the dispatcher to bench-results/<run>/profiles.
@@ -21,6 +22,11 @@ const { values: args } = parseArgs({
     // `raw` samples the ceiling around the sustained phase and the drain, so it needs one of them.
     only: { type: 'string', default: 'raw,sustained,paced,fanout,drain,fairness' },
     rates: { type: 'string' },
+    // Seconds of each paced rate (8 by default): longer ones take in their own write-back.
+    'paced-seconds': { type: 'string' },
+    // A checkpoint and `sync` before each phase and ceiling sample (`settle` in harness.ts);
+    // `--no-settle` measures each phase with the earlier phases' write-back still to come.
+    settle: { type: 'boolean', default: true },
     // Extra Node flags for the dispatcher (e.g. heap limits), space-separated.
     // The heap caps of `npm start` and the Dockerfile, so the bench measures what ships. With a
     // small old space V8 also shrinks the young generation; a fixed semi-space keeps scavenges rare.
@@ -49,6 +55,7 @@ const FAIRNESS = SMOKE
   : { noisyEndpoints: 20, noisyMessages: 4_000, quietRate: 50, quietSeconds: 30, idleSeconds: 10, timeoutMs: 5_000 };
 const PHASES = new Set(args.only.split(','));
 if (args.rates) PLAN.pacedRates = args.rates.split(',').map(Number);
+if (args['paced-seconds']) PLAN.pacedSeconds = Number(args['paced-seconds']);
 const CONCURRENCY = 200;
 /** Closed-loop producers need enough requests in flight for the API's group commits to fill. */
 const API_CONNECTIONS = 256;
@@ -126,6 +133,13 @@ async function main(): Promise<void> {
   const cpuPerDelivery: Record<string, Record<string, number>> = {};
   // Each process's peak RSS so far at the end of each phase: the phase where it rises set the peak.
   const rssAfter: Record<string, Record<string, number>> = {};
+  // How long each settle took, in run order (`--no-settle`: empty).
+  const settledMs: Record<string, number> = {};
+  const settled = async (before: string): Promise<void> => {
+    if (!args.settle) return;
+    settledMs[before] = await settle(databaseUrl);
+    log(`settled before ${before} in ${settledMs[before]} ms`);
+  };
   const markRss = (phase: string): void => {
     group.sampleRss();
     rssAfter[phase] = group.rssByName();
@@ -142,6 +156,7 @@ async function main(): Promise<void> {
     const brackets: Record<RatedPhase, number[]> = { sustained: [], drain: [] };
     const measureRaw = async (phase: RatedPhase, when: 'before' | 'after'): Promise<void> => {
       if (!PHASES.has('raw')) return;
+      await settled(`raw_${when}_${phase}`);
       const cpuStart = cpu.read();
       const raw = await rawCeiling(receiver.port);
       const perS = Math.round(raw.requestsPerSecond);
@@ -166,6 +181,7 @@ async function main(): Promise<void> {
     // Sustained: closed-loop producers through the HTTP API; rate = delivered / (first send → last arrival).
     if (PHASES.has('sustained')) {
       await measureRaw('sustained', 'before');
+      await settled('sustained');
       await receiver.reset();
       const sustainedStart = Date.now();
       const cpuStart = cpu.read();
@@ -188,6 +204,7 @@ async function main(): Promise<void> {
 
     // Paced steps: latency from the producer's send to the receiver's arrival.
     for (const rate of PHASES.has('paced') ? PLAN.pacedRates : []) {
+      await settled(`paced_${rate}`);
       await receiver.reset();
       const { sent: n, apiMs } = await paced(api, single.id, rate, PLAN.pacedSeconds);
       apiMs.sort((a, b) => a - b);
@@ -210,6 +227,7 @@ async function main(): Promise<void> {
 
     // Fan-out 1 → 10.
     if (PHASES.has('fanout')) {
+      await settled('fanout');
       await receiver.reset();
       const fanStart = Date.now();
       const cpuStart = cpu.read();
@@ -245,6 +263,7 @@ async function main(): Promise<void> {
       );
       log(`drain: ${queued * 10} deliveries queued`);
       await measureRaw('drain', 'before');
+      await settled('drain');
       // After the ceiling's requests, which the receiver counts too.
       await receiver.reset();
       const drainBoot = Date.now();
@@ -268,6 +287,7 @@ async function main(): Promise<void> {
     }
     results['persisted'] = await persistedCounts(databaseUrl);
     if (PHASES.has('fairness')) {
+      await settled('fairness');
       results['fairness'] = await fairness(api, receiver, databaseUrl);
       markRss('fairness');
     }
@@ -297,6 +317,7 @@ async function main(): Promise<void> {
       await dropRedisPrefix(args.redis, queuePrefix(runId));
     }
   }
+  results['settled_ms'] = settledMs;
   results['rss_mb'] = group.rssByName();
   results['rss_mb_after'] = rssAfter;
   printTable(results);
