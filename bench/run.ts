@@ -55,7 +55,11 @@ const FAIRNESS = SMOKE
   : { noisyEndpoints: 20, noisyMessages: 4_000, quietRate: 50, quietSeconds: 30, idleSeconds: 10, timeoutMs: 5_000 };
 const PHASES = new Set(args.only.split(','));
 if (args.rates) PLAN.pacedRates = args.rates.split(',').map(Number);
-if (args['paced-seconds']) PLAN.pacedSeconds = Number(args['paced-seconds']);
+if (args['paced-seconds']) {
+  const seconds = Number(args['paced-seconds']);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--paced-seconds wants a positive number of seconds, got ${args['paced-seconds']}`);
+  PLAN.pacedSeconds = seconds;
+}
 const CONCURRENCY = 200;
 /** Closed-loop producers need enough requests in flight for the API's group commits to fill. */
 const API_CONNECTIONS = 256;
