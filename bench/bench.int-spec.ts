@@ -84,10 +84,9 @@ describe('npm run bench -- --smoke', () => {
       const rawCpu = (phase: string): number => (cpu[`raw_before_${phase}`]!['total']! + cpu[`raw_after_${phase}`]!['total']!) / 2;
       expect(result['cpu_ratio_deliveries_to_raw']).toBeCloseTo(rawCpu('sustained') / cpu['sustained']!['total']!, 3);
       expect(result['cpu_ratio_drain_to_raw']).toBeCloseTo(rawCpu('drain') / cpu['drain']!['total']!, 3);
-      // Each phase and each ceiling sample started after a checkpoint and `sync`, so none
-      // measured an earlier phase's write-back.
-      const settled = result['settled_ms'] as Record<string, number>;
-      expect(Object.keys(settled)).toEqual(['raw_before_sustained', 'sustained', 'raw_after_sustained', 'paced_100', 'fanout', 'raw_before_drain', 'drain', 'raw_after_drain', 'fairness']);
+      // The smoke run does not settle (a checkpoint and a machine-wide `sync` would stall the
+      // specs running beside it); full runs do, and list each settle here.
+      expect(result['settled_ms']).toEqual({});
       const rss = result['rss_mb'] as Record<string, number>;
       for (const name of ['api', 'dispatcher', 'receiver']) expect(rss[name], `rss_mb.${name}`).toBeGreaterThan(0);
       // Peaks so far, phase by phase: they only rise, and the last one is the run's peak.
