@@ -42,9 +42,13 @@ describe('dispatcher: lane buffers', () => {
     const slow = await slowReceiver(20);
     receivers.push(slow);
     const lane = await laneWith(`${slow.url}/busy`);
-    // Queued without wake-ups, then announced once: the scheduler sees a deep lane.
-    for (let i = 0; i < 119; i++) await h.insertMessage(lane.scope, lane.appId, [lane.endpointId], { i }, { wake: false });
+    // Queued not yet due and without wake-ups, made due at once, then announced: the scheduler
+    // sees a deep lane. (Queued due, a slow machine's inserts outlasted the 1 s sweep, which
+    // then claimed the lane a few deliveries at a time as they came.)
+    const later = new Date(Date.now() + 3_600_000);
+    for (let i = 0; i < 119; i++) await h.insertMessage(lane.scope, lane.appId, [lane.endpointId], { i }, { wake: false, nextAttemptAt: later });
     claims = [];
+    await h.prisma.delivery.updateMany({ where: { endpointId: lane.endpointId, status: 'pending' }, data: { nextAttemptAt: new Date() } });
     await h.insertMessage(lane.scope, lane.appId, [lane.endpointId], { i: 119 });
     await slow.waitFor((reqs) => reqs.length >= 120, 20_000);
 
