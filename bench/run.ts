@@ -62,15 +62,14 @@ const FAIRNESS = SMOKE
   ? { noisyEndpoints: 2, noisyMessages: 40, quietRate: 10, quietSeconds: 3, idleSeconds: 2, timeoutMs: 1_000 }
   : { noisyEndpoints: 20, noisyMessages: 4_000, quietRate: 50, quietSeconds: 30, idleSeconds: 10, timeoutMs: 5_000 };
 const PHASES = new Set(args.only.split(','));
-if (args.rates) {
-  PLAN.pacedRates = args.rates.split(',').map(Number);
-  if (PLAN.pacedRates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error(`--rates wants positive messages/s separated by commas, got ${args.rates}`);
+/** A flag's value as a positive number (else the run stops before it starts). */
+function positive(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${flag} wants positive numbers, got ${text}`);
+  return value;
 }
-if (args['paced-seconds']) {
-  const seconds = Number(args['paced-seconds']);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--paced-seconds wants a positive number of seconds, got ${args['paced-seconds']}`);
-  PLAN.pacedSeconds = seconds;
-}
+if (args.rates) PLAN.pacedRates = args.rates.split(',').map((rate) => positive('rates', rate));
+if (args['paced-seconds']) PLAN.pacedSeconds = positive('paced-seconds', args['paced-seconds']);
 const CONCURRENCY = 200;
 /** Closed-loop producers need enough requests in flight for the API's group commits to fill. */
 const API_CONNECTIONS = 256;
