@@ -19,7 +19,7 @@ describe('npm run bench -- --smoke', () => {
         // The bench makes its own throwaway database on the test run's PostgreSQL server.
         const server = new URL(inject('databaseUrl'));
         server.pathname = '';
-        execFile(process.execPath, [path.join(ROOT, 'dist/bench/run.js'), '--smoke', '--server', server.toString().replace(/\/$/, '')], { cwd: ROOT, timeout: SMOKE_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 }, (err, out, stderr) =>
+        execFile(process.execPath, [path.join(ROOT, 'dist/bench/run.js'), '--smoke', '--payload-bytes', '1500', '--server', server.toString().replace(/\/$/, '')], { cwd: ROOT, timeout: SMOKE_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 }, (err, out, stderr) =>
           err ? reject(new Error(`bench failed: ${err.message}\n${stderr}`)) : resolve({ stdout: out, stderr }),
         );
       });
@@ -57,8 +57,11 @@ describe('npm run bench -- --smoke', () => {
       for (const phase of [sustained, fanout, drain]) {
         expect(phase.duplicates).toBeLessThanOrEqual(Math.ceil(phase.delivered_unique * 0.05));
       }
-      const persisted = result['persisted'] as { deliveries: number; succeeded: number; attempts: number };
+      const persisted = result['persisted'] as { deliveries: number; succeeded: number; attempts: number; payload_bytes: [number, number] };
       expect(persisted.succeeded).toBe(persisted.deliveries);
+      // Every message carried the payload size it was asked for.
+      expect(result['payload_bytes']).toBe(1500);
+      expect(persisted.payload_bytes).toEqual([1500, 1500]);
       expect(persisted.attempts).toBeGreaterThanOrEqual(persisted.deliveries);
       // Fairness: every quiet message arrived while the noisy tenant's endpoints hung; no noisy
       // delivery was lost or failed because of them (delivered or parked).

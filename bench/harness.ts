@@ -303,14 +303,23 @@ export async function waitForHealth(api: Api, logDir: string): Promise<void> {
   throw new Error(`the API did not become healthy; see ${logDir}`);
 }
 
-const PAYLOAD_FILL = 'x'.repeat(960); // ≈ 1 KiB payload with the other fields
+/** `{"sentAt":<13 digits>,"data":""}`: the payload's bytes besides its filler. */
+const PAYLOAD_FRAME_BYTES = 34;
+/** 994-byte payloads (≈ 1 KiB) unless `setPayloadBytes` says otherwise. */
+let payloadFill = 'x'.repeat(960);
+
+/** Every message's payload from now on is `bytes` long (`--payload-bytes`). */
+export function setPayloadBytes(bytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < PAYLOAD_FRAME_BYTES) throw new Error(`a payload needs at least ${PAYLOAD_FRAME_BYTES} bytes, got ${bytes}`);
+  payloadFill = 'x'.repeat(bytes - PAYLOAD_FRAME_BYTES);
+}
 
 /**
  * What `JSON.stringify({eventType, payload: {sentAt, data}})` gives, spliced from constant text:
  * the load generator shares the two cores with Herald, so it does no more per message than
  * the raw ceiling's client (a fixed body, the response read but not parsed).
  */
-const messageBody = (sentAt: number): string => `{"eventType":"bench.event","payload":{"sentAt":${sentAt},"data":"${PAYLOAD_FILL}"}}`;
+const messageBody = (sentAt: number): string => `{"eventType":"bench.event","payload":{"sentAt":${sentAt},"data":"${payloadFill}"}}`;
 
 export async function sendMessage(api: Api, appId: string): Promise<void> {
   const res = await api.pool.request({

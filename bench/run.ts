@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, dropRedisPrefix, freePort, log, paced, percentile, ProcessGroup, queuePrefix, Receiver, ROOT, sendMessage, serviceEnv, settle, sleep, waitForHealth, type ReceiverStats } from './harness';
+import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, dropRedisPrefix, freePort, log, paced, percentile, ProcessGroup, queuePrefix, Receiver, ROOT, sendMessage, serviceEnv, setPayloadBytes, settle, sleep, waitForHealth, type ReceiverStats } from './harness';
 
 /**
  * `npm run bench`: starts the real API, dispatcher and retention worker against local
@@ -24,6 +24,9 @@ const { values: args } = parseArgs({
     rates: { type: 'string' },
     // Seconds of each paced rate (8 by default): longer ones take in their own write-back.
     'paced-seconds': { type: 'string' },
+    // Each message's payload in bytes (994 by default, ≈ 1 KiB). The raw ceiling keeps its
+    // 1 KiB body, so with another size the ratios compare builds, not Herald with the ceiling.
+    'payload-bytes': { type: 'string' },
     // A checkpoint and `sync` before each phase and ceiling sample (`settle` in harness.ts);
     // `--no-settle` measures each phase with the earlier phases' write-back still to come.
     // Off by default with --smoke (see SETTLE).
@@ -70,6 +73,8 @@ function positive(flag: string, text: string): number {
 }
 if (args.rates) PLAN.pacedRates = args.rates.split(',').map((rate) => positive('rates', rate));
 if (args['paced-seconds']) PLAN.pacedSeconds = positive('paced-seconds', args['paced-seconds']);
+const PAYLOAD_BYTES = args['payload-bytes'] ? positive('payload-bytes', args['payload-bytes']) : 994;
+setPayloadBytes(PAYLOAD_BYTES);
 const CONCURRENCY = 200;
 /** Closed-loop producers need enough requests in flight for the API's group commits to fill. */
 const API_CONNECTIONS = 256;
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
 
   const api = new Api(`http://127.0.0.1:${apiPort}`, '', API_CONNECTIONS);
   const cpu = new CpuMeter(group);
-  const results: Record<string, unknown> = {};
+  const results: Record<string, unknown> = { payload_bytes: PAYLOAD_BYTES };
   // CPU µs per delivery of each process, per phase: steadier than the rates on a shared machine.
   const cpuPerDelivery: Record<string, Record<string, number>> = {};
   // Each process's peak RSS so far at the end of each phase: the phase where it rises set the peak.
@@ -430,18 +435,22 @@ async function fairness(api: Api, receiver: Receiver, databaseUrl: string): Prom
  * What the database recorded: every delivery should end `success` with its attempt stored.
  * The receiver sees a request before the dispatcher records it, so poll briefly.
  */
-async function persistedCounts(databaseUrl: string): Promise<{ deliveries: number; succeeded: number; attempts: number }> {
+async function persistedCounts(databaseUrl: string): Promise<{ deliveries: number; succeeded: number; attempts: number; payload_bytes: [number, number] }> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const { rows } = await client.query<{ deliveries: string; succeeded: string; attempts: string }>(
+      const { rows } = await client.query<{ deliveries: string; succeeded: string; attempts: string; smallest: number; largest: number }>(
         `SELECT (SELECT count(*) FROM deliveries) AS deliveries,
                 (SELECT count(*) FROM deliveries WHERE status = 'success') AS succeeded,
-                (SELECT count(*) FROM attempts) AS attempts`,
+                (SELECT count(*) FROM attempts) AS attempts,
+                (SELECT min(payload_size) FROM messages) AS smallest,
+                (SELECT max(payload_size) FROM messages) AS largest`,
       );
-      const counts = { deliveries: Number(rows[0]?.deliveries), succeeded: Number(rows[0]?.succeeded), attempts: Number(rows[0]?.attempts) };
+      const row = rows[0];
+      // The stored payloads' smallest and largest size: what --payload-bytes asked for.
+      const counts = { deliveries: Number(row?.deliveries), succeeded: Number(row?.succeeded), attempts: Number(row?.attempts), payload_bytes: [Number(row?.smallest), Number(row?.largest)] as [number, number] };
       if ((counts.succeeded === counts.deliveries && counts.attempts >= counts.deliveries) || Date.now() > deadline) return counts;
       await sleep(200);
     }
