@@ -119,6 +119,8 @@ interface ClaimRow {
   attempt_count: number | null;
   trigger_type: number | null;
   payload_enc: Uint8Array | null;
+  /** The payload came in an earlier row of the same message (`payload_enc` is NULL here). */
+  payload_repeat: boolean | null;
   payload_size: number | null;
   raw_content_type: string | null;
   event_id: string | null;
@@ -216,12 +218,16 @@ export class DeliveryLaneRepository {
         WHERE d.ctid = s.row_at AND d.id = s.id AND d.tenant_id IS NOT DISTINCT FROM s.tenant_id AND (s.upto - s.payload_size < ${maxBytes} OR s.upto = s.payload_size)
         RETURNING d.id, d.tenant_id, d.app_id, d.message_id, d.endpoint_id, d.attempt_count, d.trigger_type
       )
+      -- A fan-out's payload crosses once per claim: its message's other rows carry none
+      -- (payload_repeat), so a message to ten endpoints is not encoded, sent and decoded ten times.
       SELECT 'd' AS kind, c.id, c.tenant_id, c.app_id, c.message_id, c.endpoint_id, c.attempt_count, c.trigger_type,
-             m.payload_enc, m.payload_size, m.raw_content_type, m.event_id, m.event_type, m.created_at AS message_created_at, m.trace_parent, NULL::timestamptz AS next_due_at,
+             CASE WHEN row_number() OVER (PARTITION BY c.message_id) = 1 THEN m.payload_enc END AS payload_enc,
+             row_number() OVER (PARTITION BY c.message_id) > 1 AS payload_repeat,
+             m.payload_size, m.raw_content_type, m.event_id, m.event_type, m.created_at AS message_created_at, m.trace_parent, NULL::timestamptz AS next_due_at,
              NULL::int AS available, NULL::boolean AS capped
       FROM claimed c JOIN messages m ON m.id = c.message_id AND m.tenant_id IS NOT DISTINCT FROM c.tenant_id AND m.app_id IS NOT DISTINCT FROM c.app_id
       UNION ALL
-      SELECT 'l', NULL, r.tenant_id, NULL, NULL, r.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+      SELECT 'l', NULL, r.tenant_id, NULL, NULL, r.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
              (SELECT x.next_attempt_at FROM deliveries x
               WHERE x.endpoint_id = r.endpoint_id AND x.status = 'pending' AND x.next_attempt_at > now()
               ORDER BY x.next_attempt_at LIMIT 1),
@@ -233,8 +239,10 @@ export class DeliveryLaneRepository {
     const available = new Map<string, number>();
     const capped = new Set<string>();
     // A message's deliveries in one claim (a fan-out) share one payload buffer: one copy in
-    // memory however many endpoints it goes to (the dispatcher opens it once per message).
+    // memory however many endpoints it goes to (the dispatcher opens it once per message). The
+    // row that carries it may come after the message's other rows.
     const payloads = new Map<string, Uint8Array | null>();
+    for (const r of rows) if (r.kind === 'd' && !r.payload_repeat) payloads.set(r.message_id as string, r.payload_enc);
     for (const r of rows) {
       if (r.kind === 'l') {
         nextDue.set(r.endpoint_id, r.next_due_at);
@@ -250,7 +258,7 @@ export class DeliveryLaneRepository {
         endpointId: r.endpoint_id,
         attemptCount: r.attempt_count ?? 0,
         triggerType: (r.trigger_type ?? 0) as TriggerType,
-        payloadEnc: sharedPayload(payloads, r.message_id as string, r.payload_enc),
+        payloadEnc: payloads.get(r.message_id as string) ?? null,
         payloadSize: r.payload_size ?? 0,
         rawContentType: r.raw_content_type,
         eventId: r.event_id,
@@ -467,13 +475,6 @@ export class DeliveryLaneRepository {
       .filter((r) => r.from_state !== r.to_state)
       .map((r) => ({ tenantId: r.tenant_id, endpointId: r.id, appId: r.app_id, from: r.from_state, to: r.to_state, consecutiveFailures: r.failures, probeAt: r.probe_at }));
   }
-}
-
-function sharedPayload(payloads: Map<string, Uint8Array | null>, messageId: string, payload: Uint8Array | null): Uint8Array | null {
-  const seen = payloads.get(messageId);
-  if (seen !== undefined) return seen;
-  payloads.set(messageId, payload);
-  return payload;
 }
 
 interface EndpointStreak {

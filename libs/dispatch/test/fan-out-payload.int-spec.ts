@@ -7,8 +7,8 @@ import { EndpointContextRepository } from '../src/endpoint-context.repository';
 import { startIdleDispatchHarness, type DispatchHarness } from './harness';
 
 // A message fanned out to several endpoints is decrypted once for all its deliveries, whether
-// they are claimed in one go (one payload buffer) or lane by lane in separate claims; each
-// endpoint still gets the exact bytes.
+// they are claimed in one go (one payload buffer, read from PostgreSQL once) or lane by lane in
+// separate claims; each endpoint still gets the exact bytes.
 describe('fan-out payloads', () => {
   let h: DispatchHarness;
   let receiver: WebhookReceiver;
@@ -58,8 +58,25 @@ describe('fan-out payloads', () => {
     const first = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 1 }, { wake: false });
     const second = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 2 }, { wake: false });
 
-    const { claimed } = await h.app.get(DeliveryLaneRepository, { strict: false }).claim(30_000, 1 << 20, endpoints.map((e) => ({ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 })));
+    // The rows as PostgreSQL sent them: each payload crosses once, not once per endpoint.
+    const lanes = h.app.get(DeliveryLaneRepository, { strict: false });
+    const db = (lanes as unknown as { db: { hot: (statement: unknown) => Promise<{ kind: string; payload_enc: Uint8Array | null }[]> } }).db;
+    const hot = db.hot.bind(db);
+    const sentRows: { kind: string; payload_enc: Uint8Array | null }[] = [];
+    db.hot = async (statement) => {
+      const rows = await hot(statement);
+      sentRows.push(...rows);
+      return rows;
+    };
+    let claimed: ClaimedDelivery[];
+    try {
+      ({ claimed } = await lanes.claim(30_000, 1 << 20, endpoints.map((e) => ({ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 }))));
+    } finally {
+      db.hot = hot;
+    }
     expect(claimed).toHaveLength(6);
+    expect(sentRows.filter((r) => r.kind === 'd')).toHaveLength(6);
+    expect(sentRows.filter((r) => r.payload_enc !== null)).toHaveLength(2);
     const byMessage = (id: string) => claimed.filter((d) => d.messageId === id);
     expect(new Set(byMessage(first.messageId).map((d) => d.payloadEnc)).size).toBe(1);
     expect(new Set(byMessage(second.messageId).map((d) => d.payloadEnc)).size).toBe(1);
@@ -70,6 +87,20 @@ describe('fan-out payloads', () => {
     expect(decrypted).toBe(2);
     const bodies = receiver.requests.map((r) => JSON.parse(r.body) as { n: number });
     expect(bodies.map((b) => b.n).sort()).toEqual([1, 1, 1, 2, 2, 2]);
+  });
+
+  it('claims an erased payload as erased for every endpoint, beside a message that has one', async () => {
+    const { scope } = await createTenant(h.services);
+    const app = await createApplication(h.services, scope);
+    const endpoints = await Promise.all([0, 1, 2].map((i) => createEndpoint(h.services, scope, app.id, { url: `${receiver.url}/erased${i}` })));
+    const erased = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 4 }, { wake: false });
+    const kept = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 5 }, { wake: false });
+    await h.prisma.message.updateMany({ where: { id: erased.messageId }, data: { payloadEnc: null } });
+
+    const { claimed } = await h.app.get(DeliveryLaneRepository, { strict: false }).claim(30_000, 1 << 20, endpoints.map((e) => ({ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 })));
+    expect(claimed).toHaveLength(6);
+    expect(claimed.filter((d) => d.messageId === erased.messageId).map((d) => d.payloadEnc)).toEqual([null, null, null]);
+    expect(claimed.filter((d) => d.messageId === kept.messageId).every((d) => d.payloadEnc !== null)).toBe(true);
   });
 
   it('opens a message once when its deliveries come in separate claims, one lane at a time', async () => {
