@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { activeTracing, currentTraceparent, heraldTracer, inSpan, startTracing, tracingSettingsFromEnv } from './tracing';
@@ -31,6 +33,22 @@ describe('tracingSettingsFromEnv', () => {
   it('refuses what it cannot export, naming the variable', () => {
     expect(() => tracingSettingsFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER: "zipkin"/);
     expect(() => tracingSettingsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL: "grpc"/);
+  });
+});
+
+describe('the tracing SDK', () => {
+  /** Whether a process that starts tracing with `env` loaded the SDK (the built module, as the processes run it). */
+  const loadsSdk = (env: Record<string, string>): string => {
+    const built = path.resolve(__dirname, '../../../dist/libs/observability/src/tracing.js');
+    const script = `const t = require(${JSON.stringify(built)}); t.startTracing('probe');
+      const loaded = Object.keys(require.cache).some((k) => k.includes('sdk-trace-node'));
+      t.shutdownTracing().then(() => process.stdout.write(String(loaded)));`;
+    return execFileSync(process.execPath, ['-e', script], { env }).toString();
+  };
+
+  it('is not even loaded when traces are off (memory each process would hold for nothing)', () => {
+    expect(loadsSdk({})).toBe('false');
+    expect(loadsSdk({ OTEL_TRACES_EXPORTER: 'console' })).toBe('true');
   });
 });
 

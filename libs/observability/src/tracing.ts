@@ -12,11 +12,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 
 /**
  * Traces (docs/decisions/0015-opentelemetry.md). Configured by the standard `OTEL_*` variables,
@@ -88,6 +84,7 @@ export function startTracing(service: string, env: Env = process.env): Tracing |
   if (active) return active;
   const settings = tracingSettingsFromEnv(env);
   if (!settings) return null;
+  const { OtlpJsonExporter, OtlpProtoExporter, detectResources, envDetector, resourceFromAttributes, BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, ATTR_SERVICE_NAME } = loadTracingSdk();
   const exporters: SpanExporter[] = settings.exporters.map((kind) =>
     // The OTLP exporters read OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _HEADERS, _TIMEOUT themselves.
     kind === 'console' ? new ConsoleSpanExporter() : settings.protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtoExporter(),
@@ -110,6 +107,30 @@ export function startTracing(service: string, env: Env = process.env): Tracing |
   };
   active = tracing;
   return tracing;
+}
+
+/**
+ * The SDK and its exporters, loaded only when traces are on: with them loaded and unused, every
+ * process (traces off by default) held ~10 MB more resident memory, against the 300 MB each
+ * may use (docs/performance.md, fourteenth pass).
+ */
+function loadTracingSdk() {
+  const http = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const proto = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+  const resources = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const sdk = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+  const conventions = require('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
+  return {
+    OtlpJsonExporter: http.OTLPTraceExporter,
+    OtlpProtoExporter: proto.OTLPTraceExporter,
+    detectResources: resources.detectResources,
+    envDetector: resources.envDetector,
+    resourceFromAttributes: resources.resourceFromAttributes,
+    BatchSpanProcessor: sdk.BatchSpanProcessor,
+    ConsoleSpanExporter: sdk.ConsoleSpanExporter,
+    NodeTracerProvider: sdk.NodeTracerProvider,
+    ATTR_SERVICE_NAME: conventions.ATTR_SERVICE_NAME,
+  };
 }
 
 /** The running SDK, if traces are on in this process. */
