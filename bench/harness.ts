@@ -310,7 +310,7 @@ let payloadFill = 'x'.repeat(960);
 
 /** Every message's payload from now on is `bytes` long (`--payload-bytes`). */
 export function setPayloadBytes(bytes: number): void {
-  if (!Number.isInteger(bytes) || bytes < PAYLOAD_FRAME_BYTES) throw new Error(`a payload needs at least ${PAYLOAD_FRAME_BYTES} bytes, got ${bytes}`);
+  if (!Number.isInteger(bytes) || bytes < PAYLOAD_FRAME_BYTES) throw new Error(`a payload size is a whole number of bytes, at least ${PAYLOAD_FRAME_BYTES}: got ${bytes}`);
   payloadFill = 'x'.repeat(bytes - PAYLOAD_FRAME_BYTES);
 }
 
