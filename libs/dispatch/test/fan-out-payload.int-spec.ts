@@ -22,6 +22,18 @@ describe('fan-out payloads', () => {
     await h?.close();
   });
 
+  /** A new tenant's app with three endpoints on the receiver, under `/<path><i>`. */
+  async function appWithThreeEndpoints(path: string): Promise<{ scope: TenantScope; appId: string; endpoints: { id: string }[] }> {
+    const { scope } = await createTenant(h.services);
+    const app = await createApplication(h.services, scope);
+    const endpoints = await Promise.all([0, 1, 2].map((i) => createEndpoint(h.services, scope, app.id, { url: `${receiver.url}/${path}${i}` })));
+    return { scope, appId: app.id, endpoints };
+  }
+
+  /** One claim over the given lanes (up to 5 deliveries each). */
+  const claimLanes = (scope: TenantScope, endpoints: { id: string }[]) =>
+    h.app.get(DeliveryLaneRepository, { strict: false }).claim(30_000, 1 << 20, endpoints.map((e) => ({ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 })));
+
   /**
    * Sends claimed deliveries through the real DispatchService (`sendAll` decides in what order)
    * and counts the payload decryptions they cause; the attempts' spans are ended.
@@ -52,11 +64,9 @@ describe('fan-out payloads', () => {
   }
 
   it('shares one ciphertext per message in a claim and opens it once', async () => {
-    const { scope } = await createTenant(h.services);
-    const app = await createApplication(h.services, scope);
-    const endpoints = await Promise.all([0, 1, 2].map((i) => createEndpoint(h.services, scope, app.id, { url: `${receiver.url}/fan${i}` })));
-    const first = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 1 }, { wake: false });
-    const second = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 2 }, { wake: false });
+    const { scope, appId, endpoints } = await appWithThreeEndpoints('fan');
+    const first = await h.insertMessage(scope, appId, endpoints.map((e) => e.id), { n: 1 }, { wake: false });
+    const second = await h.insertMessage(scope, appId, endpoints.map((e) => e.id), { n: 2 }, { wake: false });
 
     // The rows as PostgreSQL sent them: each payload crosses once, not once per endpoint.
     const lanes = h.app.get(DeliveryLaneRepository, { strict: false });
@@ -70,7 +80,7 @@ describe('fan-out payloads', () => {
     };
     let claimed: ClaimedDelivery[];
     try {
-      ({ claimed } = await lanes.claim(30_000, 1 << 20, endpoints.map((e) => ({ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 }))));
+      ({ claimed } = await claimLanes(scope, endpoints));
     } finally {
       db.hot = hot;
     }
@@ -90,27 +100,22 @@ describe('fan-out payloads', () => {
   });
 
   it('claims an erased payload as erased for every endpoint, beside a message that has one', async () => {
-    const { scope } = await createTenant(h.services);
-    const app = await createApplication(h.services, scope);
-    const endpoints = await Promise.all([0, 1, 2].map((i) => createEndpoint(h.services, scope, app.id, { url: `${receiver.url}/erased${i}` })));
-    const erased = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 4 }, { wake: false });
-    const kept = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 5 }, { wake: false });
+    const { scope, appId, endpoints } = await appWithThreeEndpoints('erased');
+    const erased = await h.insertMessage(scope, appId, endpoints.map((e) => e.id), { n: 4 }, { wake: false });
+    const kept = await h.insertMessage(scope, appId, endpoints.map((e) => e.id), { n: 5 }, { wake: false });
     await h.prisma.message.updateMany({ where: { id: erased.messageId }, data: { payloadEnc: null } });
 
-    const { claimed } = await h.app.get(DeliveryLaneRepository, { strict: false }).claim(30_000, 1 << 20, endpoints.map((e) => ({ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 })));
+    const { claimed } = await claimLanes(scope, endpoints);
     expect(claimed).toHaveLength(6);
     expect(claimed.filter((d) => d.messageId === erased.messageId).map((d) => d.payloadEnc)).toEqual([null, null, null]);
     expect(claimed.filter((d) => d.messageId === kept.messageId).every((d) => d.payloadEnc !== null)).toBe(true);
   });
 
   it('opens a message once when its deliveries come in separate claims, one lane at a time', async () => {
-    const { scope } = await createTenant(h.services);
-    const app = await createApplication(h.services, scope);
-    const endpoints = await Promise.all([0, 1, 2].map((i) => createEndpoint(h.services, scope, app.id, { url: `${receiver.url}/lane${i}` })));
-    const message = await h.insertMessage(scope, app.id, endpoints.map((e) => e.id), { n: 3 }, { wake: false });
-    const lanes = h.app.get(DeliveryLaneRepository, { strict: false });
+    const { scope, appId, endpoints } = await appWithThreeEndpoints('lane');
+    const message = await h.insertMessage(scope, appId, endpoints.map((e) => e.id), { n: 3 }, { wake: false });
     const claims: ClaimedDelivery[][] = [];
-    for (const e of endpoints) claims.push((await lanes.claim(30_000, 1 << 20, [{ tenantId: scope.tenantId, endpointId: e.id, count: 5, cap: 10 }])).claimed);
+    for (const e of endpoints) claims.push((await claimLanes(scope, [e])).claimed);
     expect(claims.map((c) => c.length)).toEqual([1, 1, 1]);
     // Three claims, three buffers: the buffer cannot be what ties them together.
     expect(new Set(claims.map((c) => c[0]!.payloadEnc)).size).toBe(3);
