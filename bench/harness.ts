@@ -420,6 +420,18 @@ export async function dropRedisPrefix(redisUrl: string, prefix: string): Promise
 }
 
 /** The environment of the api/dispatcher/retention processes (and the CLI) in a bench run. */
+/**
+ * How Herald's processes run as shipped (`npm start` and docker/): their Node flags and glibc's
+ * malloc setting. The bench starts them the same way, so it measures what ships;
+ * bench/shipped-settings.spec.ts checks that the launch files agree with this.
+ */
+export const SHIPPED = {
+  apiNodeArgs: '--max-old-space-size=160 --max-semi-space-size=32',
+  dispatcherNodeArgs: '--max-old-space-size=160 --max-semi-space-size=16',
+  /** A fixed mmap threshold: glibc's arenas no longer keep freed large blocks (ADR 0019). */
+  env: { MALLOC_MMAP_THRESHOLD_: '131072' },
+} as const;
+
 export function serviceEnv(opts: {
   databaseUrl: string;
   redisUrl: string;
@@ -432,6 +444,7 @@ export function serviceEnv(opts: {
 }): NodeJS.ProcessEnv {
   return {
     PATH: process.env['PATH'],
+    ...SHIPPED.env,
     NODE_ENV: 'production',
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: opts.redisUrl,

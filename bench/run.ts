@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, dropRedisPrefix, freePort, log, paced, percentile, ProcessGroup, queuePrefix, Receiver, ROOT, sendMessage, serviceEnv, setPayloadBytes, settle, sleep, waitForHealth, type ReceiverStats } from './harness';
+import { Api, appEntry, CpuMeter, createDatabase, dropDatabase, dropRedisPrefix, freePort, log, paced, percentile, ProcessGroup, queuePrefix, Receiver, ROOT, sendMessage, serviceEnv, setPayloadBytes, settle, SHIPPED, sleep, waitForHealth, type ReceiverStats } from './harness';
 
 /**
  * `npm run bench`: starts the real API, dispatcher and retention worker against local
@@ -34,11 +34,12 @@ const { values: args } = parseArgs({
     // Extra Node flags for the dispatcher (e.g. heap limits), space-separated.
     // The heap caps of `npm start` and the Dockerfile, so the bench measures what ships. With a
     // small old space V8 also shrinks the young generation; a fixed semi-space keeps scavenges rare.
-    'dispatcher-node-args': { type: 'string', default: '--max-old-space-size=160 --max-semi-space-size=16' },
+    'dispatcher-node-args': { type: 'string', default: SHIPPED.dispatcherNodeArgs },
     // Dispatcher processes (they share the work through PostgreSQL claims, as replicas do).
     dispatchers: { type: 'string', default: '1' },
-    'api-node-args': { type: 'string', default: '--max-old-space-size=160 --max-semi-space-size=32' },
-    // Extra settings for every Herald process, e.g. `--service-env HERALD_ENDPOINT_MAX_IN_FLIGHT=20` (repeatable).
+    'api-node-args': { type: 'string', default: SHIPPED.apiNodeArgs },
+    // Extra settings for every Herald process, e.g. `--service-env HERALD_ENDPOINT_MAX_IN_FLIGHT=20` (repeatable);
+    // `NAME=` with no value removes a shipped one (`MALLOC_MMAP_THRESHOLD_=`: glibc's own default).
     'service-env': { type: 'string', multiple: true, default: [] },
     'keep-db': { type: 'boolean', default: false },
     server: { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432' },
@@ -134,7 +135,9 @@ async function main(): Promise<void> {
   for (const setting of args['service-env']) {
     const eq = setting.indexOf('=');
     if (eq <= 0) throw new Error(`--service-env wants NAME=VALUE, got ${setting}`);
-    env[setting.slice(0, eq)] = setting.slice(eq + 1);
+    const [name, value] = [setting.slice(0, eq), setting.slice(eq + 1)];
+    if (value === '') delete env[name];
+    else env[name] = value;
   }
   // Node 20 refuses --cpu-prof in NODE_OPTIONS: pass it on the command line.
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(logDir, 'profiles')}`] : [];
