@@ -419,7 +419,6 @@ export async function dropRedisPrefix(redisUrl: string, prefix: string): Promise
   }
 }
 
-/** The environment of the api/dispatcher/retention processes (and the CLI) in a bench run. */
 /**
  * How Herald's processes run as shipped (`npm start` and docker/): their Node flags and glibc's
  * malloc setting. The bench starts them the same way, so it measures what ships;
@@ -432,6 +431,7 @@ export const SHIPPED = {
   env: { MALLOC_MMAP_THRESHOLD_: '131072' },
 } as const;
 
+/** The environment of the api/dispatcher/retention processes (and the CLI) in a bench run. */
 export function serviceEnv(opts: {
   databaseUrl: string;
   redisUrl: string;
