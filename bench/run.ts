@@ -316,8 +316,8 @@ async function main(): Promise<void> {
       markRss('fairness');
     }
     const ratio = (figure: unknown, phase: RatedPhase): number | null => {
-      const ceiling = results[`raw_http_${phase}_per_s`] as number | undefined;
-      return typeof figure === 'number' && ceiling ? Number((figure / ceiling).toFixed(RATIO_DIGITS)) : null;
+      const q = quotient(figure, results[`raw_http_${phase}_per_s`]);
+      return q === null ? null : Number(q.toFixed(RATIO_DIGITS));
     };
     results['ratio_deliveries_to_raw'] = ratio(results['deliveries_per_s'], 'sustained');
     results['ratio_drain_to_raw'] = ratio(results['drain_deliveries_per_s'], 'drain');
@@ -349,6 +349,11 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(results)}\n`);
 }
 
+/** A phase's rate over its ceiling, unrounded; null when either is missing. */
+function quotient(figure: unknown, ceiling: unknown): number | null {
+  return typeof figure === 'number' && typeof ceiling === 'number' && ceiling > 0 ? figure / ceiling : null;
+}
+
 /**
  * Issue 11's bars. Each is judged on the unrounded figures, so a ratio just under a bar is not
  * rounded over it.
@@ -357,7 +362,6 @@ const TARGETS = { sustainedRatio: 0.1, drainRatio: 0.2, paced1000P99Ms: 100, pea
 
 /** Which of {@link TARGETS} this run met; null where the phase that measures one did not run. */
 function targetsMet(r: Record<string, unknown>): Record<string, boolean | null> {
-  const quotient = (figure: unknown, ceiling: unknown): number | null => (typeof figure === 'number' && typeof ceiling === 'number' && ceiling > 0 ? figure / ceiling : null);
   const sustained = quotient(r['deliveries_per_s'], r['raw_http_sustained_per_s']);
   const drain = quotient(r['drain_deliveries_per_s'], r['raw_http_drain_per_s']);
   const paced = r['paced_1000'] as { e2e_p99_ms: number } | undefined;
